@@ -1,0 +1,81 @@
+"""The resolver interface.
+
+A resolver turns a ``Link`` (URL + extraction code) into one or more ``Resolved``
+files.  One resolver per module in ``core/resolvers/``; each module defines a
+subclass of ``Resolver`` and the registry (``core/resolvers/__init__.py``)
+finds it by itself, so adding a host touches no other file.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from ..models import Link, Mirror, Resolved
+
+
+@dataclass
+class ResolverContext:
+    """What a resolver may use. Tests swap every part of it.
+
+    - ``session``: the shared aiohttp session.
+    - ``host_map``: real host name -> "http://127.0.0.1:PORT" of a local mock.
+      ``ctx.url(...)`` rewrites a URL through it; resolvers must build every
+      request URL with ``ctx.url``.
+    - ``clock``: returns unix time; tests move time forward.
+    - ``credentials``: host -> dict of cookies/tokens for that account
+      (``{"cookies": {...}, "token": "..."}``); filled from the keyring.
+    - ``save_cookies``: called with (host, cookies) when a host rotates a
+      cookie, so the new value is stored back.
+    - ``env``: environment (HF_ENDPOINT, ...), a dict so tests control it.
+    """
+    session: aiohttp.ClientSession
+    host_map: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    save_cookies: Callable[[str, dict[str, str]], None] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, url: str) -> str:
+        """Rewrite scheme+host through the host map (identity when unmapped)."""
+        parts = urlsplit(url)
+        target = self.host_map.get(parts.hostname or "")
+        if not target:
+            return url
+        t = urlsplit(target)
+        return urlunsplit((t.scheme, t.netloc, parts.path, parts.query, parts.fragment))
+
+    def creds(self, host: str) -> dict[str, Any]:
+        return self.credentials.get(host, {})
+
+
+class Resolver:
+    """Subclass per host. ``name`` is stored in the queue with each task so the
+    same resolver can ``refresh`` later; ``hosts`` are matched against the URL's
+    host (exact or as a suffix after a dot)."""
+
+    name: ClassVar[str] = ""
+    hosts: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 50  # lower wins when several match
+
+    def matches(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+    async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
+        """All files behind the link (a folder share or repo gives several)."""
+        raise NotImplementedError
+
+    async def refresh(self, resolved: Resolved, ctx: ResolverContext) -> list[Mirror]:
+        """Fresh mirrors for the same file after its URL expired.  The default
+        resolves the original link again and picks the same path/name."""
+        link = Link(resolved.ref["link"], resolved.ref.get("password"))
+        for r in await self.resolve(link, ctx):
+            if (r.path or r.filename) == (resolved.path or resolved.filename):
+                return r.mirrors
+        from ..errors import LinkExpired
+        raise LinkExpired()

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what Zhilian needs on a Debian/Ubuntu machine: system libraries (apt, only
+# when missing) and a .venv at the repository root with the pinned Python packages.
+#   scripts/setup.sh app   -> what the app needs
+#   scripts/setup.sh dev   -> also what the tests and benchmarks need
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-app}"
+
+# Qt (PySide6-Essentials) on a bare machine + a real X window for the tray/Xvfb tests.
+APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0
+  libdbus-1-3 libgssapi-krb5-2 libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+  libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1
+  gnome-keyring dbus-daemon"
+# Test servers and peers (nginx, aria2c, curl), the real keyring, Xvfb + a tray host,
+# binutils for PyInstaller, debootstrap for the installer proof.
+DEV_PKGS="nginx-light aria2 curl hyperfine xvfb xauth trayer binutils dbus-x11 fakeroot
+  dpkg-dev"
+
+pkgs="$APP_PKGS"
+[ "$mode" = dev ] && pkgs="$pkgs $DEV_PKGS"
+
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in $pkgs; do
+    # python3 / python3-venv may come from elsewhere (pyenv, a newer interpreter): skip when usable
+    case "$p" in
+      python3) command -v python3 >/dev/null 2>&1 && continue ;;
+      python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 && continue ;;
+    esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+fi
+if [ -n "$missing" ]; then
+  echo "setup: installing system packages:$missing"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+PY=python3
+if ! $PY -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: Python 3.11 or newer is needed (found $($PY --version 2>&1))" >&2
+  exit 1
+fi
+
+req=requirements.txt
+[ "$mode" = dev ] && req=requirements-dev.txt
+stamp=".venv/.installed-$mode"
+want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  $PY -m venv .venv
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages from $req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,201 @@
+"""Local HTTP servers for tests: a Range-capable file server with fault knobs,
+running on its own thread and event loop so sync tests, async tests and
+subprocesses (the CLI) can all use it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import threading
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+def make_blob(size: int, seed: int = 1) -> bytes:
+    """Deterministic, incompressible test data."""
+    return random.Random(seed).randbytes(size)
+
+
+@dataclass
+class Faults:
+    """Per-file fault injection. All counters are shared across connections."""
+    ignore_range: bool = False          # answer 200 with the whole body
+    wrong_content_range: int = 0        # next N ranged answers lie about their start
+    reset_at: list[int] = field(default_factory=list)  # absolute offsets: drop the connection when passed (once each)
+    stall_at: list[int] = field(default_factory=list)  # absolute offsets: stop sending (once each) for stall_seconds
+    stall_seconds: float = 30.0
+    busy: int = 0                       # next N requests get 503 + Retry-After
+    busy_status: int = 503
+    retry_after: float = 1.0
+    truncate: int = 0                   # next N answers end early (short body, then close)
+    rate: float = 0.0                   # bytes/s per connection (0 = unlimited)
+    max_conns: int = 0                  # > 0: more concurrent requests than this get 503
+    etag: str | None = '"v1"'
+    last_modified: str | None = "Mon, 02 Nov 2026 10:00:00 GMT"
+    expired_body: bytes | None = None   # when set, answer 403 with this body
+    content_disposition: str | None = None
+
+
+class FileServer:
+    """`srv.add("/f.bin", data)` then `srv.url("/f.bin")`."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.faults: dict[str, Faults] = {}
+        self.bytes_sent = 0
+        self.requests: list[dict] = []
+        self.active = 0
+        self.max_active = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._lock = threading.Lock()
+
+    def add(self, path: str, data: bytes, **faults) -> Faults:
+        self.files[path] = data
+        f = Faults(**faults)
+        self.faults[path] = f
+        return f
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    # ------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path not in self.files:
+            return web.Response(status=404, text="not found")
+        data, f = self.files[path], self.faults[path]
+        self.requests.append({"path": path, "range": request.headers.get("Range"),
+                              "headers": dict(request.headers), "query": dict(request.query)})
+        if f.expired_body is not None:
+            return web.Response(status=403, body=f.expired_body, content_type="application/xml")
+        if f.busy > 0:
+            f.busy -= 1
+            return web.Response(status=f.busy_status, headers={"Retry-After": str(f.retry_after)})
+        if f.max_conns and self.active >= f.max_conns:
+            return web.Response(status=503, headers={"Retry-After": "1"})
+        size = len(data)
+        start, end = 0, size - 1
+        status = 200
+        rng = request.headers.get("Range")
+        if rng and not f.ignore_range and rng.startswith("bytes="):
+            a, _, b = rng[6:].partition("-")
+            start = int(a)
+            end = min(int(b), size - 1) if b else size - 1
+            if start >= size:
+                return web.Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+            status = 206
+        headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+        if f.etag:
+            headers["ETag"] = f.etag
+        if f.last_modified:
+            headers["Last-Modified"] = f.last_modified
+        if f.content_disposition:
+            headers["Content-Disposition"] = f.content_disposition
+        if status == 206:
+            claimed = start
+            if f.wrong_content_range > 0:
+                f.wrong_content_range -= 1
+                claimed = start + 1
+            headers["Content-Range"] = f"bytes {claimed}-{claimed + end - start}/{size}"
+        resp = web.StreamResponse(status=status, headers=headers)
+        if request.method == "HEAD":
+            await resp.prepare(request)
+            return resp
+        truncate = False
+        if f.truncate > 0:
+            f.truncate -= 1
+            truncate = True
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await resp.prepare(request)
+            pos = start
+            chunk = 64 * 1024
+            stop = end + 1
+            if truncate:
+                stop = start + max(1, (end + 1 - start) // 2)
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            sent_here = 0
+            while pos < stop:
+                n = min(chunk, stop - pos)
+                for off in list(f.reset_at):
+                    if pos <= off < pos + n:
+                        f.reset_at.remove(off)
+                        n = off - pos
+                        if n:
+                            await resp.write(data[pos:pos + n])
+                            self.bytes_sent += n
+                        request.transport.abort() if request.transport else None
+                        return resp
+                for off in list(f.stall_at):
+                    if pos <= off < pos + n:
+                        f.stall_at.remove(off)
+                        await asyncio.sleep(f.stall_seconds)
+                await resp.write(data[pos:pos + n])
+                self.bytes_sent += n
+                pos += n
+                sent_here += n
+                if f.rate:
+                    ahead = sent_here / f.rate - (loop.time() - t0)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+            if truncate:
+                if request.transport:
+                    request.transport.abort()
+                return resp
+            await resp.write_eof()
+            return resp
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        finally:
+            self.active -= 1
+
+    # ------------------------------------------------------------------
+    def start(self) -> FileServer:
+        ready = threading.Event()
+
+        def run():
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handle)
+            self._runner = web.AppRunner(app, access_log=None)
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for b in iter(lambda: fh.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+__all__ = ["FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
