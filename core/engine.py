@@ -1,4 +1,4 @@
-"""Segmented download engine (API fixed; implementation in progress).
+"""Segmented download engine.
 
     async with Engine(global_limit=0, per_host=16) as eng:
         dl = eng.download([Mirror(url)], Path("dir"), DownloadOptions(sha256=...),
@@ -6,17 +6,72 @@
         path = await dl.run()      # final file, verified; raises ZhilianError subclasses
         # dl.set_limit(bps), dl.cancel() -> run() raises Cancelled, .part + journal kept
 
+How one download works (see docs/engine.md for the reasoning):
+- probe each mirror with ``Range: bytes=0-0`` (a GET: presigned URLs are signed
+  for GET only) -> size, validator, Range support, file name;
+- choose the target (resume from ``<name>.part.journal`` when the server's file is
+  the same one, never overwrite a different existing file), check free space,
+  reserve the ``.part`` with fallocate (else sparse);
+- connections start one after another (the next opens once the previous one has
+  its answer); each streams one range into the ``.part`` with ``pwrite``;
+  an idle connection takes the back half of the range with the longest time
+  left (never below ``min_split``), so there is no slow tail;
+- every second the finished ranges go to the journal (after ``fdatasync``);
+- the finished prefix is hashed while the download runs, so verification at the
+  end only reads what was written last;
+- rename to the final name only after size and hash match.
+
 Progress events are ``Progress`` dataclasses, delivered to ``on_progress`` on the
-engine's loop at most ~4 times a second plus on every state change.
+engine's loop about 4 times a second and on every state change.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import ctypes.util
+import errno
+import hashlib
+import logging
+import os
+import random
+import re
+import shutil
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
+import aiohttp
+
+from . import expiry, journal
+from .errors import (
+    Cancelled,
+    ChecksumMismatch,
+    DiskFull,
+    HttpError,
+    LinkExpired,
+    NotFound,
+    NoUsableSource,
+    ProtocolError,
+    ServerFileChanged,
+    SizeMismatch,
+    ZhilianError,
+)
+from .filenames import name_from_url, numbered, parse_content_disposition, sanitize
+from .http import HostSlots, make_session, request_following
 from .models import Mirror, Refresher, Resolved
+from .ranges import RangeSet
+from .ratelimit import TokenBucket, throttle
+from .redact import redact_url
+
+log = logging.getLogger("zhilian.engine")
+
+DEFAULT_CONNECTIONS = 16
+MAX_CONNECTIONS = 64
+UNKNOWN_END = 1 << 62
 
 
 @dataclass
@@ -29,6 +84,10 @@ class DownloadOptions:
     filename: str | None = None      # target name (-o); else from Content-Disposition / URL
     headers: dict[str, str] = field(default_factory=dict)  # extra headers for every mirror
     min_split: int = 1 << 20         # never split a range below this
+    stall_timeout: float = 20.0      # no byte for this long -> the range goes back to the pool
+    journal_interval: float = 1.0    # seconds between journal writes
+    sync: bool = True                # fdatasync the .part before each journal write
+    max_retries: int = 8             # failures in a row (no progress) before a mirror is dropped
 
 
 @dataclass
@@ -53,20 +112,973 @@ class Progress:
     path: str | None = None          # final path (known once the name is chosen)
     message: str | None = None       # notices: "restarted from zero: ...", "link refreshed"
     error: str | None = None
+    mirrors: list[str] = field(default_factory=list)  # redacted mirror URLs
+    resumed_from: int = 0            # bytes already on disk when this run started
 
 
-class Engine:  # implementation follows
+# -- internal signals between a connection and the supervisor ------------------
+
+class _Retry(Exception):
+    """Transient: put the range back, back off, try again."""
+
+
+class _Busy(Exception):
+    def __init__(self, retry_after: float):
+        self.retry_after = retry_after
+
+
+class _Expired(Exception):
+    pass
+
+
+class _MirrorDead(Exception):
+    def __init__(self, err: ZhilianError):
+        self.err = err
+
+
+class _RangeIgnored(Exception):
+    pass
+
+
+@dataclass
+class _Seg:
+    start: int
+    pos: int
+    end: int
+    mirror: int = 0
+    t0: float = 0.0
+    got: int = 0
+
+    @property
+    def speed(self) -> float:
+        dt = time.monotonic() - self.t0
+        return self.got / dt if dt > 0.05 and self.got else 0.0
+
+
+@dataclass
+class _MirrorState:
+    mirror: Mirror
+    active: int = 0
+    failures: int = 0
+    dead: bool = False
+    error: ZhilianError | None = None
+    bytes: int = 0
+    checked: bool = False     # first answer's size/validator checked
+    cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
+    busy_until: float = 0.0
+    last_busy: float = 0.0
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.mirror.url).hostname or "").lower()
+
+
+@dataclass
+class _Probe:
+    total: int | None
+    ranges: bool
+    etag: str | None
+    last_modified: str | None
+    name: str
+
+
+# -- disk helpers ---------------------------------------------------------------
+
+_libc = None
+
+
+def _fallocate(fd: int, size: int) -> bool:
+    """Reserve ``size`` bytes instantly. False when the filesystem cannot (then the
+    file stays sparse); never falls back to writing zeros."""
+    global _libc
+    if size <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]
+        if _libc.fallocate(fd, 0, 0, size) == 0:
+            return True
+        err = ctypes.get_errno()
+    except (OSError, AttributeError):
+        return False
+    if err == errno.ENOSPC:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return False
+
+
+def _allocated(path: Path) -> int:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return 0
+    return getattr(st, "st_blocks", 0) * 512 if hasattr(st, "st_blocks") else st.st_size
+
+
+class _PrefixHasher:
+    """Hashes the finished prefix of the .part as it grows (in a worker thread)."""
+
+    def __init__(self, algos: list[str]):
+        self.hashes = {a: hashlib.new(a) for a in algos}
+        self.offset = 0
+
+    def advance(self, fd: int, upto: int) -> None:
+        while self.offset < upto:
+            n = min(4 << 20, upto - self.offset)
+            chunk = os.pread(fd, n, self.offset)
+            if not chunk:
+                raise OSError("short read while hashing")
+            for h in self.hashes.values():
+                h.update(chunk)
+            self.offset += len(chunk)
+
+
+def _retry_after(headers) -> float:
+    v = headers.get("Retry-After")
+    if not v:
+        return 1.0
+    try:
+        return max(0.0, min(300.0, float(v)))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        try:
+            return max(0.0, min(300.0, parsedate_to_datetime(v).timestamp() - time.time()))
+        except (TypeError, ValueError):
+            return 1.0
+
+
+_CR_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    m = _CR_RE.match(value or "")
+    if not m:
+        return None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), int(m.group(2)), total
+
+
+class Engine:
+    """Shared state of all downloads: one HTTP session, the global speed limit and
+    the per-host connection cap."""
+
     def __init__(self, *, global_limit: float = 0, per_host: int = 16,
-                 user_agent: str | None = None, proxy: str | None = None):
-        raise NotImplementedError
+                 user_agent: str | None = None, proxy: str | None = None,
+                 clock: Callable[[], float] = time.time,
+                 session: aiohttp.ClientSession | None = None):
+        self.global_bucket = TokenBucket(global_limit)
+        self.slots = HostSlots(per_host)
+        self.clock = clock
+        self._proxy, self._ua = proxy, user_agent
+        self._session = session
+        self._own_session = session is None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = make_session(proxy=self._proxy, user_agent=self._ua)
+        return self._session
+
+    async def __aenter__(self) -> Engine:
+        _ = self.session
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None and self._own_session:
+            await self._session.close()
+            self._session = None
+
+    def set_global_limit(self, bps: float) -> None:
+        self.global_bucket.set_rate(bps)
+
+    def set_per_host(self, cap: int) -> None:
+        self.slots.set_cap(cap)
 
     def download(self, source: list[Mirror] | Resolved, dest_dir: Path,
                  options: DownloadOptions | None = None, *,
                  on_progress: Callable[[Progress], None] | None = None,
-                 refresh: Refresher | None = None) -> "Download":
-        raise NotImplementedError
+                 refresh: Refresher | None = None) -> Download:
+        opts = options or DownloadOptions()
+        if isinstance(source, Resolved):
+            opts = DownloadOptions(**{**opts.__dict__})
+            opts.sha256 = opts.sha256 or source.sha256
+            opts.md5 = opts.md5 or source.md5
+            opts.size = opts.size if opts.size is not None else source.size
+            if source.resolver != "direct":
+                # a host's own name for the file; for plain links the server's
+                # Content-Disposition (read by the probe) is the better authority
+                opts.filename = opts.filename or source.filename
+            if opts.connections is None and source.max_connections:
+                opts.connections = source.max_connections
+            mirrors = list(source.mirrors)
+        else:
+            mirrors = list(source)
+        if not mirrors:
+            raise NoUsableSource("No download source")
+        return Download(self, mirrors, Path(dest_dir), opts, on_progress, refresh)
 
 
 class Download:
+    def __init__(self, engine: Engine, mirrors: list[Mirror], dest_dir: Path,
+                 opts: DownloadOptions, on_progress, refresh: Refresher | None):
+        self.engine, self.opts, self.dest_dir = engine, opts, dest_dir
+        self._mirrors = [_MirrorState(m) for m in sorted(mirrors, key=lambda m: m.priority)]
+        self._on_progress = on_progress
+        self._refresh_cb = refresh
+        self.bucket = TokenBucket(opts.limit)
+        want = opts.connections or min(
+            [m.max_connections for m in mirrors if m.max_connections] or [DEFAULT_CONNECTIONS])
+        self.max_conns = max(1, min(MAX_CONNECTIONS, want))
+        self.target_conns = self.max_conns
+        self.state = "queued"
+        self.total: int | None = None
+        self.path: Path | None = None
+        self.part: Path | None = None
+        self.message: str | None = None
+        self.resumed_from = 0
+        self._done = RangeSet()
+        self._pool: list[tuple[int, int]] = []
+        self._active: list[_Seg] = []
+        self._fd: int | None = None
+        self._wake = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._cancelled = False
+        self._workers: set[asyncio.Task] = set()
+        self._backoff_until = 0.0
+        self._ranges = True
+        self._probe: _Probe | None = None
+        self._hasher: _PrefixHasher | None = None
+        self._refresh_lock = asyncio.Lock()
+        self._generation = 0
+        self._speed = 0.0
+        self._last_busy = 0.0
+        self._waiting_first_byte = 0
+        self._jpath: Path | None = None
+
+    # -- public control --------------------------------------------------------
+    def set_limit(self, bps: float) -> None:
+        self.bucket.set_rate(bps)
+
+    def set_connections(self, n: int) -> None:
+        self.max_conns = max(1, min(MAX_CONNECTIONS, int(n)))
+        self.target_conns = self.max_conns
+        self._wake.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        for t in list(self._workers):
+            t.cancel()
+        self._wake.set()
+
+    @property
+    def progress(self) -> Progress:
+        total = self.total
+        done = self._done.total()
+        eta = None
+        if total and self._speed > 0:
+            eta = (total - done) / self._speed
+        return Progress(
+            state=self.state, total=total, done=done, speed=self._speed, eta=eta,
+            connections=[ConnInfo(s.start, s.pos, s.end, s.mirror, s.speed) for s in self._active],
+            done_ranges=self._done.as_list(),
+            filename=self.path.name if self.path else None,
+            path=str(self.path) if self.path else None,
+            message=self.message,
+            mirrors=[redact_url(m.mirror.url) for m in self._mirrors],
+            resumed_from=self.resumed_from)
+
+    def _emit(self, state: str | None = None, error: str | None = None) -> None:
+        if state:
+            self.state = state
+        if self._on_progress:
+            p = self.progress
+            p.error = error
+            try:
+                self._on_progress(p)
+            except Exception:  # a broken listener must not break the download
+                log.exception("progress listener failed")
+
+    def _note(self, msg: str) -> None:
+        self.message = msg
+        log.info("%s: %s", self.path.name if self.path else "download", msg)
+
+    # -- run ----------------------------------------------------------------------
     async def run(self) -> Path:
-        raise NotImplementedError
+        try:
+            path = await self._run()
+        except asyncio.CancelledError:
+            self._emit("paused")
+            if self._cancelled:
+                raise Cancelled() from None
+            raise
+        except ZhilianError as e:
+            self._emit("paused" if isinstance(e, (Cancelled, LinkExpired)) else "failed", error=str(e))
+            raise
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                err = DiskFull(self._remaining(), shutil.disk_usage(self.dest_dir).free, str(self.dest_dir))
+                self._emit("failed", error=str(err))
+                raise err from None
+            err2 = ZhilianError(f"Cannot write {self.part or self.dest_dir}: {e.strerror or e}")
+            self._emit("failed", error=str(err2))
+            raise err2 from None
+        self._emit("done")
+        return path
+
+    def _remaining(self) -> int:
+        return max(0, (self.total or 0) - self._done.total())
+
+    async def _run(self) -> Path:
+        self._emit("probing")
+        probe = await self._do_probe()
+        self._probe = probe
+        self.total, self._ranges = probe.total, probe.ranges
+        if self.opts.size is not None and probe.total is not None and probe.total != self.opts.size:
+            raise SizeMismatch(self.opts.size, probe.total)
+        complete = self._choose_target(probe)
+        if complete is not None:
+            self._done = RangeSet([(0, probe.total or 0)])
+            self._note("already downloaded and verified")
+            return complete
+        assert self.part is not None and self.path is not None
+        self.dest_dir.mkdir(parents=True, exist_ok=True)
+        total = probe.total
+        if total is not None:
+            need = total - min(total, _allocated(self.part))
+            free = shutil.disk_usage(self.dest_dir).free
+            if need > free:
+                raise DiskFull(need, free, str(self.dest_dir))
+        new = not self.part.exists()
+        fd = os.open(self.part, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        self._fd = fd
+        try:
+            if total is not None:
+                if new or os.fstat(fd).st_size != total:
+                    if not _fallocate(fd, total):
+                        os.ftruncate(fd, total)
+            else:
+                os.ftruncate(fd, 0)
+            algos = [a for a, v in (("sha256", self.opts.sha256), ("md5", self.opts.md5)) if v]
+            self._hasher = _PrefixHasher(algos) if algos else None
+            await self._download_all()
+            return await self._finish()
+        finally:
+            await self._stop_workers()
+            if self._fd is not None and self.part is not None and self.part.exists() \
+                    and self._jpath is not None and self.state != "done":
+                try:
+                    self._save_journal(sync=False)
+                except OSError:
+                    pass
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    # -- probe --------------------------------------------------------------------
+    def _headers(self, ms: _MirrorState, rng: str | None) -> dict[str, str]:
+        h = {**ms.mirror.headers, **self.opts.headers, "Accept-Encoding": "identity"}
+        if rng:
+            h["Range"] = rng
+        return h
+
+    async def _do_probe(self) -> _Probe:
+        last: ZhilianError | None = None
+        for idx in range(len(self._mirrors)):
+            attempt = 0
+            while True:
+                ms = self._mirrors[idx]
+                if ms.dead:
+                    break
+                try:
+                    return await self._probe_one(ms)
+                except _Expired:
+                    await self._refresh(self._generation)
+                except _Busy as b:
+                    attempt += 1
+                    if attempt > self.opts.max_retries:
+                        last = HttpError(503, "Service busy", ms.host)
+                        break
+                    await asyncio.sleep(min(b.retry_after, 30))
+                except _MirrorDead as d:
+                    ms.dead, ms.error, last = True, d.err, d.err
+                    break
+                except (TimeoutError, aiohttp.ClientError, _Retry, ProtocolError) as e:
+                    attempt += 1
+                    last = e if isinstance(e, ZhilianError) else NoUsableSource(
+                        f"Cannot reach {ms.host}: {e.__class__.__name__} {e}".strip())
+                    if attempt > min(4, self.opts.max_retries):
+                        break
+                    await asyncio.sleep(self._backoff(attempt))
+        raise last or NoUsableSource("No download source answered")
+
+    async def _probe_one(self, ms: _MirrorState) -> _Probe:
+        self._check_url_expiry(ms)
+        resp, final = await request_following(
+            self.engine.session, "GET", ms.mirror.url, headers=self._headers(ms, "bytes=0-0"),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=self.opts.stall_timeout))
+        try:
+            await self._check_status(resp, ms)
+            cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
+            name = cd or name_from_url(ms.mirror.url) or name_from_url(final) or "download"
+            etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+            if resp.status == 206:
+                cr = _content_range(resp.headers.get("Content-Range"))
+                if not cr or cr[0] != 0:
+                    raise ProtocolError("The server sent a Content-Range that does not match the request")
+                total, ranges = cr[2], cr[2] is not None
+            elif resp.status == 416:
+                cr = re.match(r"bytes \*/(\d+)", resp.headers.get("Content-Range", ""))
+                total, ranges = (int(cr.group(1)), True) if cr else (None, False)
+            else:  # 200: Range ignored
+                cl = resp.headers.get("Content-Length")
+                total, ranges = (int(cl) if cl and cl.isdigit() else None), False
+            ms.checked = True
+            return _Probe(total, ranges, etag, lm, name)
+        finally:
+            resp.close()
+
+    async def _check_status(self, resp: aiohttp.ClientResponse, ms: _MirrorState) -> None:
+        st = resp.status
+        if st in (200, 206, 416):
+            return
+        if st in (429, 503, 509):
+            raise _Busy(_retry_after(resp.headers))
+        body = b""
+        try:
+            body = await resp.content.read(65536)
+        except (TimeoutError, aiohttp.ClientError):
+            pass
+        if expiry.is_expired_answer(st, resp.headers, body):
+            raise _Expired()
+        if st in (404, 410):
+            raise _MirrorDead(NotFound(f"Not found on {ms.host} (HTTP {st})"))
+        if st in (401, 403):
+            raise _MirrorDead(HttpError(st, "access denied", ms.host))
+        if 500 <= st < 600 or st == 408:
+            raise _Retry(f"HTTP {st}")
+        raise _MirrorDead(HttpError(st, resp.reason or "", ms.host))
+
+    def _check_url_expiry(self, ms: _MirrorState) -> None:
+        exp = ms.mirror.expires_at or expiry.url_expires_at(ms.mirror.url)
+        if exp is not None and self.engine.clock() >= exp:
+            raise _Expired()
+
+    # -- target ------------------------------------------------------------------
+    def _choose_target(self, probe: _Probe) -> Path | None:
+        """Sets self.path/self.part and the done ranges; returns a path when an
+        identical finished file is already there."""
+        name = sanitize(self.opts.filename or probe.name)
+        for n in range(10000):
+            cand = self.dest_dir / numbered(name, n)
+            part = cand.with_name(cand.name + ".part")
+            jp = journal.journal_path(part)
+            j = journal.load(jp) if jp.exists() else None
+            if j is not None and not part.exists():
+                # left behind by a crash after the rename: it describes no file
+                journal.remove(jp)
+                j = None
+            if j is not None or part.exists():
+                self.path, self.part, self._jpath = cand, part, jp
+                why = None
+                if j is None:
+                    why = "no journal beside the .part"
+                else:
+                    why = j.identity_mismatch(probe.total, probe.etag, probe.last_modified)
+                    if why is None and not probe.ranges:
+                        why = "the server does not support resuming (no Range)"
+                    if why is None and j.done:
+                        self._done = RangeSet(j.done)
+                        self.resumed_from = self._done.total()
+                        self._note(f"resuming: {self.resumed_from} bytes already on disk")
+                        return None
+                if j is not None and j.done:
+                    self._note(f"restarted from zero: {why}")
+                self._done = RangeSet()
+                return None
+            if cand.exists():
+                if self._matches_expected(cand, probe):
+                    self.path = cand
+                    return cand
+                continue
+            self.path, self.part, self._jpath = cand, part, jp
+            return None
+        raise ZhilianError(f"Too many files named like {name} in {self.dest_dir}")
+
+    def _matches_expected(self, path: Path, probe: _Probe) -> bool:
+        if not (self.opts.sha256 or self.opts.md5):
+            return False
+        try:
+            if probe.total is not None and path.stat().st_size != probe.total:
+                return False
+            algo, want = ("sha256", self.opts.sha256) if self.opts.sha256 else ("md5", self.opts.md5)
+            h = hashlib.new(algo)
+            with open(path, "rb") as fh:
+                for b in iter(lambda: fh.read(4 << 20), b""):
+                    h.update(b)
+            return h.hexdigest().lower() == (want or "").lower()
+        except OSError:
+            return False
+
+    # -- journal -----------------------------------------------------------------
+    def _journal_data(self, done: list[tuple[int, int]]) -> journal.JournalData:
+        p = self._probe
+        assert p is not None
+        return journal.JournalData(size=p.total, etag=p.etag, last_modified=p.last_modified,
+                                   done=done, name=self.path.name if self.path else "",
+                                   ranges_supported=p.ranges)
+
+    def _save_journal(self, sync: bool) -> None:
+        snap = self._done.as_list()
+        if sync and self._fd is not None:
+            os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+        assert self._jpath is not None
+        journal.save(self._jpath, self._journal_data(snap))
+
+    async def _ticker(self) -> None:
+        last_j = time.monotonic()
+        last_done, last_t = self._done.total(), time.monotonic()
+        while True:
+            await asyncio.sleep(0.25)
+            now = time.monotonic()
+            d = self._done.total()
+            inst = (d - last_done) / max(1e-6, now - last_t)
+            self._speed = inst if self._speed == 0 else 0.7 * self._speed + 0.3 * inst
+            last_done, last_t = d, now
+            if now - last_j >= self.opts.journal_interval:
+                last_j = now
+                snap = self._done.as_list()
+                fd = self._fd
+                if self.opts.sync and fd is not None:
+                    await asyncio.to_thread(os.fdatasync if hasattr(os, "fdatasync") else os.fsync, fd)
+                if self._jpath is not None:
+                    await asyncio.to_thread(journal.save, self._jpath, self._journal_data(snap))
+                if self._hasher and fd is not None:
+                    upto = RangeSet(snap).prefix()
+                    await asyncio.to_thread(self._hasher.advance, fd, upto)
+            self._emit()
+
+    # -- the download proper -------------------------------------------------------
+    async def _download_all(self) -> None:
+        total = self.total
+        if not self._ranges:
+            self.max_conns = self.target_conns = 1
+            self._done = RangeSet()
+            self._pool = [(0, total if total is not None else UNKNOWN_END)]
+        else:
+            assert total is not None
+            self._pool = self._done.missing(total)
+        self._emit("downloading")
+        ticker = asyncio.create_task(self._ticker())
+        try:
+            while True:
+                if self._cancelled:
+                    raise Cancelled()
+                if self._fatal is not None:
+                    f, self._fatal = self._fatal, None
+                    if isinstance(f, _RangeIgnored):
+                        await self._restart_single()
+                        continue
+                    raise f
+                if self._complete():
+                    break
+                self._spawn_workers()
+                if not self._workers and not self._has_work() and not self._complete():
+                    # nothing runs and nothing is left to hand out: every mirror is gone
+                    raise self._mirrors_error()
+                self._wake.clear()
+                timeout = 0.25
+                if self._backoff_until > time.monotonic():
+                    timeout = min(timeout, self._backoff_until - time.monotonic())
+                try:
+                    async with asyncio.timeout(max(0.01, timeout)):  # never swallows a cancel (wait_for can on 3.11)
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            ticker.cancel()
+            try:
+                await ticker
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def _complete(self) -> bool:
+        if self.total is None:
+            return self._unknown_done
+        return self._done.total() >= self.total
+
+    _unknown_done = False
+
+    def _mirrors_error(self) -> ZhilianError:
+        errs = [m.error for m in self._mirrors if m.error]
+        if len(self._mirrors) == 1 and errs:
+            return errs[0]
+        if errs:
+            return NoUsableSource("No mirror could deliver the file: " + "; ".join(dict.fromkeys(map(str, errs))))
+        return NoUsableSource("No mirror could deliver the file")
+
+    def _has_work(self) -> bool:
+        if self._pool:
+            return True
+        return self._steal_candidate() is not None
+
+    def _pick_mirror(self) -> int | None:
+        best, key = None, None
+        for i, ms in enumerate(self._mirrors):
+            if ms.dead:
+                continue
+            if ms.mirror.max_connections and ms.active >= ms.mirror.max_connections:
+                continue
+            if ms.cap and ms.active >= ms.cap:
+                continue
+            if ms.busy_until > time.monotonic():
+                continue
+            if self.engine.slots.used(ms.host) >= self.engine.slots.cap:
+                continue
+            k = (ms.active, ms.failures, ms.mirror.priority, i)
+            if key is None or k < key:
+                best, key = i, k
+        return best
+
+    def _spawn_workers(self) -> None:
+        now = time.monotonic()
+        if now < self._backoff_until:
+            return
+        # adaptive recovery after a "too many connections" answer
+        if self.target_conns < self.max_conns and now - self._last_busy > 10:
+            self.target_conns += 1
+            self._last_busy = now
+        for ms in self._mirrors:
+            if ms.cap and now - ms.last_busy > 10:
+                ms.cap += 1
+                ms.last_busy = now
+        while (len(self._workers) < self.target_conns and self._waiting_first_byte == 0
+               and self._has_work()):
+            mi = self._pick_mirror()
+            if mi is None:
+                return
+            ms = self._mirrors[mi]
+            if not self.engine.slots.try_acquire(ms.host):
+                return
+            ms.active += 1
+            self._waiting_first_byte += 1
+            t = asyncio.create_task(self._worker(mi))
+            self._workers.add(t)
+            t.add_done_callback(self._worker_done)
+
+    def _worker_done(self, t: asyncio.Task) -> None:
+        self._workers.discard(t)
+        if not t.cancelled() and t.exception() is not None and self._fatal is None:
+            self._fatal = t.exception()
+        self._wake.set()
+
+    async def _stop_workers(self) -> None:
+        for t in list(self._workers):
+            t.cancel()
+        if self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
+
+    def _take_work(self, mirror: int) -> _Seg | None:
+        if self._pool:
+            a, b = self._pool.pop(0)
+            seg = _Seg(a, a, b, mirror, time.monotonic())
+            self._active.append(seg)
+            return seg
+        victim = self._steal_candidate()
+        if victim is None:
+            return None
+        rem = victim.end - victim.pos
+        mid = victim.pos + rem // 2
+        mid -= mid % 4096 if mid - victim.pos > 8192 else 0
+        seg = _Seg(mid, mid, victim.end, mirror, time.monotonic())
+        victim.end = mid
+        self._active.append(seg)
+        return seg
+
+    def _steal_candidate(self) -> _Seg | None:
+        if not self._ranges:
+            return None
+        speeds = [s.speed for s in self._active if s.speed > 0]
+        avg = sum(speeds) / len(speeds) if speeds else 0.0
+        best, best_t = None, -1.0
+        for s in self._active:
+            rem = s.end - s.pos
+            sp = s.speed or avg or 1.0
+            t_left = rem / sp
+            # the usual minimum split; smaller pieces only to rescue a slow tail
+            min_split = self.opts.min_split if t_left < 3 else min(self.opts.min_split, 128 * 1024)
+            if rem < 2 * min_split:
+                continue
+            if t_left > best_t:
+                best, best_t = s, t_left
+        return best
+
+    def _give_back(self, seg: _Seg) -> None:
+        if seg in self._active:
+            self._active.remove(seg)
+        if seg.pos < seg.end:
+            self._pool.append((seg.pos, seg.end))
+            self._pool.sort()
+
+    def _release_gate(self, gate: list[bool]) -> None:
+        """A new connection may open once the previous one has its answer."""
+        if gate[0]:
+            gate[0] = False
+            self._waiting_first_byte = max(0, self._waiting_first_byte - 1)
+            self._wake.set()
+
+    async def _worker(self, mi: int) -> None:
+        ms = self._mirrors[mi]
+        gate = [True]
+        attempt = 0
+        try:
+            while not self._cancelled:
+                if ms.dead:
+                    return
+                seg = self._take_work(mi)
+                if seg is None:
+                    return
+                gen = self._generation
+                try:
+                    await self._fetch(seg, ms, gate)
+                    ms.failures = 0
+                    attempt = 0
+                    if seg.pos < seg.end and self.total is not None:
+                        self._give_back(seg)  # short answer: the rest goes back to the pool
+                    elif seg in self._active:
+                        self._active.remove(seg)
+                except asyncio.CancelledError:
+                    self._give_back(seg)
+                    raise
+                except BaseException as e:
+                    self._give_back(seg)
+                    self._release_gate(gate)
+                    if seg.got:
+                        ms.failures = 0
+                        attempt = 0
+                    await self._on_fetch_error(e, ms, gen, attempt)
+                    attempt += 1
+                    if isinstance(e, (_Busy, _Expired)) or ms not in self._mirrors:
+                        # busy: this connection closes and the supervisor opens fewer;
+                        # expired: the supervisor opens new ones on the fresh mirrors
+                        return
+                self._wake.set()
+        finally:
+            self._release_gate(gate)
+            ms.active -= 1
+            self.engine.slots.release(ms.host)
+            self._wake.set()
+
+    async def _on_fetch_error(self, e: BaseException, ms: _MirrorState, gen: int, attempt: int) -> None:
+        if isinstance(e, _Busy):
+            now = time.monotonic()
+            # the limit belongs to that host: cap this mirror, not the whole download
+            ms.cap = max(1, ms.active - 1)
+            ms.last_busy = now
+            ms.busy_until = now + e.retry_after
+            healthy = [m for m in self._mirrors if not m.dead]
+            if len(healthy) <= 1:
+                self._last_busy = now
+                self.target_conns = max(1, min(self.target_conns, len(self._workers)) - 1)
+                self._backoff_until = now + e.retry_after
+            self._note(f"server busy: fewer connections to {ms.host} ({ms.cap}), "
+                       f"retry in {e.retry_after:.0f}s")
+            return
+        if isinstance(e, _Expired):
+            await self._refresh(gen)
+            return
+        if isinstance(e, _RangeIgnored):
+            raise e
+        if isinstance(e, _MirrorDead):
+            ms.dead, ms.error = True, e.err
+            self._note(f"dropped source {ms.host}: {e.err}")
+            return
+        if isinstance(e, (ServerFileChanged,)):
+            raise e
+        if isinstance(e, aiohttp.ClientConnectorError):
+            # refused / unreachable: fewer connections, short back-off
+            self.target_conns = max(1, len(self._workers) - 1)
+            self._last_busy = time.monotonic()
+        if isinstance(e, (aiohttp.ClientError, asyncio.TimeoutError, _Retry, ProtocolError, ConnectionError)):
+            ms.failures += 1
+            ms.error = e if isinstance(e, ZhilianError) else NoUsableSource(
+                f"Connection to {ms.host} keeps failing ({e.__class__.__name__})")
+            if ms.failures >= self.opts.max_retries:
+                ms.dead = True
+                self._note(f"dropped source {ms.host} after {ms.failures} failures")
+                return
+            await asyncio.sleep(self._backoff(attempt))
+            return
+        raise e
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        base = min(30.0, 0.25 * (2 ** attempt))
+        return base * random.uniform(0.5, 1.5)
+
+    async def _refresh(self, gen: int) -> None:
+        async with self._refresh_lock:
+            if gen != self._generation:
+                return  # another connection refreshed already
+            if self._refresh_cb is None:
+                raise LinkExpired("Link expired: paste a new link")
+            self._emit()
+            fresh = await self._refresh_cb()
+            if not fresh:
+                raise LinkExpired("Link expired: paste a new link")
+            self._mirrors = [_MirrorState(m) for m in sorted(fresh, key=lambda m: m.priority)]
+            self._generation += 1
+            self._note("link expired: got a fresh one, continuing")
+
+    async def _fetch(self, seg: _Seg, ms: _MirrorState, gate: list[bool]) -> int:
+        self._check_url_expiry(ms)
+        fd = self._fd
+        assert fd is not None
+        ranged = self._ranges
+        end_incl = seg.end - 1
+        rng = f"bytes={seg.pos}-{end_incl}" if ranged else None
+        if ranged and self.total is not None and seg.end >= self.total:
+            rng = f"bytes={seg.pos}-{self.total - 1}"
+        resp, _final = await request_following(
+            self.engine.session, "GET", ms.mirror.url, headers=self._headers(ms, rng),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=self.opts.stall_timeout))
+        self._release_gate(gate)
+        reuse = False
+        try:
+            await self._check_status(resp, ms)
+            if ranged:
+                if resp.status == 200:
+                    raise _RangeIgnored()
+                cr = _content_range(resp.headers.get("Content-Range"))
+                if cr is None or cr[0] != seg.pos or (cr[2] is not None and cr[2] != self.total) \
+                        or cr[1] > end_incl:
+                    raise ProtocolError(
+                        f"{ms.host} answered a different byte range than asked "
+                        f"({resp.headers.get('Content-Range')!r} for {rng}); nothing written")
+            elif seg.pos != 0:
+                raise ProtocolError("cannot resume without Range support")
+            if not ms.checked:
+                ms.checked = True
+            buf = bytearray()
+            content = resp.content
+            try:
+                await self._stream(content, seg, ms, buf, fd)
+            except BaseException:
+                # what arrived before the failure is good data: keep it, and give
+                # back exactly what is not on disk
+                if buf:
+                    try:
+                        self._write(fd, buf, seg.pos - len(buf))
+                    except OSError:
+                        seg.pos -= len(buf)
+                    buf.clear()
+                raise
+            if seg.pos < seg.end:
+                if not ranged and self.total is None:
+                    self.total = seg.pos
+                    self._unknown_done = True
+                    reuse = True
+                    return seg.got
+                raise _Retry("connection closed early")
+            reuse = content.at_eof()
+            if not ranged and self.total is None:
+                self.total = seg.pos
+                self._unknown_done = True
+            return seg.got
+        finally:
+            if reuse:
+                resp.release()
+            else:
+                resp.close()
+
+    async def _stream(self, content: aiohttp.StreamReader, seg: _Seg, ms: _MirrorState,
+                      buf: bytearray, fd: int) -> None:
+        """Copy the answer's body into the .part at seg.pos until seg.end (which a
+        stealing connection may move closer while we read)."""
+        buckets = (self.bucket, self.engine.global_bucket)
+        flushed = time.monotonic()
+        while seg.pos < seg.end:
+            chunk = await content.readany()
+            if not chunk:
+                break
+            room = seg.end - seg.pos
+            if len(chunk) > room:
+                chunk = chunk[:room]
+            if self.bucket.rate > 0 or self.engine.global_bucket.rate > 0:
+                await throttle(len(chunk), *buckets)
+            buf += chunk
+            n = len(chunk)
+            seg.pos += n
+            seg.got += n
+            ms.bytes += n
+            if len(buf) >= (1 << 19) or seg.pos >= seg.end:
+                self._write(fd, buf, seg.pos - len(buf))
+                buf.clear()
+                flushed = time.monotonic()
+            elif len(buf) >= 65536 and time.monotonic() - flushed > 0.2:
+                # slow connections: keep progress and the journal current
+                self._write(fd, buf, seg.pos - len(buf))
+                buf.clear()
+                flushed = time.monotonic()
+        if buf:
+            self._write(fd, buf, seg.pos - len(buf))
+            buf.clear()
+
+    def _write(self, fd: int, buf: bytearray, offset: int) -> None:
+        done, size = 0, len(buf)
+        with memoryview(buf) as mv:  # released even when pwrite fails, so buf can be cleared
+            while done < size:
+                with mv[done:] as rest:
+                    done += os.pwrite(fd, rest, offset + done)
+        self._done.add(offset, offset + done)
+
+    async def _restart_single(self) -> None:
+        await self._stop_workers()
+        self._active.clear()
+        self._ranges = False
+        self.max_conns = self.target_conns = 1
+        self._done = RangeSet()
+        self._pool = [(0, self.total if self.total is not None else UNKNOWN_END)]
+        if self._probe:
+            self._probe.ranges = False
+        self._note("the server ignored Range: restarted from zero with one connection")
+
+    # -- finish ----------------------------------------------------------------------
+    async def _finish(self) -> Path:
+        assert self.part is not None and self.path is not None and self._fd is not None
+        total = self.total or 0
+        self._emit("verifying")
+        fd = self._fd
+        await asyncio.to_thread(self._save_journal, self.opts.sync)
+        if os.fstat(fd).st_size != total:
+            os.ftruncate(fd, total)
+        size = os.fstat(fd).st_size
+        if size != total or self._done.total() != total:
+            raise SizeMismatch(total, size)
+        if self._hasher:
+            await asyncio.to_thread(self._hasher.advance, fd, total)
+            for algo, want in (("sha256", self.opts.sha256), ("md5", self.opts.md5)):
+                if want:
+                    got = self._hasher.hashes[algo].hexdigest()
+                    if got.lower() != want.lower():
+                        os.close(fd)
+                        self._fd = None
+                        self.part.unlink(missing_ok=True)
+                        assert self._jpath is not None
+                        journal.remove(self._jpath)
+                        self.state = "done"  # nothing left to journal
+                        raise ChecksumMismatch(algo, want, got, str(self.path))
+        final = self.path
+        n = 1
+        while final.exists():  # appeared while we downloaded: never overwrite it
+            final = self.path.with_name(numbered(self.path.name, n))
+            n += 1
+        os.replace(self.part, final)
+        self.path = final
+        self.state = "done"
+        assert self._jpath is not None
+        journal.remove(self._jpath)
+        return final

@@ -1,1 +1,1 @@
-"""Zhilian desktop app (PySide6). Talks to core only through its public API."""
+"""The desktop app (PySide6). Start it with ``gui.app.run_gui(argv)``."""

@@ -1,15 +1,111 @@
-"""Placeholder window until the queue window lands."""
+"""Starts the desktop app: single instance, translations, core thread, window, tray."""
+
 from __future__ import annotations
 
 import sys
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from . import i18n, icons, prefs
+from .bridge import CoreBridge
+from .main_window import MainWindow
+from .single_instance import InstanceServer, send_to_running
+from .tray import Tray
+
+
+def _qapp(argv0: str = "zhilian") -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([argv0])
+    app.setApplicationName("Zhilian")
+    app.setApplicationDisplayName("Zhilian")
+    app.setOrganizationName("Zhilian")
+    app.setDesktopFileName("zhilian")
+    app.setWindowIcon(icons.app_icon())
+    return app  # type: ignore[return-value]
+
+
+class DesktopApp(QObject):
+    """Everything the running app owns; ``close()`` stops the core cleanly."""
+
+    def __init__(self, args: list[str] | None = None, *, service_factory: Callable[[], Any] | None = None,
+                 single_instance: bool = True):
+        app = _qapp()
+        super().__init__()
+        self.app = app
+        self.settings, problem = prefs.load_settings()
+        self.language = i18n.install(prefs.get(self.settings, "language", ""))
+        self.bridge = CoreBridge(service_factory)
+        self.tray = Tray(self)
+        self.window = MainWindow(self.bridge, self.settings, self.tray)
+        self.tray.showRequested.connect(self.window.bring_to_front)
+        self.tray.pauseAllRequested.connect(self.window.pause_all)
+        self.tray.resumeAllRequested.connect(self.window.resume_all)
+        self.tray.quitRequested.connect(self.window.quit_app)
+        self.tray.icon.messageClicked.connect(self.window.notice_clicked)
+        self.server: InstanceServer | None = None
+        if single_instance:
+            self.server = InstanceServer(parent=self)
+            self.server.listen()
+            self.server.received.connect(self.window.receive_links)
+        self.tray_shown = self.tray.show()
+        app.setQuitOnLastWindowClosed(not self.tray_shown)
+        if problem:
+            self.window.statusBar().showMessage(problem, 20000)
+        self.bridge.start()
+        self.window.show()
+        if args:
+            self.window.receive_links(args)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.tray.hide()
+        self.window.quitting = True
+        self.window.setProperty("quitOnClose", False)
+        self.window.close()
+        self.bridge.stop()
+
+
+def link_args(argv: list[str]) -> list[str]:
+    """Command-line arguments that are links or files (options are not passed on)."""
+    return [a for a in argv if a and not a.startswith("-")]
 
 
 def run_gui(argv: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    args = link_args(argv)
+    app = _qapp(sys.argv[0] if sys.argv else "zhilian")
+    if send_to_running(args):
+        print("Zhilian is already running: the links were handed to its window.")
+        return 0
+    desktop = DesktopApp(args)
+    _quit_on_signals(app)
+    try:
+        return app.exec()
+    finally:
+        desktop.close()
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    w = QLabel("Zhilian (直链)")
-    w.setWindowTitle("Zhilian")
-    w.resize(480, 200)
-    w.show()
-    return app.exec()
+
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C in the terminal or a SIGTERM (logout, systemd) closes cleanly: the queue
+    saves its state and the downloads keep their .part and journal."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def _quit(*_: Any) -> None:
+        app.quit()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, _quit)
+        except (ValueError, OSError):      # not the main thread / not supported here
+            pass
+    # Python runs signal handlers only between bytecodes: wake it up now and then.
+    timer = QTimer(app)
+    timer.setInterval(300)
+    timer.timeout.connect(lambda: None)
+    timer.start()

@@ -15,7 +15,7 @@ APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkb
 # Test servers and peers (nginx, aria2c, curl), the real keyring, Xvfb + a tray host,
 # binutils for PyInstaller, debootstrap for the installer proof.
 DEV_PKGS="nginx-light aria2 curl hyperfine xvfb xauth trayer binutils dbus-x11 fakeroot
-  dpkg-dev"
+  dpkg-dev debootstrap fonts-wqy-microhei"
 
 pkgs="$APP_PKGS"
 [ "$mode" = dev ] && pkgs="$pkgs $DEV_PKGS"

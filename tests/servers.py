@@ -198,4 +198,27 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-__all__ = ["FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
+def run_download(urls, dest, *, refresh=None, progress=None, engine_kw=None, **opts):
+    """Run one engine download to completion on a fresh event loop; returns (path, Download)."""
+    from core.engine import DownloadOptions, Engine
+    from core.models import Mirror
+    if isinstance(urls, str):
+        urls = [urls]
+    mirrors = [u if isinstance(u, Mirror) else Mirror(u) for u in urls]
+    opts.setdefault("sync", False)
+
+    async def go():
+        async with Engine(**(engine_kw or {})) as eng:
+            dl = eng.download(mirrors, dest, DownloadOptions(**opts), on_progress=progress,
+                              refresh=refresh)
+            try:
+                return await dl.run(), dl
+            except Exception as e:
+                e.download = dl
+                raise
+    return asyncio.run(go())
+
+
+
+
+__all__ = ["run_download", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]

@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def commands() -> set[str]:
-    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    """Every subcommand name (a module may register several)."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,159 @@
+"""`main.py get URL...`: download now, in the foreground, like aria2c/curl."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..engine import DownloadOptions, Engine, Progress
+from ..errors import ZhilianError, human_bytes
+from ..models import Mirror, Resolved
+from ..ratelimit import parse_rate
+
+
+def register(sub) -> None:
+    p = sub.add_parser("get", help="download links now (resumes automatically)",
+                       description="Download one or more links into a folder. Running the same "
+                                   "command again resumes; Ctrl-C stops cleanly.")
+    p.add_argument("urls", nargs="+", metavar="URL", help="direct link, share link or model hub link")
+    p.add_argument("-d", "--dir", default=".", help="target folder (default: current folder)")
+    p.add_argument("-o", "--output", help="file name (only with one link)")
+    p.add_argument("-x", "--connections", type=int, help="connections per download (1-64, default 16)")
+    p.add_argument("--header", action="append", default=[], metavar="'K: V'", help="extra request header")
+    p.add_argument("--referer", help="Referer header")
+    p.add_argument("--user-agent", help="User-Agent header")
+    p.add_argument("--cookie", help="Cookie header ('k=v; k2=v2'); sent only to the link's host")
+    p.add_argument("--sha256", help="expected SHA-256 (hex)")
+    p.add_argument("--md5", help="expected MD5 (hex)")
+    p.add_argument("--password", help="extraction code for a share link")
+    p.add_argument("--limit-rate", help="speed limit, e.g. 500K or 2M (per second)")
+    p.add_argument("--per-host", type=int, default=16, help="connections per host across downloads")
+    p.add_argument("--mirror", action="append", default=[], metavar="URL",
+                   help="another URL of the same file (used at the same time)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd)
+
+
+class _Bar:
+    """One status line on a terminal, redrawn in place."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if p.state == "downloading" and now - self._last < 0.2:
+            return
+        self._last = now
+        name = (p.filename or "")[:32]
+        if p.total:
+            pct = 100.0 * p.done / p.total
+            fill = int(pct / 5)
+            bar = "#" * fill + "-" * (20 - fill)
+            amount = f"{pct:5.1f}% [{bar}] {human_bytes(p.done)}/{human_bytes(p.total)}"
+        else:
+            amount = human_bytes(p.done)
+        eta = ""
+        if p.eta is not None and p.state == "downloading":
+            m, s = divmod(int(p.eta), 60)
+            h, m = divmod(m, 60)
+            eta = f" ETA {h}:{m:02d}:{s:02d}" if h else f" ETA {m}:{s:02d}"
+        line = f"{name} {amount} {human_bytes(p.speed)}/s{eta} {len(p.connections)}c {p.state}"
+        pad = max(0, self._width - len(line))
+        self._width = len(line)
+        sys.stderr.write("\r" + line + " " * pad)
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._width = 0
+
+
+def _headers(args) -> dict[str, str]:
+    h: dict[str, str] = {}
+    for line in args.header:
+        k, sep, v = line.partition(":")
+        if not sep or not k.strip():
+            raise ZhilianError(f"--header wants 'Name: value', got {line!r}")
+        h[k.strip()] = v.strip()
+    if args.referer:
+        h["Referer"] = args.referer
+    if args.user_agent:
+        h["User-Agent"] = args.user_agent
+    if args.cookie:
+        h["Cookie"] = args.cookie
+    return h
+
+
+async def _resolve(url: str, args, session) -> list[tuple[Resolved, object]]:
+    """Share and hub links go through their resolver; plain links become one mirror."""
+    from .. import accounts
+    from .. import resolve as resolving
+    creds, save = {}, None
+    try:
+        creds = accounts.load_credentials()
+        save = accounts.save_cookies
+    except ZhilianError as e:  # no keyring: continue without stored logins
+        if not args.quiet:
+            print(f"zhilian: note: {e}", file=sys.stderr)
+    if args.cookie:
+        # a one-off login for this link's host (not stored)
+        from ..accounts.hosts import normalize_host
+        from ..accounts.parse import parse_cookie_header
+        host = normalize_host(urlsplit(url).hostname or "")
+        creds = {**creds, host: {**creds.get(host, {}), "cookies": parse_cookie_header(args.cookie)}}
+    ctx = resolving.make_context(session, credentials=creds, save_cookies=save)
+    text = url if not args.password else f"{url} 提取码: {args.password}"
+    items = await resolving.resolve_links(text, ctx)
+    return [(r, resolving.make_refresher(r, ctx)) for r in items]
+
+
+async def _run(args) -> int:
+    if args.output and len(args.urls) > 1:
+        raise ZhilianError("-o/--output works with one link only")
+    if args.connections is not None and not 1 <= args.connections <= 64:
+        raise ZhilianError("-x/--connections must be between 1 and 64")
+    try:
+        limit = parse_rate(args.limit_rate)
+    except ValueError as e:
+        raise ZhilianError(str(e)) from None
+    headers = _headers(args)
+    show = not args.quiet and sys.stderr.isatty()
+    failures = 0
+    async with Engine(per_host=args.per_host) as eng:
+        for url in args.urls:
+            bar = _Bar(show)
+            try:
+                jobs = await _resolve(url, args, eng.session)
+                for resolved, refresher in jobs:
+                    if args.mirror:
+                        resolved.mirrors += [Mirror(u, priority=2) for u in args.mirror]
+                    opts = DownloadOptions(connections=args.connections, sha256=args.sha256,
+                                           md5=args.md5, limit=limit, filename=args.output,
+                                           headers=headers)
+                    dl = eng.download(resolved, Path(args.dir), opts, on_progress=bar,
+                                      refresh=refresher)
+                    path = await dl.run()
+                    bar.done()
+                    if not args.quiet:
+                        msg = dl.message if dl.message == "already downloaded and verified" else "saved"
+                        print(f"{path} ({human_bytes(path.stat().st_size)}) {msg}")
+            except ZhilianError as e:
+                bar.done()
+                print(f"zhilian: {url.split('?')[0]}: {e}", file=sys.stderr)
+                failures += 1
+    return 1 if failures else 0
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))

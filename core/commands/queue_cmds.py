@@ -1,0 +1,282 @@
+"""Headless queue commands for servers:
+
+    main.py add LINK... [--password CODE] [-d DIR]   queue links (share text works too)
+    main.py list                                     show the queue
+    main.py run [--watch]                            work through the queue, then exit
+    main.py pause ID / resume ID / retry ID / cancel ID / remove ID [--delete-file]
+
+``add``, ``pause``, ``resume``, ``retry``, ``cancel`` and ``remove`` work both with and
+without a running queue (``run`` or the desktop app): a running queue is told
+through the database and acts within a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from ..errors import ZhilianError, human_bytes
+from ..ratelimit import parse_rate
+
+
+def register(sub) -> None:
+    p = sub.add_parser("add", help="add links to the download queue",
+                       description="Queue one or more links (or a pasted share text with its "
+                                   "extraction code). `main.py run` downloads them.")
+    p.add_argument("links", nargs="+", metavar="LINK", help="link or pasted share text")
+    p.add_argument("--password", "-p", metavar="CODE", help="extraction code (提取码) for share links")
+    p.add_argument("-d", "--dir", help="target folder (default: the download folder in settings)")
+    p.add_argument("-o", "--output", help="file name (one link only)")
+    p.add_argument("-x", "--connections", type=int, help="connections for this download (1-64)")
+    p.add_argument("--sha256", help="expected SHA-256 (hex)")
+    p.add_argument("--priority", type=int, default=0, help="higher runs first (default 0)")
+    p.add_argument("--limit-rate", help="speed limit for these downloads, e.g. 500K or 2M")
+    p.add_argument("--time-limit", type=float, metavar="MIN", help="stop a download after MIN minutes")
+    p.set_defaults(func=_cmd_add)
+
+    p = sub.add_parser("list", help="show the download queue")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="download everything in the queue, then exit",
+                       description="Work through the queue (resuming unfinished downloads) and "
+                                   "exit when nothing is left to do. Ctrl-C stops cleanly; run "
+                                   "again to resume.")
+    p.add_argument("--watch", action="store_true", help="keep running and wait for new tasks")
+    p.add_argument("-j", "--max-active", type=int, help="downloads at once (default from settings: 3)")
+    p.add_argument("--limit-rate", help="global speed limit, e.g. 2M")
+    p.add_argument("-q", "--quiet", action="store_true", help="only print finished and failed tasks")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between progress lines (default 2)")
+    p.set_defaults(func=_cmd_run)
+
+    for name, hlp in (("pause", "pause a task"), ("resume", "resume a paused or failed task"),
+                      ("retry", "retry a failed task"),
+                      ("cancel", "stop a task until it is retried (its partial file is kept)")):
+        p = sub.add_parser(name, help=hlp)
+        p.add_argument("ids", nargs="+", type=int, metavar="ID")
+        p.set_defaults(func=_cmd_control, action=name)
+    p = sub.add_parser("remove", help="remove a task from the queue")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    p.add_argument("--delete-file", action="store_true", help="also delete the file (and any partial download)")
+    p.set_defaults(func=_cmd_control, action="remove")
+
+
+# -- helpers -----------------------------------------------------------------------
+
+def _store():
+    from ..queue.store import Store
+    return Store()
+
+
+def _fmt_eta(eta: float | None) -> str:
+    if eta is None:
+        return ""
+    m, s = divmod(int(eta), 60)
+    h, m = divmod(m, 60)
+    return f"ETA {h}:{m:02d}:{s:02d}" if h else f"ETA {m}:{s:02d}"
+
+
+def _amount(done: int, size: int | None) -> str:
+    if size:
+        return f"{100.0 * done / size:5.1f}% {human_bytes(done)}/{human_bytes(size)}"
+    return human_bytes(done) if done else ""
+
+
+# -- add ---------------------------------------------------------------------------
+
+def _cmd_add(args) -> int:
+    from ..queue.service import queue_links
+    try:
+        limit = parse_rate(args.limit_rate)
+    except ValueError as e:
+        raise ZhilianError(str(e)) from None
+    if args.connections is not None and not 1 <= args.connections <= 64:
+        raise ZhilianError("-x/--connections must be between 1 and 64")
+    store = _store()
+    try:
+        text = "\n".join(args.links)
+        ids = queue_links(store, text, password=args.password, dest_dir=args.dir, filename=args.output,
+                          connections=args.connections, sha256=args.sha256, priority=args.priority,
+                          limit=int(limit), time_limit=args.time_limit * 60 if args.time_limit else None)
+        for tid in ids:
+            row = store.get(tid)
+            if row is not None:
+                print(f"{tid}\t{row.state}\t{row.link}")
+    finally:
+        store.close()
+    print(f"queued {len(ids)} task(s); `main.py run` downloads them", file=sys.stderr)
+    return 0
+
+
+# -- list --------------------------------------------------------------------------
+
+def _cmd_list(args) -> int:
+    from ..queue.events import make_view
+    store = _store()
+    try:
+        rows = store.load()
+    finally:
+        store.close()
+    rows.sort(key=lambda r: (-r.priority, r.position, r.id))
+    views = [make_view(r) for r in rows]
+    if args.json:
+        print(json.dumps([{k: getattr(v, k) for k in v.__dataclass_fields__} for v in views],
+                         ensure_ascii=False, indent=1))
+        return 0
+    if not views:
+        print("The queue is empty. Add links with: main.py add LINK...")
+        return 0
+    print(f"{'ID':>5}  {'STATE':<11} {'PROGRESS':<26} {'PRI':>3}  NAME")
+    for v in views:
+        line = f"{v.id:>5}  {v.state:<11} {_amount(v.done, v.size):<26} {v.priority:>3}  {v.name}"
+        if v.error:
+            line += f"  ({v.error})"
+        print(line)
+    counts: dict[str, int] = {}
+    for v in views:
+        counts[v.state] = counts.get(v.state, 0) + 1
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return 0
+
+
+# -- pause / resume / retry / remove -----------------------------------------------
+
+def _cmd_control(args) -> int:
+    from ..queue.store import FINAL_STATES, RunLock
+    store = _store()
+    try:
+        running = RunLock(store.path).is_held_elsewhere()
+        rc = 0
+        for tid in args.ids:
+            row = store.get(tid)
+            if row is None:
+                print(f"zhilian: no task {tid} in the queue", file=sys.stderr)
+                rc = 1
+                continue
+            if running:
+                store.post_command(args.action, tid, getattr(args, "delete_file", False))
+                print(f"{tid}: asked the running queue to {args.action} it")
+                continue
+            if args.action == "remove":
+                store.delete(tid)
+                if args.delete_file and row.path:
+                    from ..journal import journal_path
+                    final = Path(row.path)
+                    part = final.with_name(final.name + ".part")
+                    for p in ([final] if row.state != "handed_off" else []) + [part, journal_path(part)]:
+                        p.unlink(missing_ok=True)
+                print(f"{tid}: removed" + (" and its file deleted" if args.delete_file else ""))
+            elif args.action in ("pause", "cancel"):
+                if row.state in FINAL_STATES:
+                    print(f"zhilian: task {tid} is already finished", file=sys.stderr)
+                    rc = 1
+                    continue
+                if args.action == "pause":
+                    store.update(tid, state="paused", error=None, next_retry=None)
+                else:
+                    store.update(tid, state="failed", error="Stopped by the user", next_retry=None)
+                print(f"{tid}: {'paused' if args.action == 'pause' else 'cancelled'}")
+            else:
+                if row.state in ("paused", "failed"):
+                    store.update(tid, state="queued", error=None, attempts=0, next_retry=None)
+                    print(f"{tid}: queued")
+                else:
+                    print(f"{tid}: {row.state}, nothing to do")
+        return rc
+    finally:
+        store.close()
+
+
+# -- run ---------------------------------------------------------------------------
+
+class _Printer:
+    def __init__(self, quiet: bool, interval: float):
+        self.quiet, self.interval = quiet, interval
+        self._last: dict[int, float] = {}
+        self.failed: set[int] = set()
+
+    def __call__(self, ev) -> None:
+        t = ev.task
+        if t is None:
+            return
+        out = sys.stdout
+        if ev.kind == "finished":
+            where = t.path or t.name
+            note = f" ({t.error})" if t.error else ""
+            print(f"[{t.id}] {t.state}: {where} ({human_bytes(t.size or 0)}){note}", file=out, flush=True)
+            self.failed.discard(t.id)
+        elif ev.kind == "failed":
+            self.failed.add(t.id)
+            print(f"[{t.id}] failed: {t.name}: {t.error}", file=out, flush=True)
+        elif self.quiet:
+            return
+        elif ev.kind == "changed":
+            msg = f" ({t.error})" if t.error else ""
+            print(f"[{t.id}] {t.state} {t.name}{msg}", file=out, flush=True)
+        elif ev.kind == "progress" and t.state == "downloading":
+            now = time.monotonic()
+            if now - self._last.get(t.id, 0.0) < self.interval:
+                return
+            self._last[t.id] = now
+            print(f"[{t.id}] {t.name} {_amount(t.done, t.size)} {human_bytes(t.speed)}/s {_fmt_eta(t.eta)}".rstrip(),
+                  file=out, flush=True)
+        elif ev.kind == "removed":
+            print(f"[{t.id}] removed", file=out, flush=True)
+
+
+async def _run(args) -> int:
+    from ..queue.service import QueueService
+    from ..queue.settings import load_settings
+    settings = load_settings()
+    if settings.load_error:
+        print(f"zhilian: {settings.load_error}", file=sys.stderr)
+    if args.max_active is not None:
+        if not 1 <= args.max_active <= 50:
+            raise ZhilianError("-j/--max-active must be between 1 and 50")
+        settings.max_active = args.max_active
+    if args.limit_rate:
+        try:
+            settings.global_limit = int(parse_rate(args.limit_rate))
+        except ValueError as e:
+            raise ZhilianError(str(e)) from None
+    svc = QueueService(settings=settings)
+    printer = _Printer(args.quiet, args.interval)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+            pass
+    await svc.start()
+    svc.subscribe(printer)
+    try:
+        todo = svc.pending()
+        if not args.quiet:
+            print(f"queue: {len(svc.rows)} task(s), {todo} to do", flush=True)
+        while not stop.is_set():
+            if not args.watch and svc.pending() == 0:
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except TimeoutError:
+                pass
+        stopped = stop.is_set()
+    finally:
+        await svc.close()
+    if stopped:
+        print("zhilian: stopped; `main.py run` again resumes", file=sys.stderr)
+        return 130
+    left = [t for t in svc.tasks() if t.state in ("paused", "failed")]
+    if left and not args.quiet:
+        print(f"queue: nothing left to run; {len(left)} task(s) paused or failed (main.py list)", flush=True)
+    return 1 if printer.failed else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))

@@ -1,0 +1,367 @@
+"""`main.py share FILE`, `main.py serve`, `main.py shares ...`: signed direct links.
+
+``share`` registers the file in the share store and prints its link for the
+address of the running ``serve`` (or the configured host:port when none runs);
+the running server reads the store on every request, so the link works at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import getpass
+import signal
+import sys
+
+from ..errors import ZhilianError, human_bytes
+from ..ratelimit import parse_rate
+
+
+def _rate(text: str | None) -> int:
+    try:
+        return int(parse_rate(text))
+    except ValueError as e:
+        raise ZhilianError(str(e)) from None
+
+
+def _when(ts: float) -> str:
+    if not ts:
+        return "never"
+    return _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _password(args) -> str | None:
+    if getattr(args, "ask_password", False):
+        pw = getpass.getpass("Password for the link: ")
+        if pw != getpass.getpass("Again: "):
+            raise ZhilianError("The passwords differ")
+        return pw or None
+    return args.password or None
+
+
+def _session(args) -> None:
+    if getattr(args, "session_secret", False):
+        from ..share import use_session_secret
+        use_session_secret()
+
+
+def _api(args=None):
+    from ..share import ShareAPI
+    api = ShareAPI()
+    if args is not None and getattr(args, "lan", False):
+        api.config.lan = True
+    return api
+
+
+# -- share ---------------------------------------------------------------------
+
+def register(sub) -> None:
+    p = sub.add_parser("share", help="share a file as a signed, expiring direct link",
+                       description="Share a file and print its link. The link is served by a "
+                                   "running `serve` (start one with: main.py serve), or by this "
+                                   "command itself with --serve.")
+    p.add_argument("file", help="the file to share")
+    p.add_argument("--expires", default=None, metavar="DURATION",
+                   help="lifetime of the link: 30m, 24h, 7d, 1w or never (default: 24h)")
+    p.add_argument("--password", help="ask downloaders for this password (HTTP Basic; any user name)")
+    p.add_argument("--ask-password", action="store_true", help="type the password without echo")
+    p.add_argument("--limit-rate", metavar="SPEED", help="speed cap for this share, e.g. 2M")
+    p.add_argument("--qr", action="store_true", help="also print a QR code of the link")
+    p.add_argument("--serve", action="store_true", help="serve now, in the foreground, until Ctrl-C")
+    p.add_argument("--lan", action="store_true",
+                   help="with --serve: open to the local network (default: this computer only)")
+    p.add_argument("--port", type=int, help="with --serve: port to listen on")
+    p.add_argument("--session-secret", action="store_true",
+                   help="no keyring: sign with a key kept in memory (links die with the server; "
+                        "needs --serve)")
+    p.set_defaults(func=_cmd_share)
+
+
+def _cmd_share(args) -> int:
+    if args.session_secret and not args.serve:
+        raise ZhilianError("--session-secret needs --serve: a key kept in memory dies with this command")
+    _session(args)
+    api = _api(args)
+    if args.serve:
+        if args.port is not None:
+            api.config.port = args.port
+        return _serve(api, args, share_args=args)
+    link = api.create(args.file, expires=args.expires, password=_password(args),
+                      limit_bps=_rate(args.limit_rate))
+    print(link.url)
+    _describe(link)
+    if args.qr:
+        print(api.qr_text(link.url), file=sys.stderr)
+    if not api.server_running():
+        print("note: no share server is running; links work once `main.py serve` runs",
+              file=sys.stderr)
+    return 0
+
+
+def _describe(link) -> None:
+    s = link.share
+    bits = [f"id {s.id}", human_bytes(s.size), f"expires {_when(s.expires)}"]
+    if s.has_password:
+        bits.append("password required")
+    if s.limit_bps:
+        bits.append(f"capped at {human_bytes(s.limit_bps)}/s")
+    print(f"  {s.name}: " + ", ".join(bits), file=sys.stderr)
+
+
+# -- serve ---------------------------------------------------------------------
+
+def register_serve(sub) -> None:
+    p = sub.add_parser("serve", help="run the share server (headless)",
+                       description="Serve shared files until Ctrl-C. Shares added with "
+                                   "`main.py share` while it runs work at once.")
+    p.add_argument("--port", type=int, help="port (default from settings: 8770)")
+    p.add_argument("--lan", action="store_true",
+                   help="open to the local network (default: this computer only)")
+    p.add_argument("--public-host", help="host name or address to put in links")
+    p.add_argument("--limit-rate", metavar="SPEED", help="global speed cap for all shares, e.g. 10M")
+    p.add_argument("--qr", action="store_true", help="print a QR code of the server address")
+    p.add_argument("--session-secret", action="store_true",
+                   help="no keyring: sign with a key kept in memory (links die with the server)")
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    _session(args)
+    api = _api(args)
+    if args.port is not None:
+        api.config.port = args.port
+    if args.public_host:
+        api.config.public_host = args.public_host
+    if args.limit_rate:
+        api.config.global_limit_bps = _rate(args.limit_rate)
+    return _serve(api, args)
+
+
+def _serve(api, args, share_args=None) -> int:
+    from ..share import ShareServer
+    from ..share.secret import session_secret_in_use
+
+    async def run() -> int:
+        srv = ShareServer(api.store, api.config)
+        port = await srv.start()
+        base = srv.link_base()
+        where = "the local network" if api.config.lan else "this computer only"
+        print(f"Serving shares on {api.config.bind_host}:{port} ({where}); links use {base}",
+              file=sys.stderr, flush=True)
+        if api.config.global_limit_bps:
+            print(f"  speed cap for all shares: {human_bytes(api.config.global_limit_bps)}/s",
+                  file=sys.stderr)
+        if getattr(args, "qr", False) or (api.config.lan and share_args is None):
+            print(api.qr_text(base), file=sys.stderr)
+        if share_args is not None:
+            link = api.create(share_args.file, expires=share_args.expires,
+                              password=_password(share_args), limit_bps=_rate(share_args.limit_rate))
+            print(srv.url_for(link.share), flush=True)
+            _describe(link)
+            if share_args.qr or api.config.lan:       # phones on the LAN scan it
+                print(api.qr_text(srv.url_for(link.share)), file=sys.stderr)
+        elif session_secret_in_use():
+            for s in api.store.list():
+                print(srv.url_for(s), flush=True)
+        print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # Windows
+                pass
+        try:
+            await stop.wait()
+        finally:
+            await srv.stop()
+        print("Share server stopped.", file=sys.stderr)
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+
+
+# -- shares ----------------------------------------------------------------------
+
+def register_shares(sub) -> None:
+    p = sub.add_parser("shares", help="list, revoke and watch shares",
+                       description="Manage shared files and watched folders.")
+    ss = p.add_subparsers(dest="shares_cmd", metavar="ACTION")
+    lst = ss.add_parser("list", help="active shares with their links")
+    lst.add_argument("--all", action="store_true", help="also expired, revoked and missing ones")
+    lst.set_defaults(func=_cmd_list)
+    rv = ss.add_parser("revoke", help="stop a link at once")
+    rv.add_argument("ids", nargs="+", metavar="ID")
+    rv.set_defaults(func=_cmd_revoke)
+    w = ss.add_parser("watch", help="share every new file of a folder (e.g. HeyGem outputs/)")
+    w.add_argument("folder")
+    w.add_argument("--expires", default=None, metavar="DURATION",
+                   help="lifetime of each file's link (default: 24h; 'never' allowed)")
+    w.add_argument("--password", help="password for every link of this folder")
+    w.add_argument("--limit-rate", metavar="SPEED", help="speed cap for each of these shares")
+    w.add_argument("--no-recursive", action="store_true", help="ignore sub-folders")
+    w.add_argument("--retention-days", type=float, metavar="N",
+                   help="with --retention: act on files older than N days")
+    w.add_argument("--retention", choices=("delete", "archive"),
+                   help="remove (delete) or move (archive) old files; off unless given")
+    w.add_argument("--archive-dir", help="where --retention archive moves old files")
+    w.set_defaults(func=_cmd_watch)
+    ws = ss.add_parser("watches", help="list watched folders")
+    ws.set_defaults(func=_cmd_watches)
+    uw = ss.add_parser("unwatch", help="stop watching a folder (its links are revoked)")
+    uw.add_argument("id")
+    uw.add_argument("--keep-links", action="store_true", help="keep the links made so far")
+    uw.set_defaults(func=_cmd_unwatch)
+    pr = ss.add_parser("prune", help="apply retention now and report the freed space")
+    pr.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    pr.set_defaults(func=_cmd_prune)
+    lg = ss.add_parser("log", help="who fetched what (access log)")
+    lg.add_argument("-n", type=int, default=20, help="last N entries")
+    lg.set_defaults(func=_cmd_log)
+    rk = ss.add_parser("rotate-key", help="new signing key: every existing link stops working")
+    rk.set_defaults(func=_cmd_rotate)
+    tk = ss.add_parser("token", help="print the control API token (for local scripts)")
+    tk.set_defaults(func=lambda a: (print(_api().control_token()), 0)[1])
+    cf = ss.add_parser("config", help="show or change server settings")
+    cf.add_argument("--port", type=int)
+    cf.add_argument("--lan", dest="lan", action="store_true", default=None,
+                    help="open to the local network")
+    cf.add_argument("--no-lan", dest="lan", action="store_false", help="this computer only")
+    cf.add_argument("--public-host", help="host in links ('' to detect)")
+    cf.add_argument("--limit-rate", metavar="SPEED", help="global speed cap (0 = none)")
+    cf.add_argument("--default-expires", metavar="DURATION")
+    cf.set_defaults(func=_cmd_config)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def _cmd_list(args) -> int:
+    import time
+
+    from ..errors import NoKeyring
+    from ..share import ShareLink
+    api = _api()
+    try:
+        links = api.list(include_inactive=args.all)
+    except NoKeyring as e:
+        print(f"note: links cannot be shown: {e}", file=sys.stderr)
+        links = [ShareLink(s, "") for s in api.store.list(args.all)]
+    if not links:
+        print("No active shares." if not args.all else "No shares.", file=sys.stderr)
+        return 0
+    now = time.time()
+    for link in links:
+        s = link.share
+        state = s.state(now)
+        extra = " [password]" if s.has_password else ""
+        if s.watch_id:
+            extra += " [watched]"
+        print(f"{s.id}  {state:8}  {human_bytes(s.size):>10}  expires {_when(s.expires):16}  "
+              f"{s.downloads} dl  {s.name}{extra}")
+        if state == "active" and link.url:
+            print(f"    {link.url}")
+    return 0
+
+
+def _cmd_revoke(args) -> int:
+    api = _api()
+    for i in args.ids:
+        s = api.revoke(i)
+        print(f"revoked {s.id} ({s.name})")
+    return 0
+
+
+def _cmd_watch(args) -> int:
+    api = _api()
+    if args.retention and not args.retention_days:
+        raise ZhilianError("--retention needs --retention-days N")
+    if args.retention_days and not args.retention:
+        raise ZhilianError("--retention-days needs --retention delete or --retention archive")
+    w = api.watch(args.folder, expires=args.expires, password=args.password,
+                  limit_bps=_rate(args.limit_rate), recursive=not args.no_recursive,
+                  retention_days=args.retention_days, retention_action=args.retention,
+                  archive_dir=args.archive_dir)
+    print(f"watching {w.folder} (id {w.id}); new files are shared by the running server")
+    if w.retention_action:
+        print(f"  retention: {w.retention_action} files older than {w.retention_days:g} days")
+    for link in api.scan_now():
+        print(link.url)
+    return 0
+
+
+def _cmd_watches(args) -> int:
+    api = _api()
+    ws = api.watches()
+    if not ws:
+        print("No watched folders.", file=sys.stderr)
+    for w in ws:
+        ret = (f"retention {w.retention_action} > {w.retention_days:g} d" if w.retention_action
+               else "retention off")
+        n = len(api.store.list(watch_id=w.id))
+        print(f"{w.id}  {w.folder}  {n} active share(s), {ret}")
+    return 0
+
+
+def _cmd_unwatch(args) -> int:
+    api = _api()
+    api.unwatch(args.id, revoke_shares=not args.keep_links)
+    print(f"stopped watching {args.id}")
+    return 0
+
+
+def _cmd_prune(args) -> int:
+    api = _api()
+    reports = api.retention(dry_run=args.dry_run)
+    if not reports:
+        print("No watched folder has retention turned on.", file=sys.stderr)
+        return 0
+    total = 0
+    for r in reports:
+        print(r.summary())
+        total += r.bytes
+    print(f"total: {'would free' if args.dry_run else 'freed'} {human_bytes(total)}")
+    return 1 if any(r.errors for r in reports) else 0
+
+
+def _cmd_log(args) -> int:
+    from ..share.access_log import AccessLog
+    for rec in AccessLog().tail(args.n):
+        print(f"{rec.get('time')}  {rec.get('client'):15}  {rec.get('status')}  "
+              f"{human_bytes(rec.get('bytes', 0)):>10}  {rec.get('share')}  {rec.get('name')}"
+              + (f"  ({rec['reason']})" if rec.get("reason") else ""))
+    return 0
+
+
+def _cmd_rotate(args) -> int:
+    _api().rotate_key()
+    print("New signing key: every link made before no longer works "
+          "(see new links with: main.py shares list)")
+    return 0
+
+
+def _cmd_config(args) -> int:
+    from ..share.config import config_path, parse_duration, save_config
+    api = _api()
+    cfg = api.config
+    if args.port is not None:
+        cfg.port = args.port
+    if args.lan is not None:
+        cfg.lan = args.lan
+    if args.public_host is not None:
+        cfg.public_host = args.public_host or None
+    if args.limit_rate is not None:
+        cfg.global_limit_bps = _rate(args.limit_rate)
+    if args.default_expires is not None:
+        parse_duration(args.default_expires)
+        cfg.default_expires = args.default_expires
+    if any(v is not None for v in (args.port, args.lan, args.public_host, args.limit_rate,
+                                   args.default_expires)):
+        save_config(cfg)
+    for k, v in vars(cfg).items():
+        print(f"{k} = {v}")
+    print(f"(settings file: {config_path()}; a running server picks changes up when restarted)")
+    return 0
+
+

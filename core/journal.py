@@ -1,0 +1,81 @@
+"""The control file beside a ``.part``: which byte ranges are on disk, and which
+file on the server they came from (size + validator).
+
+Crash safety: a range enters the journal only after its ``pwrite`` returned and
+(when ``sync`` is on) after ``fdatasync`` of the ``.part``; the journal itself is
+written to a temporary file, fsynced and renamed over the old one, so a kill -9
+at any moment leaves either the old or the new journal, each of which claims
+only bytes that are on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION = 1
+
+
+@dataclass
+class JournalData:
+    size: int | None
+    etag: str | None = None
+    last_modified: str | None = None
+    done: list[tuple[int, int]] = field(default_factory=list)
+    name: str = ""
+    ranges_supported: bool = True
+
+    def identity_mismatch(self, size: int | None, etag: str | None, last_modified: str | None) -> str | None:
+        """Why a server answer does not belong to this journal, or None."""
+        if self.size != size:
+            return f"the file size changed on the server ({self.size} -> {size} bytes)"
+        if self.etag and etag and _weakless(self.etag) != _weakless(etag):
+            return "the file changed on the server (ETag differs)"
+        if not (self.etag and etag) and self.last_modified and last_modified \
+                and self.last_modified != last_modified:
+            return "the file changed on the server (Last-Modified differs)"
+        return None
+
+
+def _weakless(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def journal_path(part: Path) -> Path:
+    return part.with_name(part.name + ".journal")
+
+
+def load(path: Path) -> JournalData | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("v") != VERSION:
+            return None
+        return JournalData(size=raw["size"], etag=raw.get("etag"), last_modified=raw.get("last_modified"),
+                           done=[(int(a), int(b)) for a, b in raw.get("done", [])],
+                           name=raw.get("name", ""), ranges_supported=raw.get("ranges", True))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(path: Path, data: JournalData) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    body = json.dumps({"v": VERSION, "size": data.size, "etag": data.etag,
+                       "last_modified": data.last_modified, "done": data.done,
+                       "name": data.name, "ranges": data.ranges_supported},
+                      separators=(",", ":")).encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, body)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".tmp")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,153 @@
+"""Find the links (and their extraction codes) in whatever text a user pastes.
+
+Share texts from Chinese cloud drives wrap the link in prose::
+
+    链接: https://pan.baidu.com/s/1AbCdEf?pwd=x7k2 提取码: x7k2 复制这段内容后打开百度网盘手机App
+
+``parse_links`` returns one ``Link`` per distinct URL, with the extraction code
+that goes with it: from ``?pwd=`` in the URL, or from ``提取码`` / ``密码`` /
+``访问码`` / ``pwd`` / ``code`` (half- or full-width colon) written after the link
+(or, for the first link, before it).  Surrounding Chinese or English text,
+brackets and trailing punctuation are stripped; duplicates are dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .models import Link
+
+# Characters that can never be part of a pasted URL: whitespace, quotes, CJK
+# ideographs and CJK punctuation (users often paste "https://x/s/1abc提取码:1234").
+_STOP = (r"\s<>\"'`\u00a0\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+         r"\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef")
+_URL_RE = re.compile(rf"https?://[^{_STOP}]+", re.I)
+
+# Hosts users paste without "https://" (share texts sometimes drop it).
+_BARE_HOSTS = (
+    r"pan\.baidu\.com|yun\.baidu\.com|(?:[\w-]+\.)?lanzou\w?\.com|(?:[\w-]+\.)?lanzn\.com|"
+    r"pan\.quark\.cn|(?:www\.)?alipan\.com|(?:www\.)?aliyundrive\.com|(?:www\.)?123pan\.com|"
+    r"(?:www\.)?123pan\.cn|cloud\.189\.cn|pan\.xunlei\.com|huggingface\.co|hf-mirror\.com|"
+    r"github\.com|(?:www\.)?modelscope\.cn|civitai\.com|drive\.google\.com|(?:www\.)?dropbox\.com"
+)
+_BARE_RE = re.compile(rf"(?<![A-Za-z0-9_./@-])(?:{_BARE_HOSTS})/[^{_STOP}]*", re.I)
+
+# "提取码: abcd", "密码：1a2b", "访问码：ab12", "pwd=abcd", "code: abcd", "Password: abcd"
+_CODE_RE = re.compile(
+    r"(?:提取码|提取密码|访问码|访问密码|密码|口令|"
+    r"\b(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)\b)"
+    r"\s*(?:is\s*)?[:=]?\s*([A-Za-z0-9]{2,16})(?![A-Za-z0-9])",
+    re.I)
+# The English keywords need a separator ("code: x", "pwd=x") to count; Chinese ones don't.
+_EN_KEYWORD = re.compile(r"^(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)$", re.I)
+
+_TRAILING = ".,;:!?*~_-'\"`"
+_PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
+_PWD_KEYS = ("pwd", "password", "passcode")
+
+
+def _clean_url(url: str) -> str:
+    """Strip trailing punctuation and unbalanced closing brackets."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING:
+            url = url[:-1]
+        elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        q = urlsplit(url).query
+    except ValueError:
+        return None
+    for k, v in parse_qsl(q, keep_blank_values=True):
+        if k.lower() in _PWD_KEYS and v:
+            return v
+    return None
+
+
+def _dedupe_key(url: str) -> str:
+    """Same share written twice (with and without ?pwd=, http/https, trailing slash)."""
+    try:
+        p = urlsplit(url)
+        q = [(k, v) for k, v in parse_qsl(p.query, keep_blank_values=True) if k.lower() not in _PWD_KEYS]
+        path = p.path.rstrip("/") or "/"
+        return urlunsplit(("https", (p.hostname or "").lower() + (f":{p.port}" if p.port else ""),
+                           path, urlencode(q), ""))
+    except ValueError:   # a malformed port or host: compare the text itself
+        return url
+
+
+def _split_glued(start: int, url: str) -> list[tuple[int, str]]:
+    """"https://a/x,https://b/y" -> two URLs (but keep "?next=https://...")."""
+    out: list[tuple[int, str]] = []
+    for m in list(re.finditer(r"(?<=[,;|)\]])https?://", url, re.I))[::-1]:
+        out.append((start + m.start(), url[m.start():]))
+        url = url[:m.start()]
+    out.append((start, url))
+    return out[::-1]
+
+
+def _find_code(segment: str) -> str | None:
+    segment = unicodedata.normalize("NFKC", segment)
+    for m in _CODE_RE.finditer(segment):
+        keyword = m.group(0)[: m.start(1) - m.start(0)]
+        word = re.sub(r"\s*(?:is\s*)?[:=]?\s*$", "", keyword, flags=re.I).strip()
+        sep = keyword[len(word):]
+        if _EN_KEYWORD.match(word) and not re.search(r"[:=]|\bis\b", sep, re.I):
+            continue  # "source code here" is prose, "code: ab12" is a code
+        return m.group(1)
+    return None
+
+
+def parse_links(text: str) -> list[Link]:
+    """All distinct http(s) links in ``text``, each with its extraction code."""
+    if not text:
+        return []
+    norm = text
+    spans: list[tuple[int, int, str]] = []
+    for m in _URL_RE.finditer(norm):
+        for pos, raw in _split_glued(m.start(), m.group(0)):
+            raw = _clean_url(raw)
+            url = html.unescape(raw) if "&amp;" in raw else raw
+            try:
+                sp = urlsplit(url)
+                ok = len(url) > len("https://") and bool(sp.hostname) and (sp.port or 0) >= 0
+            except ValueError:
+                ok = False
+            if ok:
+                spans.append((pos, pos + len(raw), url))
+    taken = [(s, e) for s, e, _ in spans]
+    for m in _BARE_RE.finditer(norm):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        url = _clean_url(m.group(0))
+        spans.append((m.start(), m.start() + len(url), "https://" + url))
+    spans.sort()
+
+    links: list[Link] = []
+    index: dict[str, Link] = {}
+    for i, (start, end, url) in enumerate(spans):
+        nxt = spans[i + 1][0] if i + 1 < len(spans) else len(norm)
+        pwd = _url_password(url) or _find_code(norm[end:nxt])
+        if pwd is None and i == 0:
+            pwd = _find_code(norm[:start])
+        key = _dedupe_key(url)
+        if key in index:
+            if index[key].password is None and pwd:
+                index[key].password = pwd
+            continue
+        link = Link(url, pwd)
+        index[key] = link
+        links.append(link)
+    return links
+
+
+__all__ = ["parse_links"]

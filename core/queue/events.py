@@ -1,0 +1,94 @@
+"""What the queue tells its listeners (GUI, CLI): ``TaskView`` snapshots and
+``Event``s, and the coalescing of progress so many downloads cannot flood them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+EventKind = Literal["added", "changed", "progress", "finished", "failed", "removed"]
+
+PROGRESS_INTERVAL = 0.25   # seconds: at most ~4 progress events per task per second
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A read-only snapshot of one task, safe to hand to another thread."""
+    id: int
+    link: str                    # as pasted, with any signature masked
+    password: str | None
+    name: str                    # file name on disk, or the best guess before it is known
+    dest_dir: str
+    path: str | None             # final path once known
+    state: str                   # queued resolving downloading paused verifying done failed handed_off
+    error: str | None            # human-readable, or None
+    size: int | None
+    done: int
+    speed: float
+    eta: float | None
+    priority: int
+    connections: int | None
+    limit: int                   # bytes/s for this task, 0 = unlimited
+    sha256: str | None
+    created: float
+    finished: float | None
+    host: str
+    sources: list[str] = field(default_factory=list)   # redacted mirror URLs
+    handoff_to: str | None = None
+    md5: str | None = None
+    time_limit: float | None = None
+    attempts: int = 0
+    next_retry: float | None = None
+    message: str | None = None   # notices from the engine ("resuming: ...", "link refreshed")
+
+    @property
+    def progress(self) -> float | None:
+        """0..1 when the size is known."""
+        return min(1.0, self.done / self.size) if self.size else None
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    task_id: int
+    task: TaskView | None
+    progress: Any = None         # core.engine.Progress for "progress" events
+
+    @property
+    def state(self) -> str | None:
+        return self.task.state if self.task else None
+
+
+def guess_name(link: str) -> str:
+    """The last part of the link's path (cheap: called for every task shown)."""
+    if "://" not in link:
+        return link.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or link
+    rest = link.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    if "/" in rest:
+        name = unquote(rest.rsplit("/", 1)[-1])
+        if name:
+            return name
+    try:
+        return urlsplit(link).hostname or link
+    except ValueError:
+        return link
+
+
+def make_view(row: Any, live: Any | None = None) -> TaskView:
+    sources: list[str] = []
+    if row.sources and row.sources != "[]":
+        try:
+            sources = json.loads(row.sources)
+        except ValueError:
+            pass
+    return TaskView(
+        id=row.id, link=row.link, password=row.password,
+        name=row.name or row.filename or (row.rpath and row.rpath.rsplit("/", 1)[-1]) or guess_name(row.link),
+        dest_dir=row.dest_dir, path=row.path, state=row.state, error=row.error, size=row.size,
+        done=row.done, speed=live.speed if live else 0.0, eta=live.eta if live else None,
+        priority=row.priority, connections=row.connections, limit=row.speed_limit or 0,
+        sha256=row.sha256, created=row.created, finished=row.finished, host=row.host,
+        sources=list(sources), handoff_to=row.handoff_to, md5=row.md5, time_limit=row.time_limit,
+        attempts=row.attempts, next_retry=row.next_retry, message=live.message if live else None)

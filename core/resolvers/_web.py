@@ -1,0 +1,143 @@
+"""Small HTTP helpers shared by the model-hub resolvers.
+
+Every request goes through ``ctx.url`` (host map) and redirects are followed by
+hand so each hop is mapped too and credentials never follow a redirect to
+another host.  Answers are read only up to a limit: a resolver that meets the
+file itself (Google Drive, Dropbox) must not pull gigabytes into memory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ..accounts.hosts import creds_for
+from ..errors import NotFound, ResolveError, Throttled
+from ..http import strip_on_redirect
+from .base import ResolverContext
+
+BODY_LIMIT = 4 << 20          # enough for any API answer or HTML page
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml", "+json", "+xml")
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=20, sock_read=30)
+
+
+class HostUnreachable(ResolveError):
+    """The host did not answer (network down, DNS, timeout): trying later may help."""
+    retryable = True
+
+
+class UnexpectedAnswer(ResolveError):
+    """The host answered something its protocol does not describe."""
+    retryable = True
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: CIMultiDictProxy[str] | CIMultiDict[str]
+    body: bytes
+    url: str            # the real (unmapped) URL that gave this answer
+    is_file: bool       # the answer is the file itself (body not read)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8", "replace"))
+        except ValueError as e:
+            host = urlsplit(self.url).hostname or "the host"
+            raise UnexpectedAnswer(f"{host} sent an unreadable answer (HTTP {self.status})") from e
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def _is_text(headers: Any) -> bool:
+    ctype = (headers.get("Content-Type") or "").lower()
+    if headers.get("Content-Disposition", "").lower().startswith("attachment"):
+        return False
+    return any(t in ctype for t in TEXT_TYPES) or not ctype
+
+
+async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
+                headers: dict[str, str] | None = None, data: Any = None,
+                follow: bool = True, max_hops: int = 10) -> Answer:
+    """One request (plus redirects when ``follow``), body read unless it is a file."""
+    hdrs = dict(headers or {})
+    host = urlsplit(url).hostname or url
+    for _ in range(max_hops + 1):
+        try:
+            async with ctx.session.request(method, ctx.url(url), headers=hdrs, data=data,
+                                           allow_redirects=False, timeout=REQUEST_TIMEOUT) as r:
+                if follow and r.status in (301, 302, 303, 307, 308) and "Location" in r.headers:
+                    nxt = urljoin(url, r.headers["Location"])
+                    hdrs = strip_on_redirect(hdrs, url, nxt)
+                    if r.status == 303 or (r.status in (301, 302) and method == "POST"):
+                        method, data = "GET", None
+                    url = nxt
+                    continue
+                if method == "HEAD":
+                    body, is_file = b"", False
+                elif _is_text(r.headers) or r.status >= 300:
+                    body, is_file = await r.content.read(BODY_LIMIT), False
+                else:
+                    body, is_file = b"", True
+                return Answer(r.status, CIMultiDict(r.headers), body, url, is_file)
+        except TimeoutError as e:
+            raise HostUnreachable(f"{host} did not answer in time; try again later") from e
+        except aiohttp.ClientError as e:
+            raise HostUnreachable(f"Cannot reach {host}: {e.__class__.__name__}") from e
+    raise UnexpectedAnswer(f"{host} redirected too many times")
+
+
+def retry_after(headers: Any) -> float | None:
+    v = headers.get("Retry-After")
+    try:
+        return max(0.0, float(v)) if v else None
+    except ValueError:
+        return None
+
+
+def common_errors(ans: Answer, what: str) -> None:
+    """Map statuses every host uses the same way; returns when none applies."""
+    if ans.status == 404 or ans.status == 410:
+        raise NotFound(f"{what} no longer exists (HTTP {ans.status})")
+    if ans.status in (429, 509):
+        ra = retry_after(ans.headers)
+        raise Throttled(f"{what}: the host is limiting requests (HTTP {ans.status}); try again later",
+                        retry_after=ra)
+    if ans.status >= 500:
+        raise UnexpectedAnswer(f"{what}: the host has trouble right now (HTTP {ans.status}); "
+                               "try again later")
+
+
+def token_for(ctx: ResolverContext, host: str, *env_names: str) -> str | None:
+    """A token for ``host`` from the stored account, else from the environment."""
+    tok = creds_for(ctx.credentials, host).get("token")
+    if tok:
+        return str(tok)
+    for name in env_names:
+        if ctx.env.get(name):
+            return ctx.env[name]
+    return None
+
+
+def mapped(ctx: ResolverContext, url: str) -> str:
+    """The URL the engine should fetch (host map applied)."""
+    return ctx.url(url)
+
+
+def total_size(ans: Answer) -> int | None:
+    """File size from a probe sent with ``Range: bytes=0-0`` (206) or a plain 200."""
+    cr = ans.headers.get("Content-Range", "")
+    if ans.status == 206 and "/" in cr:
+        tail = cr.rsplit("/", 1)[1].strip()
+        return int(tail) if tail.isdigit() else None
+    cl = ans.headers.get("Content-Length", "")
+    if ans.status == 200 and cl.isdigit():
+        return int(cl)
+    return None

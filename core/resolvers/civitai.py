@@ -1,0 +1,153 @@
+"""CivitAI models (civitai.com).
+
+Links understood::
+
+    https://civitai.com/api/download/models/<versionId>[?type=Model&format=SafeTensor]
+    https://civitai.com/models/<modelId>[/<slug>][?modelVersionId=<versionId>]
+
+The version is described by ``GET /api/v1/model-versions/<versionId>`` (file
+names, ``hashes.SHA256``, ``primary``); a model page uses
+``GET /api/v1/models/<modelId>`` and its newest (or the chosen) version's primary
+file.  The download URL answers 307 to a Cloudflare R2 presigned URL
+(``X-Amz-Expires=86400``), which is what the engine fetches; ``refresh()`` asks
+again.  Many models need a login: the API token (account of civitai.com,
+``CIVITAI_TOKEN``, or ``?token=`` in the pasted link) is sent as
+``Authorization: Bearer``; a 401 becomes NeedLogin.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from ..errors import NeedLogin, NotFound, UnsupportedLink
+from ..expiry import url_expires_at
+from ..models import Link, Mirror, Resolved
+from ._web import Answer, UnexpectedAnswer, common_errors, fetch, token_for
+from .base import Resolver, ResolverContext
+
+WEB = "https://civitai.com"
+
+
+def _login_error(ans: Answer) -> NeedLogin:
+    msg = ""
+    if ans.body.strip().startswith(b"{"):
+        try:
+            data = ans.json()
+            msg = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
+        except Exception:
+            msg = ""
+    base = "CivitAI needs a login for this model: add your API token in Accounts (or set CIVITAI_TOKEN)"
+    if ans.status == 403:
+        base = ("CivitAI refused this download for your account (early access or a token without "
+                "download rights)")
+    return NeedLogin("civitai.com", message=base + (f" — {msg}" if msg and msg not in base else ""))
+
+
+def _pick_file(files: list[dict], want: dict[str, str]) -> dict | None:
+    files = [f for f in files if isinstance(f, dict)]
+    if want:
+        for f in files:
+            meta = f.get("metadata") or {}
+            ok = True
+            if "type" in want and str(f.get("type", "")).lower() != want["type"].lower():
+                ok = False
+            if "format" in want and str(meta.get("format", "")).lower() != want["format"].lower():
+                ok = False
+            if "size" in want and str(meta.get("size", "")).lower() != want["size"].lower():
+                ok = False
+            if "fp" in want and str(meta.get("fp", "")).lower() != want["fp"].lower():
+                ok = False
+            if ok:
+                return f
+    return next((f for f in files if f.get("primary")), files[0] if files else None)
+
+
+class CivitaiResolver(Resolver):
+    name = "civitai"
+    hosts = ("civitai.com", "civitai.green")
+    priority = 20
+
+    def __init__(self) -> None:
+        # Tokens pasted as ?token= are kept in memory only (never in ``ref``, which
+        # the queue stores), so refresh() in the same process can use them again.
+        self._pasted_tokens: dict[str, str] = {}
+
+    async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
+        p = urlsplit(link.url)
+        query = dict(parse_qsl(p.query))
+        if query.get("token"):
+            self._pasted_tokens[p.path] = query["token"]
+        token = query.get("token") or self._pasted_tokens.get(p.path) or token_for(ctx, "civitai.com", "CIVITAI_TOKEN", "CIVITAI_API_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        origin = f"{p.scheme}://{p.netloc}"
+        m = re.match(r"^/api/download/models/(\d+)", p.path)
+        if m:
+            version_id = m.group(1)
+        else:
+            m = re.match(r"^/models/(\d+)", p.path)
+            if not m:
+                raise UnsupportedLink("Paste a CivitAI model page or its download link")
+            version_id = query.get("modelVersionId") or await self._latest_version(
+                ctx, origin, m.group(1), headers)
+        ans = await fetch(ctx, f"{origin}/api/v1/model-versions/{version_id}", headers=headers)
+        if ans.status in (401, 403):
+            raise _login_error(ans)
+        if ans.status == 404:
+            raise NotFound(f"CivitAI model version {version_id} does not exist (or was removed)")
+        common_errors(ans, f"CivitAI model version {version_id}")
+        data = ans.json()
+        if ans.status >= 400 or not isinstance(data, dict):
+            raise UnexpectedAnswer(f"CivitAI answered HTTP {ans.status} for version {version_id}")
+        want = {k: v for k, v in query.items() if k in ("type", "format", "size", "fp")}
+        f = _pick_file(list(data.get("files") or []), want)
+        if f is None:
+            raise NotFound(f"CivitAI model version {version_id} has no files")
+        dl = str(f.get("downloadUrl") or data.get("downloadUrl") or f"{WEB}/api/download/models/{version_id}")
+        mirror, exp = await self._signed(ctx, dl, headers)
+        sha = (f.get("hashes") or {}).get("SHA256")
+        ref_link = f"{origin}/api/download/models/{version_id}"
+        if token and query.get("token"):
+            self._pasted_tokens[urlsplit(ref_link).path] = token
+        if want:
+            ref_link += "?" + urlencode(want)
+        return [Resolved(mirrors=[mirror], filename=str(f.get("name") or "") or None,
+                         sha256=str(sha).lower() if sha else None, expires_at=exp,
+                         resolver=self.name, ref={"link": ref_link})]
+
+    async def _latest_version(self, ctx: ResolverContext, origin: str, model_id: str,
+                              headers: dict[str, str]) -> str:
+        ans = await fetch(ctx, f"{origin}/api/v1/models/{model_id}", headers=headers)
+        if ans.status in (401, 403):
+            raise _login_error(ans)
+        if ans.status == 404:
+            raise NotFound(f"CivitAI model {model_id} does not exist (or was removed)")
+        common_errors(ans, f"CivitAI model {model_id}")
+        data = ans.json()
+        versions = data.get("modelVersions") if isinstance(data, dict) else None
+        if not versions or not isinstance(versions[0], dict) or "id" not in versions[0]:
+            raise NotFound(f"CivitAI model {model_id} has no downloadable version")
+        return str(versions[0]["id"])
+
+    async def _signed(self, ctx: ResolverContext, dl: str,
+                      headers: dict[str, str]) -> tuple[Mirror, float | None]:
+        ans = await fetch(ctx, dl, headers=headers, follow=False)
+        if ans.status in (301, 302, 303, 307, 308) and ans.headers.get("Location"):
+            loc = ans.headers["Location"]
+            if loc.startswith("/"):
+                u = urlsplit(dl)
+                loc = f"{u.scheme}://{u.netloc}{loc}"
+            exp = url_expires_at(loc)
+            return Mirror(ctx.url(loc), expires_at=exp), exp
+        if ans.status in (401, 403):
+            raise _login_error(ans)
+        if ans.status == 404:
+            raise NotFound("CivitAI has no file behind this download link")
+        common_errors(ans, "CivitAI download")
+        if ans.status == 200:
+            return Mirror(ctx.url(dl), headers=dict(headers)), None
+        raise UnexpectedAnswer(f"CivitAI answered HTTP {ans.status} for the download")
+
+    async def refresh(self, resolved: Resolved, ctx: ResolverContext) -> list[Mirror]:
+        fresh = await self.resolve(Link(resolved.ref["link"]), ctx)
+        return fresh[0].mirrors

@@ -1,0 +1,121 @@
+"""OneDrive for Business / SharePoint share links.
+
+``https://<tenant>-my.sharepoint.com/:u:/g/personal/<user>/<token>?e=...`` ->
+``.../personal/<user>/_layouts/52/download.aspx?share=<token>``.  Opening the share
+link sets a ``FedAuth`` cookie (anonymous guest access); the download request
+reuses it.  Links limited to an organisation need the user's own FedAuth/rtFa
+cookies for that tenant (``zhilian accounts import <tenant>-my.sharepoint.com``).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+
+from ..accounts.hosts import cookie_header, creds_for
+from ..errors import LinkExpired, NeedLogin, NotFound, ResolveError, UnsupportedLink
+from ..models import Link, Mirror, Resolved
+from .base import Resolver, ResolverContext
+
+UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/124.0.0.0 Safari/537.36")
+_LINK_RE = re.compile(r"^/:(?P<kind>[a-z]):/(?P<scope>[a-z])/(?P<site>personal|sites|teams)/"
+                      r"(?P<owner>[^/]+)/(?P<token>[A-Za-z0-9_-]+)")
+_LOGIN_HOSTS = ("login.microsoftonline.com", "login.live.com", "login.windows.net")
+
+
+def _filename(cd: str | None) -> str | None:
+    if not cd:
+        return None
+    m = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", cd, re.I)
+    if m:
+        return unquote(m.group(1)).strip('"')
+    m = re.search(r'filename\s*=\s*"?([^";]+)"?', cd, re.I)
+    return m.group(1) if m else None
+
+
+class SharePointResolver(Resolver):
+    name = "sharepoint"
+    hosts = ("sharepoint.com",)
+    priority = 20
+
+    async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
+        parts = urlsplit(link.url)
+        host = (parts.hostname or "").lower()
+        m = _LINK_RE.match(parts.path)
+        if "download.aspx" in parts.path:
+            dl_url = link.url
+        elif not m:
+            raise UnsupportedLink("Not a SharePoint/OneDrive for Business share link "
+                                  "(expected https://<tenant>-my.sharepoint.com/:u:/g/personal/...)")
+        elif m.group("kind") == "f":
+            raise UnsupportedLink("SharePoint folder links are not supported yet: open the folder in "
+                                  "a browser and copy the share link of each file")
+        else:
+            dl_url = (f"https://{parts.netloc}/{m.group('site')}/{m.group('owner')}"
+                      f"/_layouts/52/download.aspx?share={m.group('token')}")
+        acc = creds_for(ctx.credentials, host)
+        cookies = {k: v for k, v in (acc.get("cookies") or {}).items()}
+        headers = {"User-Agent": UA}
+
+        if m:  # open the share link once: it sets FedAuth for guest access
+            st, loc, set_c, _ = await self._req(ctx, link.url, cookies, headers)
+            self._check(st, loc, host, bool(cookies))
+            cookies.update(set_c)
+        st, loc, set_c, resp_h = await self._req(ctx, dl_url, cookies, {**headers, "Range": "bytes=0-0"})
+        cookies.update(set_c)
+        self._check(st, loc, host, bool(cookies), final=True)
+        size = None
+        cr = resp_h.get("Content-Range", "")
+        if "/" in cr and cr.rsplit("/", 1)[1].isdigit():
+            size = int(cr.rsplit("/", 1)[1])
+        elif st == 200 and resp_h.get("Content-Length", "").isdigit():
+            size = int(resp_h["Content-Length"])
+        name = _filename(resp_h.get("Content-Disposition"))
+        mirror_headers = dict(headers)
+        fed = {k: v for k, v in cookies.items() if k in ("FedAuth", "rtFa")}
+        if fed:
+            mirror_headers["Cookie"] = cookie_header(fed)
+        if acc and set_c and ctx.save_cookies and any(acc.get("cookies", {}).get(k) != v
+                                                      for k, v in set_c.items()):
+            ctx.save_cookies(host, {k: v for k, v in set_c.items() if k in ("FedAuth", "rtFa")})
+        return [Resolved(mirrors=[Mirror(url=ctx.url(dl_url), headers=mirror_headers)],
+                         filename=name, size=size, resolver=self.name,
+                         ref={"link": link.url, "password": link.password})]
+
+    async def _req(self, ctx: ResolverContext, url: str, cookies: dict[str, str],
+                   headers: dict[str, str]) -> tuple[int, str, dict[str, str], dict[str, str]]:
+        h = dict(headers)
+        if cookies:
+            h["Cookie"] = cookie_header(cookies)
+        try:
+            async with ctx.session.get(ctx.url(url), headers=h, allow_redirects=False) as r:
+                set_c = {k: mo.value for k, mo in r.cookies.items() if mo.value}
+                body = b""
+                if r.status >= 400:
+                    body = await r.content.read(65536)
+                resp_h = {k: v for k, v in r.headers.items()}
+                resp_h["_body"] = body.decode("utf-8", "replace")
+                return r.status, r.headers.get("Location", ""), set_c, resp_h
+        except aiohttp.ClientError as e:
+            raise ResolveError(f"Cannot reach SharePoint: {type(e).__name__}") from None
+
+    def _check(self, status: int, location: str, host: str, had_cookies: bool,
+               final: bool = False) -> None:
+        loc_host = (urlsplit(location).hostname or "") if location else ""
+        if any(loc_host.endswith(h) for h in _LOGIN_HOSTS) or status == 401 or \
+                (status == 403 and not final):
+            what = "Your SharePoint login expired" if had_cookies else "This SharePoint link needs a login"
+            raise NeedLogin(host, ("FedAuth", "rtFa"),
+                            f"{what}: import the cookies of {host} in Accounts "
+                            f"(zhilian accounts import {host} ...)")
+        if "expired" in location.lower() or "linkexpired" in location.lower():
+            raise LinkExpired("This SharePoint share link has expired: ask its owner for a new one")
+        if status == 404:
+            raise NotFound("This SharePoint file or share no longer exists")
+        if status == 403:
+            raise LinkExpired("SharePoint refused the share link (expired or access removed)")
+        if final and status not in (200, 206):
+            raise ResolveError(f"SharePoint download answered HTTP {status}")

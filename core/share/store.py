@@ -1,0 +1,306 @@
+"""The share store: one SQLite file, ``data_dir()/shares.db`` (WAL).
+
+Several processes use it at once: ``main.py share`` adds a row, the running
+``main.py serve`` reads rows on every request, so a new share works at once and
+a revocation takes effect on the next request.  No secret is stored here: a
+password is kept as an scrypt hash, the link key lives in the keyring (this file
+only holds the random id naming it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ZhilianError
+from .passwords import hash_password
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shares (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    real TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    expires INTEGER NOT NULL DEFAULT 0,
+    pw_hash TEXT,
+    limit_bps INTEGER NOT NULL DEFAULT 0,
+    revoked REAL,
+    watch_id TEXT,
+    downloads INTEGER NOT NULL DEFAULT 0,
+    bytes_sent INTEGER NOT NULL DEFAULT 0,
+    last_access REAL
+);
+CREATE INDEX IF NOT EXISTS shares_real ON shares(real);
+CREATE TABLE IF NOT EXISTS watches (
+    id TEXT PRIMARY KEY,
+    folder TEXT NOT NULL,
+    real TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires_seconds INTEGER NOT NULL DEFAULT 0,
+    pw_hash TEXT,
+    limit_bps INTEGER NOT NULL DEFAULT 0,
+    recursive INTEGER NOT NULL DEFAULT 1,
+    retention_days REAL,
+    retention_action TEXT,
+    archive_dir TEXT
+);
+"""
+
+
+class ShareError(ZhilianError):
+    """A share request a person can fix (missing file, unknown id, ...)."""
+
+
+@dataclass(frozen=True)
+class Share:
+    id: str
+    path: str
+    real: str
+    name: str
+    size: int
+    created: float
+    expires: int              # unix seconds; 0 = never
+    pw_hash: str | None
+    limit_bps: int
+    revoked: float | None
+    watch_id: str | None
+    downloads: int
+    bytes_sent: int
+    last_access: float | None
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.pw_hash)
+
+    def state(self, now: float | None = None) -> str:
+        """'active', 'expired', 'revoked' or 'missing' (file gone)."""
+        if self.revoked:
+            return "revoked"
+        if self.expires and (now if now is not None else time.time()) >= self.expires:
+            return "expired"
+        if not os.path.isfile(self.real):
+            return "missing"
+        return "active"
+
+
+@dataclass(frozen=True)
+class Watch:
+    id: str
+    folder: str
+    real: str
+    created: float
+    expires_seconds: int
+    pw_hash: str | None
+    limit_bps: int
+    recursive: bool
+    retention_days: float | None
+    retention_action: str | None      # None (off), 'delete' or 'archive'
+    archive_dir: str | None
+
+
+def _new_id(n: int = 9) -> str:
+    return secrets.token_urlsafe(n)[:12].replace("-", "x").replace("_", "y")
+
+
+class ShareStore:
+    def __init__(self, path: Path | str | None = None):
+        if path is None:
+            from ..paths import data_dir
+            path = data_dir() / "shares.db"
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
+                                   isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(SCHEMA)
+            try:
+                os.chmod(self.path, 0o600)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- meta --
+    def secret_id(self) -> str:
+        """The random id naming the link key in the keyring (created once)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='secret_id'").fetchone()
+            if row:
+                return row[0]
+            sid = secrets.token_hex(8)
+            self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES('secret_id', ?)", (sid,))
+            return self._db.execute("SELECT value FROM meta WHERE key='secret_id'").fetchone()[0]
+
+    def set_secret_id(self, sid: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('secret_id', ?)", (sid,))
+
+    # -- shares --
+    def add(self, path: str | os.PathLike, expires: int = 0, password: str | None = None,
+            limit_bps: int = 0, watch_id: str | None = None, pw_hash: str | None = None,
+            name: str | None = None) -> Share:
+        p = Path(path).expanduser().absolute()
+        if not p.exists():
+            raise ShareError(f"Cannot share {p}: no such file")
+        if not p.is_file():
+            raise ShareError(f"Cannot share {p}: only files can be shared (watch a folder instead)")
+        real = os.path.realpath(p)
+        if password:
+            pw_hash = hash_password(password)
+        sid = _new_id()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO shares(id, path, real, name, size, created, expires, pw_hash, limit_bps,"
+                " watch_id) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (sid, str(p), real, name or p.name, os.path.getsize(real), time.time(), int(expires),
+                 pw_hash, int(limit_bps), watch_id))
+        got = self.get(sid)
+        assert got is not None
+        return got
+
+    def get(self, share_id: str) -> Share | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM shares WHERE id=?", (share_id,)).fetchone()
+        return Share(**dict(row)) if row else None
+
+    def find(self, prefix: str) -> Share:
+        """A share by id or unambiguous id prefix (what a person types)."""
+        exact = self.get(prefix)
+        if exact:
+            return exact
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM shares WHERE id LIKE ? ESCAPE '\\'",
+                                    (prefix.replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
+        if len(rows) == 1:
+            return Share(**dict(rows[0]))
+        if not rows:
+            raise ShareError(f"No share with id {prefix!r} (see: shares list)")
+        raise ShareError(f"{prefix!r} matches {len(rows)} shares; type more of the id")
+
+    def list(self, include_inactive: bool = False, watch_id: str | None = None) -> list[Share]:
+        q = "SELECT * FROM shares"
+        args: tuple = ()
+        if watch_id is not None:
+            q += " WHERE watch_id=?"
+            args = (watch_id,)
+        with self._lock:
+            rows = self._db.execute(q + " ORDER BY created", args).fetchall()
+        out = [Share(**dict(r)) for r in rows]
+        if not include_inactive:
+            now = time.time()
+            out = [s for s in out if s.state(now) == "active"]
+        return out
+
+    def revoke(self, share_id: str) -> Share:
+        s = self.find(share_id)
+        with self._lock:
+            self._db.execute("UPDATE shares SET revoked=? WHERE id=? AND revoked IS NULL",
+                             (time.time(), s.id))
+        got = self.get(s.id)
+        assert got is not None
+        return got
+
+    def delete(self, share_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM shares WHERE id=?", (share_id,))
+
+    def purge_inactive(self, older_than: float = 0) -> int:
+        """Forget revoked/expired shares (older than ``older_than`` seconds)."""
+        cutoff = time.time() - older_than
+        with self._lock:
+            cur = self._db.execute(
+                "DELETE FROM shares WHERE (revoked IS NOT NULL AND revoked < ?)"
+                " OR (expires > 0 AND expires < ?)", (cutoff, cutoff))
+            return cur.rowcount
+
+    def record_access(self, share_id: str, nbytes: int, started_download: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE shares SET bytes_sent = bytes_sent + ?, downloads = downloads + ?,"
+                " last_access=? WHERE id=?",
+                (int(nbytes), 1 if started_download else 0, time.time(), share_id))
+
+    def shares_for_real(self, real: str, watch_id: str | None = None) -> list[Share]:
+        with self._lock:
+            if watch_id is None:
+                rows = self._db.execute("SELECT * FROM shares WHERE real=?", (real,)).fetchall()
+            else:
+                rows = self._db.execute("SELECT * FROM shares WHERE real=? AND watch_id=?",
+                                        (real, watch_id)).fetchall()
+        return [Share(**dict(r)) for r in rows]
+
+    # -- watches --
+    def add_watch(self, folder: str | os.PathLike, expires_seconds: int = 0,
+                  password: str | None = None, limit_bps: int = 0, recursive: bool = True,
+                  retention_days: float | None = None, retention_action: str | None = None,
+                  archive_dir: str | os.PathLike | None = None) -> Watch:
+        f = Path(folder).expanduser().absolute()
+        if not f.is_dir():
+            raise ShareError(f"Cannot watch {f}: not a folder")
+        if retention_action not in (None, "delete", "archive"):
+            raise ShareError("retention must be 'delete' or 'archive'")
+        if retention_action and not retention_days:
+            raise ShareError("retention needs a number of days (--retention-days)")
+        if retention_action == "archive" and not archive_dir:
+            raise ShareError("archiving needs a target folder (--archive-dir)")
+        wid = _new_id()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO watches(id, folder, real, created, expires_seconds, pw_hash, limit_bps,"
+                " recursive, retention_days, retention_action, archive_dir)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (wid, str(f), os.path.realpath(f), time.time(), int(expires_seconds),
+                 hash_password(password) if password else None, int(limit_bps), int(recursive),
+                 retention_days if retention_action else None, retention_action,
+                 str(Path(archive_dir).expanduser().absolute()) if archive_dir else None))
+        w = self.get_watch(wid)
+        assert w is not None
+        return w
+
+    def get_watch(self, watch_id: str) -> Watch | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM watches WHERE id=?", (watch_id,)).fetchone()
+        return self._watch(row) if row else None
+
+    @staticmethod
+    def _watch(row: sqlite3.Row) -> Watch:
+        d = dict(row)
+        d["recursive"] = bool(d["recursive"])
+        return Watch(**d)
+
+    def watches(self) -> list[Watch]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM watches ORDER BY created").fetchall()
+        return [self._watch(r) for r in rows]
+
+    def find_watch(self, prefix: str) -> Watch:
+        for w in self.watches():
+            if w.id == prefix:
+                return w
+        hits = [w for w in self.watches() if w.id.startswith(prefix)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise ShareError(f"No watched folder with id {prefix!r} (see: shares watches)")
+        raise ShareError(f"{prefix!r} matches {len(hits)} watched folders; type more of the id")
+
+    def remove_watch(self, watch_id: str, revoke_shares: bool = True) -> None:
+        w = self.find_watch(watch_id)
+        with self._lock:
+            self._db.execute("DELETE FROM watches WHERE id=?", (w.id,))
+            if revoke_shares:
+                self._db.execute("UPDATE shares SET revoked=? WHERE watch_id=? AND revoked IS NULL",
+                                 (time.time(), w.id))

@@ -1,0 +1,288 @@
+"""Add dialog: paste many links / share texts; the parsed links and extraction codes are
+listed before anything is added; folder, connections, checksum, HeyGem hand-off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import icons
+
+SHA256_LEN = 64
+
+
+@dataclass
+class AddRequest:
+    """What the user asked for; the main window turns it into QueueService.add calls."""
+    text: str
+    manifests: list[Path] = field(default_factory=list)
+    dest_dir: str | None = None
+    connections: int | None = None
+    sha256: str | None = None
+    password: str | None = None
+    handoff: bool = False
+    handoff_to: str | None = None     # the install folder chosen, when several are known
+
+
+def parse_preview(text: str) -> list[Any]:
+    from core.linkparse import parse_links
+    return parse_links(text)
+
+
+def manifest_preview(path: Path) -> tuple[list[Any], str | None]:
+    """(files, error) of a manifest; an error message instead of a traceback."""
+    try:
+        from core.manifest import load_manifest
+    except ImportError:
+        return [], None
+    try:
+        return list(load_manifest(path)), None
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        return [], str(exc) or exc.__class__.__name__
+
+
+class AddDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, *, text: str = "", manifests: list[Path] | None = None,
+                 dest_dir: str = "", connections: int = 0, heygem_available: bool = False,
+                 heygem_installs: list[str] | None = None):
+        super().__init__(parent)
+        self.setObjectName("AddDialog")
+        self.setWindowIcon(icons.app_icon())
+        self.manifests: list[Path] = list(manifests or [])
+        self.links: list[Any] = []
+        lay = QVBoxLayout(self)
+
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        lay.addWidget(self.hint)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("linksText")
+        self.text.setPlainText(text)
+        self.text.setTabChangesFocus(True)
+        # drops anywhere on the dialog (links, text, link lists, manifests) go through dropEvent
+        self.text.setAcceptDrops(False)
+        self.setAcceptDrops(True)
+        lay.addWidget(self.text, 2)
+
+        self.preview_label = QLabel()
+        lay.addWidget(self.preview_label)
+        self.preview = QTableWidget(0, 2)
+        self.preview.setObjectName("preview")
+        self.preview.verticalHeader().hide()
+        self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.preview.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.preview, 2)
+
+        form = QFormLayout()
+        folder_row = QHBoxLayout()
+        self.folder = QLineEdit(dest_dir)
+        self.folder.setObjectName("folder")
+        self.browse = QPushButton(icons.icon("folder"), "")
+        self.browse.clicked.connect(self._browse)
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.browse)
+        self.lbl_folder = QLabel()
+        form.addRow(self.lbl_folder, folder_row)
+        self.connections = QSpinBox()
+        self.connections.setObjectName("connections")
+        self.connections.setRange(0, 64)
+        self.connections.setValue(connections)
+        self.lbl_conn = QLabel()
+        form.addRow(self.lbl_conn, self.connections)
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.lbl_pwd = QLabel()
+        form.addRow(self.lbl_pwd, self.password)
+        self.sha256 = QLineEdit()
+        self.sha256.setObjectName("sha256")
+        self.sha256.setMaxLength(SHA256_LEN)
+        self.lbl_sha = QLabel()
+        form.addRow(self.lbl_sha, self.sha256)
+        self.handoff = QCheckBox()
+        self.handoff.setObjectName("handoff")
+        self.install = QComboBox()
+        self.install.setObjectName("install")
+        for inst in heygem_installs or []:
+            self.install.addItem(inst, inst)
+        self.install.setVisible(len(heygem_installs or []) > 1)
+        self.install.setEnabled(False)
+        self.handoff.toggled.connect(self.install.setEnabled)
+        handoff_row = QHBoxLayout()
+        handoff_row.addWidget(self.handoff)
+        handoff_row.addWidget(self.install, 1)
+        form.addRow("", handoff_row)
+        self.heygem_note = QLabel()
+        self.heygem_note.setWordWrap(True)
+        form.addRow("", self.heygem_note)
+        lay.addLayout(form)
+
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+        self._heygem_available = heygem_available or bool(heygem_installs)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.refresh_preview)
+        self.text.textChanged.connect(self._timer.start)
+        self.sha256.textChanged.connect(self._validate)
+        self.retranslate()
+        self.resize(640, 560)
+        self.refresh_preview()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Add downloads"))
+        self.hint.setText(self.tr("Paste links or share texts (one or many). Extraction codes written next to "
+                                  "a link (提取码) are picked up. Manifests (.yaml) and .meta4 files can be "
+                                  "dropped here too."))
+        self.text.setPlaceholderText(self.tr("https://example.com/model.safetensors\n"
+                                             "链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2"))
+        self.preview.setHorizontalHeaderLabels([self.tr("Link"), self.tr("Extraction code")])
+        self.lbl_folder.setText(self.tr("Save to:"))
+        self.browse.setText(self.tr("Browse…"))
+        self.lbl_conn.setText(self.tr("Connections:"))
+        self.connections.setSpecialValueText(self.tr("Automatic"))
+        self.lbl_pwd.setText(self.tr("Extraction code:"))
+        self.password.setPlaceholderText(self.tr("for links that have none"))
+        self.lbl_sha.setText(self.tr("SHA-256:"))
+        self.sha256.setPlaceholderText(self.tr("optional, checked when the download ends (single link)"))
+        self.handoff.setText(self.tr("Hand off to HeyGem when done"))
+        self.heygem_note.setText("" if self._heygem_available else
+                                 self.tr("No HeyGem install found yet: add one in Settings; the file is "
+                                         "kept in the download folder until then."))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Add"))
+        self.refresh_preview()
+
+    # -- preview --------------------------------------------------------------
+    def refresh_preview(self) -> None:
+        rows: list[tuple[str, str]] = []
+        try:
+            self.links = parse_preview(self.text.toPlainText())
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not close the dialog
+            self.links = []
+            self.error.setText(str(exc))
+        for link in self.links:
+            rows.append((link.url, link.password or ""))
+        for m in self.manifests:
+            files, err = manifest_preview(m)
+            if err:
+                rows.append((str(m), self.tr("error: %1").replace("%1", err)))
+            elif files:
+                for f in files:
+                    name = getattr(f, "filename", None) or getattr(f, "name", None) or getattr(f, "path", "")
+                    rows.append((f"{m.name} → {name}", ""))
+            else:
+                rows.append((str(m), self.tr("manifest")))
+        self.preview.setRowCount(len(rows))
+        for i, (url, code) in enumerate(rows):
+            self.preview.setItem(i, 0, QTableWidgetItem(url))
+            self.preview.setItem(i, 1, QTableWidgetItem(code))
+        n = len(rows)
+        self.preview_label.setText(self.tr("Found %n link(s):", "", n) if n else
+                                   self.tr("No links found yet."))
+        self._validate()
+
+    def _validate(self) -> bool:
+        msg = ""
+        sha = self.sha256.text().strip()
+        if sha and (len(sha) != SHA256_LEN or any(c not in "0123456789abcdefABCDEF" for c in sha)):
+            msg = self.tr("A SHA-256 checksum is 64 hexadecimal characters.")
+        elif sha and len(self.links) + len(self.manifests) > 1:
+            msg = self.tr("A checksum can only be given when adding a single link.")
+        ok = not msg and (bool(self.links) or bool(self.manifests))
+        self.error.setText(msg)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        return ok
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, self.tr("Save downloads to"), self.folder.text())
+        if d:
+            self.folder.setText(d)
+
+    def add_manifest(self, path: Path) -> None:
+        if path not in self.manifests:
+            self.manifests.append(path)
+        self.refresh_preview()
+
+    def append_text(self, text: str) -> None:
+        cur = self.text.toPlainText().rstrip("\n")
+        self.text.setPlainText((cur + "\n" + text) if cur else text)
+        self.refresh_preview()
+
+    def _accept(self) -> None:
+        self._timer.stop()
+        self.refresh_preview()
+        if self._validate():
+            self.accept()
+
+    def request(self) -> AddRequest:
+        return AddRequest(
+            text=self.text.toPlainText(),
+            manifests=list(self.manifests),
+            dest_dir=self.folder.text().strip() or None,
+            connections=self.connections.value() or None,
+            sha256=self.sha256.text().strip().lower() or None,
+            password=self.password.text().strip() or None,
+            handoff=self.handoff.isChecked(),
+            handoff_to=(self.install.currentData() if self.handoff.isChecked() and self.install.count() else None),
+        )
+
+    def dragEnterEvent(self, event: Any) -> None:
+        from .dropping import can_accept
+        if can_accept(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event: Any) -> None:
+        from .dropping import read_mime
+        got = read_mime(event.mimeData())
+        if got.errors:
+            self.error.setText("; ".join(got.errors))
+        if not got:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if got.text.strip():
+            self.append_text(got.text)
+        for m in got.manifests:
+            self.add_manifest(m)
+
+    def keyPressEvent(self, event: Any) -> None:
+        # Enter inside the text box makes a new line; Ctrl+Enter adds.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._accept()
+            return
+        super().keyPressEvent(event)

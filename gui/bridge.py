@@ -1,0 +1,220 @@
+"""The core runs on its own asyncio loop in a dedicated thread; this bridge marshals
+calls into that loop and brings results and events back to the Qt (GUI) thread.
+
+- ``submit(fn, *args, on_done=..., on_error=...)`` runs ``fn`` on the core loop (a
+  coroutine function is awaited, a plain function is called there). The callbacks run
+  on the GUI thread through a queued signal. The GUI thread never waits for the core.
+- ``run_blocking(fn, ...)`` runs a blocking function (keyring, file reading) in the
+  core loop's thread pool, same callbacks.
+- Core events are batched: the service's callback appends to a list and, when that list
+  was empty, emits one queued signal; the GUI drains everything that arrived meanwhile.
+  Under load the number of Qt signals therefore stays bounded by how fast the GUI
+  drains, not by how many events the core produces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or exc.__class__.__name__
+
+
+class CoreBridge(QObject):
+    """Owns the core thread and its QueueService."""
+
+    #: list of core Events, delivered on the GUI thread, in order
+    events = Signal(list)
+    #: the service started (its tasks are loaded)
+    ready = Signal()
+    #: the service could not start: a message for the user
+    startFailed = Signal(str)
+    # One tuple (callback, value): never a bare None through an ``object`` signal
+    # (PySide6 on Python 3.11 drops a reference to None per queued delivery of it).
+    _deliver = Signal(tuple)
+    _wake = Signal()
+
+    def __init__(self, service_factory: Callable[[], Any] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._factory = service_factory or _default_service
+        self.service: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+        self.start_error: str | None = None
+        self._deliver.connect(self._on_deliver)
+        self._wake.connect(self._drain)
+
+    # -- lifecycle ----------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="zhilian-core", daemon=True)
+        self._thread.start()
+
+    def wait_started(self, timeout: float = 30.0) -> bool:
+        """For tests and the command line: block until the service is up (or failed)."""
+        return self._started.wait(timeout)
+
+    @property
+    def is_ready(self) -> bool:
+        return self._started.is_set() and self.service is not None and self.start_error is None
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        try:
+            svc = self._factory()
+            loop.run_until_complete(svc.start())
+            self.service = svc
+            self._unsubscribe = svc.subscribe(self._on_core_event)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+            self.start_error = _message(exc)
+            traceback.print_exc()
+            self._started.set()
+            self.startFailed.emit(self.start_error)
+            loop.close()
+            return
+        self._started.set()
+        self.ready.emit()
+        try:
+            loop.run_forever()
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Closes the service (downloads keep their .part and journal) and ends the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        loop, thread = self.loop, self._thread
+        if thread is None:
+            return
+        self._started.wait(timeout)
+        if loop is None or loop.is_closed():
+            thread.join(timeout)
+            return
+
+        async def _close() -> None:
+            try:
+                if self._unsubscribe:
+                    self._unsubscribe()
+                if self.service is not None:
+                    await self.service.close()
+            finally:
+                asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
+
+        try:
+            fut = asyncio.run_coroutine_threadsafe(_close(), loop)
+            fut.result(timeout)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+
+    # -- calls --------------------------------------------------------------
+    def submit(self, fn: Callable[..., Any], *args: Any,
+               on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[str], None] | None = None, **kwargs: Any) -> concurrent.futures.Future:
+        """Run ``fn(*args, **kwargs)`` on the core loop; callbacks come back on the GUI thread."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not self.is_ready:
+            fut: concurrent.futures.Future = concurrent.futures.Future()
+            fut.set_exception(RuntimeError(self.start_error or "The download service is not running"))
+            self._attach(fut, on_done, on_error)
+            return fut
+
+        async def _call() -> Any:
+            result = fn(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        fut = asyncio.run_coroutine_threadsafe(_call(), loop)
+        self._attach(fut, on_done, on_error)
+        return fut
+
+    def call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[str], None] | None = None, **kwargs: Any) -> concurrent.futures.Future:
+        """``call("pause", task_id)`` -> ``service.pause(task_id)`` on the core loop."""
+        if self.service is None:
+            return self.submit(lambda: None, on_done=on_done, on_error=on_error)
+        return self.submit(getattr(self.service, method), *args, on_done=on_done, on_error=on_error, **kwargs)
+
+    def run_blocking(self, fn: Callable[..., Any], *args: Any,
+                     on_done: Callable[[Any], None] | None = None,
+                     on_error: Callable[[str], None] | None = None) -> concurrent.futures.Future:
+        """A blocking function (keyring, disk) in the core's thread pool; never the GUI thread."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            pool_fut = _SHARED_POOL.submit(fn, *args)
+        else:
+            pool_fut = asyncio.run_coroutine_threadsafe(_in_executor(fn, args), loop)
+        self._attach(pool_fut, on_done, on_error)
+        return pool_fut
+
+    def _attach(self, fut: concurrent.futures.Future, on_done: Callable[[Any], None] | None,
+                on_error: Callable[[str], None] | None) -> None:
+        def _done(f: concurrent.futures.Future) -> None:
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                self._deliver.emit((on_error or _log_error, _message(exc)))
+            elif on_done is not None:
+                self._deliver.emit((on_done, f.result()))
+        fut.add_done_callback(_done)
+
+    @Slot(tuple)
+    def _on_deliver(self, call: tuple) -> None:
+        callback, value = call
+        callback(value)
+
+    # -- events -------------------------------------------------------------
+    def _on_core_event(self, event: Any) -> None:
+        with self._lock:
+            first = not self._pending
+            self._pending.append(event)
+        if first:
+            self._wake.emit()
+
+    @Slot()
+    def _drain(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self.events.emit(batch)
+
+
+_SHARED_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhilian-io")
+
+
+async def _in_executor(fn: Callable[..., Any], args: tuple) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+def _log_error(message: str) -> None:
+    import logging
+    logging.getLogger("zhilian.gui").warning("core call failed: %s", message)
+
+
+def _default_service() -> Any:
+    from core.queue.service import QueueService
+    return QueueService()

@@ -1,0 +1,125 @@
+"""Painted widgets: the progress-bar delegate for the table and the live file map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from .task_model import PROGRESS_ROLE, TASK_ROLE
+
+# Colours of the connections in the file map (also used in its legend).
+CONN_COLOURS = ["#e8a33d", "#d9534f", "#9b59b6", "#3498db", "#16a085", "#e67e22", "#c0392b", "#8e44ad"]
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws a progress bar in the Progress column with the palette's colours: the
+    highlight colour while running, dimmed when paused, green when done, red when failed."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        frac = index.data(PROGRESS_ROLE)
+        task = index.data(TASK_ROLE)
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(option.rect, pal.highlight())
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        r = QRectF(option.rect.adjusted(3, 4, -3, -4))
+        painter.setPen(pal.color(QPalette.ColorRole.Mid))
+        painter.setBrush(pal.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(r, 3, 3)
+        state = getattr(task, "state", "")
+        if state == "failed":
+            fill = QColor("#c0392b")
+        elif state in ("done", "handed_off"):
+            fill = QColor("#2e9e5b")
+        elif state == "paused":
+            fill = pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight)
+        else:
+            fill = pal.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+            if selected:
+                fill = fill.lighter(140)
+        text = ""
+        if frac is not None and frac >= 0:
+            w = (r.width() - 2) * frac
+            if w > 0:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(fill)
+                painter.drawRoundedRect(QRectF(r.left() + 1, r.top() + 1, w, r.height() - 2), 2, 2)
+            text = f"{frac * 100:.1f}%"
+        if text:
+            painter.setPen(pal.color(QPalette.ColorRole.Text))
+            painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(120, max(22, option.fontMetrics.height() + 8))
+
+
+class FileMap(QWidget):
+    """A bar standing for the whole file: done bytes, the range each connection is
+    working on (one colour per connection, its written part solid, the rest hatched),
+    and what is still missing. Fed from core.engine.Progress."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.total: int | None = None
+        self.done_ranges: list[tuple[int, int]] = []
+        self.connections: list[Any] = []
+        self.complete = False
+        self.setMinimumHeight(34)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_state(self, total: int | None, done_ranges: list[tuple[int, int]] | None,
+                  connections: list[Any] | None, complete: bool = False) -> None:
+        self.total = total
+        self.done_ranges = list(done_ranges or [])
+        self.connections = list(connections or [])
+        self.complete = complete
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 34)
+
+    def _x(self, rect: QRect, offset: int) -> float:
+        return rect.left() + rect.width() * (offset / self.total if self.total else 0)
+
+    def paintEvent(self, _event: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        pal = self.palette()
+        r = self.rect().adjusted(1, 1, -1, -1)
+        p.fillRect(r, pal.color(QPalette.ColorRole.Base))
+        done_colour = QColor("#2e9e5b")
+        if self.complete:
+            p.fillRect(r, done_colour)
+        elif self.total:
+            for a, b in self.done_ranges:
+                x0, x1 = self._x(r, a), self._x(r, b)
+                p.fillRect(QRectF(x0, r.top(), max(1.0, x1 - x0), r.height()), done_colour)
+            for i, c in enumerate(self.connections):
+                colour = QColor(CONN_COLOURS[i % len(CONN_COLOURS)])
+                x0, xp, x1 = self._x(r, c.start), self._x(r, c.pos), self._x(r, c.end)
+                band = QRectF(x0, r.top(), max(1.0, x1 - x0), r.height())
+                faint = QColor(colour)
+                faint.setAlpha(70)
+                p.fillRect(band, faint)
+                p.fillRect(QRectF(x0, r.top(), max(1.0, xp - x0), r.height()), colour)
+                p.fillRect(QRectF(xp - 1, r.top(), 2, r.height()), pal.color(QPalette.ColorRole.Text))
+        else:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter,
+                       QCoreApplication.translate("FileMap", "Size not known yet"))
+        p.setPen(pal.color(QPalette.ColorRole.Mid))
+        p.drawRect(r)
+        p.end()

@@ -1,0 +1,400 @@
+"""The engine against a local Range server with injected faults."""
+
+import errno
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from servers import FileServer, file_sha256, make_blob, run_download, sha256
+
+from core import journal
+from core.errors import (
+    ChecksumMismatch,
+    DiskFull,
+    LinkExpired,
+    NotFound,
+    ProtocolError,
+    SizeMismatch,
+)
+from core.models import Mirror
+
+
+def test_multi_connection_download_is_byte_exact(file_server, tmp_path, dl):
+    data = make_blob(9 * 1024 * 1024 + 123)
+    file_server.add("/m.bin", data, rate=3 * 1024 * 1024)
+    path, d = dl(file_server.url("/m.bin"), tmp_path, sha256=sha256(data), connections=8,
+                 min_split=256 * 1024)
+    assert path == tmp_path / "m.bin"
+    assert path.read_bytes() == data
+    assert file_server.max_active > 1, "several connections must run at once"
+    assert not (tmp_path / "m.bin.part").exists()
+    assert not (tmp_path / "m.bin.part.journal").exists()
+    ranges = [r["range"] for r in file_server.requests]
+    assert ranges[0] == "bytes=0-0", "the probe asks for one byte"
+    assert all(r and r.startswith("bytes=") for r in ranges)
+
+
+_srv: FileServer | None = None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(size=st.integers(0, 3 * 1024 * 1024), conns=st.integers(1, 12),
+       min_split=st.sampled_from([4096, 65536, 300_000, 1 << 20]), seed=st.integers(0, 99))
+def test_random_splits_byte_for_byte(tmp_path_factory, size, conns, min_split, seed):
+    global _srv
+    if _srv is None:
+        _srv = FileServer().start()
+    data = make_blob(size, seed)
+    path_name = f"/r{size}_{conns}_{min_split}_{seed}.bin"
+    _srv.add(path_name, data, rate=8 * 1024 * 1024)
+    out = tmp_path_factory.mktemp("rs")
+    path, _ = run_download(_srv.url(path_name), out, connections=conns, min_split=min_split)
+    assert path.read_bytes() == data
+
+
+def test_content_disposition_names_the_file(file_server, tmp_path, dl):
+    data = make_blob(1000)
+    file_server.add("/dl", data, content_disposition="attachment; filename*=UTF-8''%E6%A8%A1%E5%9E%8B.pth")
+    path, _ = dl(file_server.url("/dl"), tmp_path)
+    assert path.name == "模型.pth" and path.read_bytes() == data
+
+
+def test_existing_different_file_is_never_overwritten(file_server, tmp_path, dl):
+    data = make_blob(5000)
+    file_server.add("/a.bin", data)
+    (tmp_path / "a.bin").write_bytes(b"precious")
+    path, _ = dl(file_server.url("/a.bin"), tmp_path)
+    assert path.name == "a (1).bin"
+    assert (tmp_path / "a.bin").read_bytes() == b"precious"
+    assert path.read_bytes() == data
+
+
+def test_identical_existing_file_with_known_hash_is_kept(file_server, tmp_path, dl):
+    data = make_blob(5000)
+    file_server.add("/a.bin", data)
+    (tmp_path / "a.bin").write_bytes(data)
+    path, d = dl(file_server.url("/a.bin"), tmp_path, sha256=sha256(data))
+    assert path == tmp_path / "a.bin" and d.message == "already downloaded and verified"
+    assert not (tmp_path / "a (1).bin").exists()
+
+
+def test_checksum_mismatch_never_creates_the_final_name(file_server, tmp_path, dl):
+    data = make_blob(200_000)
+    file_server.add("/c.bin", data)
+    with pytest.raises(ChecksumMismatch) as ei:
+        dl(file_server.url("/c.bin"), tmp_path, sha256="0" * 64)
+    assert "sha256 mismatch" in str(ei.value)
+    assert not (tmp_path / "c.bin").exists()
+
+
+def test_md5_is_verified_too(file_server, tmp_path, dl):
+    import hashlib
+    data = make_blob(300_000)
+    file_server.add("/c.bin", data)
+    path, _ = dl(file_server.url("/c.bin"), tmp_path, md5=hashlib.md5(data).hexdigest())
+    assert path.read_bytes() == data
+    with pytest.raises(ChecksumMismatch):
+        dl(file_server.url("/c.bin"), tmp_path / "x", md5="f" * 32)
+
+
+def test_expected_size_mismatch_is_refused(file_server, tmp_path, dl):
+    file_server.add("/s.bin", make_blob(1000))
+    with pytest.raises(SizeMismatch):
+        dl(file_server.url("/s.bin"), tmp_path, size=999)
+
+
+def test_connection_resets_at_random_offsets(file_server, tmp_path, dl):
+    import random
+    data = make_blob(4 * 1024 * 1024)
+    rnd = random.Random(7)
+    offsets = sorted(rnd.randrange(1, len(data)) for _ in range(6))
+    file_server.add("/r.bin", data, reset_at=offsets)
+    path, _ = dl(file_server.url("/r.bin"), tmp_path, connections=4, min_split=256 * 1024,
+                 sha256=sha256(data))
+    assert path.read_bytes() == data
+    assert not file_server.faults["/r.bin"].reset_at, "every reset was hit"
+
+
+def test_stalled_connection_gives_its_range_back(file_server, tmp_path, dl):
+    data = make_blob(2 * 1024 * 1024)
+    file_server.add("/st.bin", data, stall_at=[1_500_000], stall_seconds=30)
+    path, _ = dl(file_server.url("/st.bin"), tmp_path, connections=2, min_split=256 * 1024,
+                 stall_timeout=1.0)
+    assert path.read_bytes() == data
+
+
+def test_503_burst_with_retry_after_lowers_connections(file_server, tmp_path, dl):
+    data = make_blob(3 * 1024 * 1024)
+    f = file_server.add("/b.bin", data, rate=4 * 1024 * 1024, max_conns=3, retry_after=0.3)
+    notes = []
+    path, d = dl(file_server.url("/b.bin"), tmp_path, connections=8, min_split=128 * 1024,
+                 progress=lambda p: p.message and notes.append(p.message))
+    assert path.read_bytes() == data
+    assert any("fewer connections" in n for n in notes)
+    assert d.target_conns < 8
+    assert f.max_conns == 3 and file_server.max_active <= 4
+
+
+def test_429_on_probe_is_retried_after_retry_after(file_server, tmp_path, dl):
+    data = make_blob(10_000)
+    file_server.add("/q.bin", data, busy=2, busy_status=429, retry_after=0.2)
+    path, _ = dl(file_server.url("/q.bin"), tmp_path)
+    assert path.read_bytes() == data
+
+
+def test_range_ignored_falls_back_to_one_connection(file_server, tmp_path, dl):
+    data = make_blob(1024 * 1024)
+    file_server.add("/n.bin", data, ignore_range=True)
+    path, d = dl(file_server.url("/n.bin"), tmp_path, connections=8, sha256=sha256(data))
+    assert path.read_bytes() == data
+    assert file_server.max_active == 1
+
+
+def test_wrong_content_range_is_never_written(file_server, tmp_path, dl, monkeypatch):
+    data = make_blob(2 * 1024 * 1024)
+    file_server.add("/w.bin", data, wrong_content_range=3)
+    writes = []
+    import core.engine as eng
+    real = eng.Download._write
+
+    def spy(self, fd, buf, offset):
+        writes.append((offset, bytes(buf[:16])))
+        return real(self, fd, buf, offset)
+    monkeypatch.setattr(eng.Download, "_write", spy)
+    path, _ = dl(file_server.url("/w.bin"), tmp_path, connections=2, min_split=512 * 1024)
+    assert path.read_bytes() == data
+    for off, head in writes:
+        assert data[off:off + 16] == head, "bytes were written at the wrong place"
+
+
+def test_wrong_content_range_everywhere_fails_clearly(file_server, tmp_path, dl):
+    file_server.add("/w.bin", make_blob(100_000), wrong_content_range=10_000)
+    with pytest.raises(ProtocolError) as ei:
+        dl(file_server.url("/w.bin"), tmp_path, max_retries=3)
+    assert "Content-Range" in str(ei.value)
+
+
+def test_truncated_bodies_are_completed(file_server, tmp_path, dl):
+    data = make_blob(3 * 1024 * 1024)
+    file_server.add("/t.bin", data, truncate=4)
+    path, _ = dl(file_server.url("/t.bin"), tmp_path, connections=3, min_split=256 * 1024,
+                 sha256=sha256(data))
+    assert path.read_bytes() == data
+
+
+def test_not_found_is_a_clear_error(file_server, tmp_path, dl):
+    with pytest.raises(NotFound) as ei:
+        dl(file_server.url("/missing.bin"), tmp_path)
+    assert "Not found" in str(ei.value)
+
+
+def test_resume_from_journal_downloads_only_the_rest(file_server, tmp_path, dl):
+    data = make_blob(4 * 1024 * 1024)
+    file_server.add("/j.bin", data)
+    part = tmp_path / "j.bin.part"
+    # a previous run finished the first 3 MiB and the last 256 KiB
+    part.write_bytes(data[: 3 << 20] + bytes(len(data) - (3 << 20)))
+    with open(part, "r+b") as fh:
+        fh.seek(len(data) - 262144)
+        fh.write(data[-262144:])
+    journal.save(journal.journal_path(part), journal.JournalData(
+        size=len(data), etag='"v1"', last_modified=file_server.faults["/j.bin"].last_modified,
+        done=[(0, 3 << 20), (len(data) - 262144, len(data))], name="j.bin"))
+    path, d = dl(file_server.url("/j.bin"), tmp_path, sha256=sha256(data))
+    assert path.read_bytes() == data
+    assert d.resumed_from == (3 << 20) + 262144
+    done = [(0, 3 << 20), (len(data) - 262144, len(data))]
+    for r in file_server.requests[1:]:  # after the one-byte probe
+        a, _, b = r["range"][6:].partition("-")
+        a, b = int(a), int(b) + 1
+        assert not any(a < de and ds < b for ds, de in done), f"asked again for finished bytes: {r['range']}"
+    missing = len(data) - sum(b - a for a, b in done)
+    # bytes in flight when a split connection is closed are the only overhead
+    assert file_server.bytes_sent <= 2 * missing, file_server.bytes_sent
+
+
+def test_validator_change_restarts_from_zero_and_says_why(file_server, tmp_path, dl):
+    old = make_blob(1 << 20, seed=1)
+    new = make_blob(1 << 20, seed=2)
+    f = file_server.add("/v.bin", new, etag='"v2"')
+    part = tmp_path / "v.bin.part"
+    part.write_bytes(old)
+    journal.save(journal.journal_path(part), journal.JournalData(
+        size=len(old), etag='"v1"', done=[(0, 1 << 19)], name="v.bin"))
+    notes = []
+    path, d = dl(file_server.url("/v.bin"), tmp_path, progress=lambda p: notes.append(p.message))
+    assert path.read_bytes() == new
+    assert "restarted from zero: the file changed on the server (ETag differs)" in notes
+    assert f.etag == '"v2"'
+
+
+def test_resume_with_a_new_url_for_the_same_file(file_server, tmp_path, dl):
+    data = make_blob(2 << 20)
+    file_server.add("/old-signed.bin", data)
+    file_server.add("/new-signed.bin", data)
+    part = tmp_path / "model.bin.part"
+    part.write_bytes(data[: 1 << 20] + bytes(1 << 20))
+    journal.save(journal.journal_path(part), journal.JournalData(
+        size=len(data), etag='"v1"', last_modified=file_server.faults["/new-signed.bin"].last_modified,
+        done=[(0, 1 << 20)], name="model.bin"))
+    path, d = dl(file_server.url("/new-signed.bin"), tmp_path, filename="model.bin")
+    assert path.read_bytes() == data and d.resumed_from == 1 << 20
+
+
+def test_expired_bare_signed_url_pauses_with_clear_message(file_server, tmp_path, dl):
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+            b"<Message>Request has expired</Message><X-Amz-Expires>300</X-Amz-Expires></Error>")
+    file_server.add("/e.bin", make_blob(1000), expired_body=body)
+    with pytest.raises(LinkExpired) as ei:
+        dl(file_server.url("/e.bin"), tmp_path)
+    assert "paste a new link" in str(ei.value)
+
+
+def test_expired_link_is_refreshed_and_download_continues(file_server, tmp_path, dl):
+    data = make_blob(3 << 20)
+    body = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+    # the connection drops at 1.6 MB; by then the signature has expired
+    f_old = file_server.add("/sig1.bin", data, rate=2 << 20, reset_at=[1_600_000])
+    file_server.add("/sig2.bin", data)
+    calls = []
+
+    async def refresh():
+        calls.append(1)
+        return [Mirror(file_server.url("/sig2.bin"))]
+
+    def progress(p):
+        # once a third is on disk, the first signature "expires"
+        if p.done > (1 << 20) and f_old.expired_body is None:
+            f_old.expired_body = body
+    path, d = dl(file_server.url("/sig1.bin"), tmp_path, refresh=refresh, progress=progress,
+                 connections=1, min_split=1 << 20, sha256=sha256(data))
+    assert path.read_bytes() == data
+    assert calls == [1]
+    new_reqs = [r["range"] for r in file_server.requests if r["path"] == "/sig2.bin"]
+    assert new_reqs and all(int(r[6:].split("-")[0]) >= 1_500_000 for r in new_reqs), \
+        "the fresh link continued where the old one stopped"
+
+
+def test_disk_full_before_start_names_needed_and_free(file_server, tmp_path, dl):
+    import subprocess
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("mounting a small tmpfs is not permitted here; ENOSPC injection test covers DiskFull")
+    try:
+        file_server.add("/big.bin", make_blob(3 << 20))
+        with pytest.raises(DiskFull) as ei:
+            dl(file_server.url("/big.bin"), mnt)
+        msg = str(ei.value)
+        assert "need 3.0 MiB" in msg and "free" in msg
+        assert ei.value.needed == 3 << 20 and ei.value.free <= 1 << 20
+    finally:
+        subprocess.run(["umount", str(mnt)])
+
+
+def test_enospc_mid_download_keeps_part_and_journal_resumable(file_server, tmp_path, dl, monkeypatch):
+    import core.engine as eng
+    data = make_blob(4 << 20)
+    file_server.add("/d.bin", data, rate=8 << 20)
+    real = os.pwrite
+    written = [0]
+
+    def pwrite(fd, buf, off):
+        if written[0] > (2 << 20):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = real(fd, buf, off)
+        written[0] += n
+        return n
+    monkeypatch.setattr(eng.os, "pwrite", pwrite)
+    with pytest.raises(DiskFull) as ei:
+        dl(file_server.url("/d.bin"), tmp_path, connections=2)
+    assert "Not enough disk space" in str(ei.value)
+    part = tmp_path / "d.bin.part"
+    j = journal.load(journal.journal_path(part))
+    assert part.exists() and j is not None
+    on_disk = part.read_bytes()
+    for a, b in j.done:
+        assert on_disk[a:b] == data[a:b], "journal claims bytes that are not on disk"
+    monkeypatch.setattr(eng.os, "pwrite", real)
+    path, d = dl(file_server.url("/d.bin"), tmp_path, sha256=sha256(data))
+    assert d.resumed_from == sum(b - a for a, b in j.done) and path.read_bytes() == data
+
+
+def test_speed_limit_applies_and_changes_while_running(file_server, tmp_path, dl):
+    import time
+    data = make_blob(1536 * 1024)
+    file_server.add("/l.bin", data)
+    t0 = time.monotonic()
+    path, _ = dl(file_server.url("/l.bin"), tmp_path, limit=1 << 20, connections=4)
+    took = time.monotonic() - t0
+    assert path.read_bytes() == data
+    # a token bucket can burst 0.25 s worth; 1.5 MiB at 1 MiB/s cannot take less than ~1.2 s
+    assert took >= 1.0, took
+
+    # raising the limit mid-way lets the rest finish quickly
+    seen = []
+
+    def progress(p, state={}):
+        seen.append(p.done)
+    import asyncio
+
+    from core.engine import DownloadOptions, Engine
+
+    async def go():
+        async with Engine() as eng_:
+            d = eng_.download([Mirror(file_server.url("/l.bin"))], tmp_path / "b",
+                              DownloadOptions(limit=256 * 1024, sync=False))
+            task = asyncio.create_task(d.run())
+            await asyncio.sleep(0.6)
+            before = d.progress.done
+            d.set_limit(0)
+            p = await task
+            return before, p
+    before, p = asyncio.run(go())
+    assert before < len(data) * 0.5 and p.read_bytes() == data
+
+
+def test_global_limit_is_shared(file_server, tmp_path, dl):
+    import time
+    data = make_blob(1 << 20)
+    file_server.add("/g.bin", data)
+    t0 = time.monotonic()
+    dl(file_server.url("/g.bin"), tmp_path, engine_kw={"global_limit": 512 * 1024})
+    assert time.monotonic() - t0 >= 1.4
+
+
+def test_per_host_cap_limits_connections(file_server, tmp_path, dl):
+    data = make_blob(4 << 20)
+    file_server.add("/p.bin", data, rate=4 << 20)
+    dl(file_server.url("/p.bin"), tmp_path, connections=16, min_split=128 * 1024,
+       engine_kw={"per_host": 3})
+    assert file_server.max_active <= 3
+
+
+def test_two_mirrors_share_the_work_and_a_dead_one_is_dropped(tmp_path, dl):
+    a, b = FileServer().start(), FileServer().start()
+    try:
+        data = make_blob(4 << 20)
+        a.add("/x.bin", data, rate=2 << 20)
+        b.add("/x.bin", data, rate=2 << 20)
+        path, d = dl([a.url("/x.bin"), b.url("/x.bin"), b.url("/gone.bin")], tmp_path,
+                     connections=6, min_split=256 * 1024, sha256=sha256(data))
+        assert path.read_bytes() == data
+        assert a.bytes_sent > 0 and b.bytes_sent > 0, "both healthy mirrors were used"
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_zero_byte_file(file_server, tmp_path, dl):
+    file_server.add("/z.bin", b"")
+    path, _ = dl(file_server.url("/z.bin"), tmp_path, sha256=sha256(b""))
+    assert path.read_bytes() == b""
+
+
+def test_file_sha_helper_matches(tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"abc")
+    assert file_sha256(p) == sha256(b"abc")

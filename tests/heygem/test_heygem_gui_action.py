@@ -1,0 +1,54 @@
+import threading
+
+from PySide6.QtWidgets import QWidget
+
+from gui import heygem_actions as A
+
+
+def test_send_to_heygem_runs_off_the_gui_thread_and_reports(qtbot, tmp_path, installs, hg):
+    root = installs.webui()
+    f = hg.write(tmp_path / "heygem_model_v1.0.pth", hg.pth_bytes(1 << 20))
+    w = QWidget()
+    qtbot.addWidget(w)
+    threads = []
+    job = A.HandoffJob(f, root, parent=w)
+    job.progress.connect(lambda *a: threads.append(threading.current_thread()))
+    with qtbot.waitSignal(job.finished, timeout=30_000) as blocker:
+        job.start()
+    res = blocker.args[0]
+    assert res.status == "placed" and (root / "models/heygem_model_v1.0.pth").exists()
+    assert threads and all(t is threading.main_thread() for t in threads)   # delivered on GUI thread
+
+
+def test_send_to_heygem_refusal_arrives_as_a_message(qtbot, tmp_path, installs, hg):
+    root = installs.webui()
+    f = hg.write(tmp_path / "heygem_model_v1.0.pth", b"<html>login</html>")
+    w = QWidget()
+    qtbot.addWidget(w)
+    job = A.send_to_heygem(w, f, install_dir=root, show_result=False)
+    qtbot.waitUntil(lambda: job.error is not None, timeout=30_000)
+    assert "HTML page" in job.error
+    assert not (root / "models/heygem_model_v1.0.pth").exists()
+
+
+def test_send_to_heygem_takes_a_finished_task(qtbot, tmp_path, installs, hg):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Task:          # the fields of the queue's TaskView that matter here
+        path: str
+        sha256: str | None
+        link: str
+        handoff_to: str | None
+
+    root = installs.wav2lip()
+    data = hg.pth_bytes()
+    import hashlib
+    f = hg.write(tmp_path / "wav2lip.pth", data)
+    w = QWidget()
+    qtbot.addWidget(w)
+    task = Task(str(f), hashlib.sha256(data).hexdigest(), "https://h.example/wav2lip.pth?sign=SECRET", str(root))
+    job = A.send_to_heygem(w, task, None, show_result=False)
+    qtbot.waitUntil(lambda: job.result is not None or job.error is not None, timeout=30_000)
+    assert job.error is None and job.result.rel_path == "checkpoints/wav2lip.pth"
+    assert job.result.verified_by == "expected sha256" and "SECRET" not in job.result.source

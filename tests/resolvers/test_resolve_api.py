@@ -1,0 +1,143 @@
+"""core.resolve helpers and the direct-link fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+from rhelpers import resolve
+
+from core.errors import LinkExpired, NotFound, UnsupportedLink, ZhilianError
+from core.resolve import host_map_from_env, make_context, make_refresher, resolve_links
+from core.resolvers import find, registry
+
+SIGNED = ("https://heygem.oss-cn-hangzhou.aliyuncs.com/models/heygem_v1.0.pth"
+          "?OSSAccessKeyId=LTAI5tEXAMPLE&Expires=1795430520&Signature=abc%2B")
+
+
+def test_registry_has_every_builtin_and_direct_is_the_fallback():
+    names = set(registry())
+    assert {"direct", "github", "huggingface", "modelscope", "civitai", "dropbox", "gdrive"} <= names
+    assert find("https://example.com/a.bin").name == "direct"
+    assert find("http://10.0.0.2:8000/x").name == "direct"
+    assert find("https://huggingface.co/a/b").name == "huggingface"
+    assert find("https://hf-mirror.com/a/b").name == "huggingface"
+    assert find("https://github.com/a/b/releases/download/v1/x").name == "github"
+    assert find("https://www.modelscope.cn/models/a/b").name == "modelscope"
+    assert find("https://civitai.com/models/1").name == "civitai"
+    assert find("https://www.dropbox.com/s/x/y").name == "dropbox"
+    assert find("https://drive.google.com/file/d/x/view").name == "gdrive"
+    assert find("ftp://example.com/x") is None
+
+
+def test_direct_link_expiry_from_signature(clock):
+    clock.t = 1795430000
+    [r] = resolve(f"链接：{SIGNED}。", {}, clock=clock)
+    assert r.resolver == "direct" and r.filename == "heygem_v1.0.pth"
+    assert r.expires_at == r.mirrors[0].expires_at == 1795430520.0
+    assert r.ref["link"] == SIGNED
+
+
+def test_direct_link_already_expired(clock):
+    clock.t = 1795430521
+    with pytest.raises(LinkExpired, match="paste a new link"):
+        resolve(SIGNED, {}, clock=clock)
+
+
+def test_direct_names():
+    [a, b, c] = resolve("https://x.example/dl.php?id=3 https://x.example/file/?abc "
+                        "https://x.example/m/w2l%20gan.pth", {})
+    assert (a.filename, b.filename, c.filename) == (None, None, "w2l gan.pth")
+
+
+def test_direct_has_no_refresher_and_refresh_raises():
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            ctx = make_context(s, credentials={}, env={})
+            [r] = await resolve_links("https://cdn.example.com/a.bin", ctx)
+            assert make_refresher(r, ctx) is None
+            with pytest.raises(LinkExpired, match="paste a new link"):
+                await registry()["direct"].refresh(r, ctx)
+    asyncio.run(go())
+
+
+def test_password_and_link_kept_in_ref_for_refresh(hf, cdn):
+    hf.add_repo("a/b", {"x.bin": b"1" * 2000})
+    [r] = resolve("https://huggingface.co/a/b/resolve/main/x.bin 提取码: abcd",
+                  {"huggingface.co": hf.base, "cas-bridge.xethub.hf.co": cdn.base})
+    assert r.ref["link"] == "https://huggingface.co/a/b/resolve/main/x.bin"
+    assert r.ref["password"] == "abcd"
+
+
+def test_host_map_from_env_and_argument_wins():
+    env = {"ZHILIAN_HOST_MAP": json.dumps({"huggingface.co": "http://127.0.0.1:1/", "github.com": "http://127.0.0.1:2"})}
+    assert host_map_from_env(env) == {"huggingface.co": "http://127.0.0.1:1", "github.com": "http://127.0.0.1:2"}
+
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            ctx = make_context(s, env=env, credentials={}, host_map={"github.com": "http://127.0.0.1:3"})
+            return ctx.url("https://huggingface.co/x?y=1"), ctx.url("https://github.com/z"), ctx.env
+    a, b, e = asyncio.run(go())
+    assert (a, b) == ("http://127.0.0.1:1/x?y=1", "http://127.0.0.1:3/z")
+    assert e["ZHILIAN_HOST_MAP"]
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1,2]", '{"a": 1}'])
+def test_bad_host_map_is_a_clear_error(raw):
+    with pytest.raises(ZhilianError, match="ZHILIAN_HOST_MAP"):
+        host_map_from_env({"ZHILIAN_HOST_MAP": raw})
+
+
+def test_no_link_in_text():
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            await resolve_links("只是文字，没有链接", make_context(s, credentials={}, env={}))
+    with pytest.raises(UnsupportedLink, match="No link"):
+        asyncio.run(go())
+
+
+def test_errors_list_collects_failures_and_keeps_the_rest(hf, cdn):
+    hf.add_repo("a/b", {"x.bin": b"1" * 2000})
+    text = ("https://huggingface.co/a/b/resolve/main/x.bin\n"
+            "https://huggingface.co/a/b/resolve/main/missing.bin\n"
+            "https://cdn.example.com/c.bin")
+
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            ctx = make_context(s, host_map={"huggingface.co": hf.base, "cas-bridge.xethub.hf.co": cdn.base},
+                               credentials={}, env={})
+            errs: list = []
+            out = await resolve_links(text, ctx, errors=errs)
+            return out, errs
+    out, errs = asyncio.run(go())
+    assert [r.resolver for r in out] == ["huggingface", "direct"]
+    assert len(errs) == 1 and isinstance(errs[0][1], NotFound) and errs[0][0].url.endswith("missing.bin")
+
+
+def test_unreachable_host_is_a_retryable_error():
+    from core.resolvers._web import HostUnreachable
+    with pytest.raises(HostUnreachable) as e:
+        resolve("https://huggingface.co/a/b/resolve/main/x.bin", {"huggingface.co": "http://127.0.0.1:9"})
+    assert e.value.retryable
+
+
+def test_refresher_stops_a_refresh_loop(hf, cdn, clock):
+    from core.resolve import REFRESH_BURST, REFRESH_WINDOW
+    hf.add_repo("a/b", {"x.bin": b"1" * 2000})
+
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            ctx = make_context(s, host_map={"huggingface.co": hf.base, "cas-bridge.xethub.hf.co": cdn.base},
+                               credentials={}, env={}, clock=clock)
+            [r] = await resolve_links("https://huggingface.co/a/b/resolve/main/x.bin", ctx)
+            refresh = make_refresher(r, ctx)
+            urls = [(await refresh())[0].url for _ in range(REFRESH_BURST)]
+            assert len(set(urls)) == REFRESH_BURST          # each one a new signature
+            assert r.mirrors[0].url == urls[-1]              # the Resolved follows
+            with pytest.raises(LinkExpired, match="date and time"):
+                await refresh()
+            clock.t += REFRESH_WINDOW + 1                    # later, refreshing works again
+            assert await refresh()
+    asyncio.run(go())

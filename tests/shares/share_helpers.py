@@ -1,0 +1,23 @@
+"""Helpers of the share-host tests."""
+
+from __future__ import annotations
+
+import contextlib
+
+from share_mocks import BaiduMock
+
+
+@contextlib.asynccontextmanager
+async def make_ctx(host_map, credentials=None, saved=None):
+    """A ResolverContext on a fresh session; ``saved`` collects save_cookies calls."""
+    import aiohttp
+
+    from core.resolvers.base import ResolverContext
+    async with aiohttp.ClientSession() as session:
+        yield ResolverContext(session=session, host_map=dict(host_map),
+                              credentials=credentials or {},
+                              save_cookies=(lambda h, c: saved.append((h, dict(c))))
+                              if saved is not None else None)
+
+
+BAIDU_CREDS = {"baidu.com": {"cookies": {"BDUSS": BaiduMock.BDUSS, "STOKEN": BaiduMock.STOKEN}}}

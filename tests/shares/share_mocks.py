@@ -1,0 +1,714 @@
+"""Local imitations of the share hosts (PROTOCOLS.md), each on its own thread and
+event loop so in-process tests, the engine and CLI subprocesses can all use them.
+
+Every mock records the requests it got (path, headers) so tests can check which
+cookies went where."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any
+
+from aiohttp import web
+
+
+class ThreadedApp:
+    """Run an aiohttp app on 127.0.0.1:<random port> in a background thread."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.requests: list[dict[str, Any]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        ready = threading.Event()
+
+        @web.middleware
+        async def record(request: web.Request, handler):
+            self.requests.append({"host": request.headers.get("Host", ""), "path": request.path,
+                                  "query": request.query_string, "method": request.method,
+                                  "headers": dict(request.headers)})
+            return await handler(request)
+
+        def run():
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            app = web.Application(middlewares=[record])
+            self.routes(app)
+            runner = web.AppRunner(app, access_log=None)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+
+def cookies_of(request: web.Request) -> dict[str, str]:
+    c = SimpleCookie()
+    try:
+        c.load(request.headers.get("Cookie", ""))
+    except Exception:
+        return {}
+    return {k: m.value for k, m in c.items()}
+
+
+def serve_bytes(request: web.Request, data: bytes, name: str | None = None,
+                extra: dict[str, str] | None = None) -> web.Response:
+    """200 or 206 with Content-Range, like a CDN."""
+    headers = {"Accept-Ranges": "bytes", "ETag": '"' + hashlib.md5(data).hexdigest() + '"'}
+    if name:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    headers.update(extra or {})
+    rng = request.headers.get("Range", "")
+    m = re.match(r"bytes=(\d+)-(\d*)$", rng)
+    if m:
+        start = int(m.group(1))
+        end = int(m.group(2)) if m.group(2) else len(data) - 1
+        end = min(end, len(data) - 1)
+        if start >= len(data):
+            return web.Response(status=416, headers={"Content-Range": f"bytes */{len(data)}"})
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        return web.Response(status=206, body=data[start:end + 1], headers=headers,
+                            content_type="application/octet-stream")
+    return web.Response(body=data, headers=headers, content_type="application/octet-stream")
+
+
+class CDN(ThreadedApp):
+    """A plain file host reached as http://localhost:<port> (a different host
+    from the 127.0.0.1 mocks) — where the share hosts redirect downloads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: dict[str, bytes] = {}
+
+    def routes(self, app):
+        app.router.add_get("/{tail:.*}", self.get)
+
+    def url(self, path: str) -> str:
+        return f"http://localhost:{self.port}{path}"
+
+    async def get(self, request):
+        data = self.files.get(request.path)
+        if data is None:
+            return web.Response(status=404)
+        return serve_bytes(request, data)
+
+
+# -------------------------------------------------------------------- Baidu
+
+@dataclass
+class BaiduShare:
+    surl: str
+    pwd: str | None
+    files: list[dict[str, Any]]            # {fs_id, path, isdir, size?, data?}
+    state: str = "ok"                       # ok | expired | gone
+    shareid: int = 0
+    share_uk: int = 0
+
+
+@dataclass
+class BaiduKnobs:
+    verify_errno: int | None = None         # e.g. -62 (captcha)
+    list_errno: int | None = None           # e.g. 8001
+    transfer_errno: int | None = None       # e.g. 12, -10
+    dlink_expired: int = 0                  # next N dlink fetches answer 31360
+    cdn_expired_paths: set[str] = field(default_factory=set)
+
+
+class BaiduMock(ThreadedApp):
+    BDUSS = "bduss-" + "Q" * 40
+    STOKEN = "stoken-" + "Z" * 30
+
+    def __init__(self, cdn: CDN) -> None:
+        super().__init__()
+        self.cdn = cdn
+        self.shares: dict[str, BaiduShare] = {}
+        self.knobs = BaiduKnobs()
+        self.bdstoken = secrets.token_hex(16)
+        self.randsk: dict[str, str] = {}
+        self.own: dict[int, dict[str, Any]] = {}   # fs_id -> {path, data, name}
+        self._next_fs = 900_000
+        self.signs: list[str] = []
+
+    def host_map(self) -> dict[str, str]:
+        return {"pan.baidu.com": self.base, "d.pcs.baidu.com": self.base}
+
+    def add_share(self, surl: str, pwd: str | None, files: dict[str, bytes], **kw) -> BaiduShare:
+        entries: list[dict[str, Any]] = []
+        fs = 1000
+        dirs: set[str] = set()
+        for path, data in files.items():
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                d = "/" + "/".join(parts[:i])
+                if d not in dirs:
+                    dirs.add(d)
+                    fs += 1
+                    entries.append({"fs_id": fs, "path": d, "isdir": 1})
+            fs += 1
+            entries.append({"fs_id": fs, "path": "/" + path, "isdir": 0, "size": len(data),
+                            "data": data})
+        s = BaiduShare(surl, pwd, entries, shareid=4242, share_uk=777, **kw)
+        self.shares[surl] = s
+        return s
+
+    def routes(self, app):
+        app.router.add_get("/s/{surl}", self.page)
+        app.router.add_get("/share/init", self.init_page)
+        app.router.add_post("/share/verify", self.verify)
+        app.router.add_get("/share/list", self.list)
+        app.router.add_post("/share/transfer", self.transfer)
+        app.router.add_get("/rest/2.0/xpan/file", self.own_list)
+        app.router.add_get("/rest/2.0/xpan/multimedia", self.filemetas)
+        app.router.add_get("/file/{md5}", self.dfile)
+
+    def logged_in(self, request) -> bool:
+        c = cookies_of(request)
+        return c.get("BDUSS") == self.BDUSS and c.get("STOKEN") == self.STOKEN
+
+    @staticmethod
+    def err(errno: int, **kw) -> web.Response:
+        return web.json_response({"errno": errno, "request_id": 1, **kw})
+
+    async def page(self, request):
+        if not request.headers.get("User-Agent", "").startswith("netdisk"):
+            return web.Response(status=302, headers={"Location": "https://passport.baidu.com/v2/?login"})
+        if not self.logged_in(request):
+            return web.Response(status=302, headers={"Location": "https://passport.baidu.com/v2/?login"})
+        surl = request.match_info["surl"][1:]
+        s = self.shares.get(surl)
+        if s is None or s.state == "gone":
+            return web.Response(text="<html><div class='error-404'>啊哦，你所访问的页面不存在了。</div></html>",
+                                content_type="text/html")
+        if s.state == "expired":
+            return web.Response(text="<html><div id='share_nofound_des' class='platform-non-found'>"
+                                     "啊哦，你来晚了，分享的文件已经被取消了</div></html>",
+                                content_type="text/html")
+        if s.pwd and (surl not in self.randsk or cookies_of(request).get("BDCLND") != self.randsk[surl]):
+            return web.Response(status=302, headers={"Location": f"/share/init?surl={surl}"})
+        info = {"bdstoken": self.bdstoken, "uk": 123, "share_uk": str(s.share_uk),
+                "shareid": s.shareid, "file_list": [{"fs_id": f["fs_id"]} for f in s.files[:1]]}
+        return web.Response(text=f"<html><script>locals.mset({json.dumps(info)});</script></html>",
+                            content_type="text/html")
+
+    async def init_page(self, request):
+        return web.Response(text="<html>请输入提取码</html>", content_type="text/html")
+
+    async def verify(self, request):
+        q = request.query
+        form = await request.post()
+        surl = q.get("surl", "")
+        s = self.shares.get(surl)
+        if not self.logged_in(request):
+            return self.err(-6)
+        if not q.get("t") or q.get("channel") != "chunlei" or "/s/1" + surl not in request.headers.get("Referer", ""):
+            return self.err(2)
+        if self.knobs.verify_errno is not None:
+            return self.err(self.knobs.verify_errno)
+        if s is None or form.get("pwd") != s.pwd:
+            return self.err(-9)
+        rk = secrets.token_urlsafe(24)
+        self.randsk[surl] = rk
+        resp = web.json_response({"errno": 0, "randsk": rk, "err_msg": ""})
+        resp.set_cookie("BDCLND", rk)
+        return resp
+
+    def _share_for(self, request) -> BaiduShare | None:
+        return self.shares.get(request.query.get("shorturl", ""))
+
+    async def list(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        if self.knobs.list_errno is not None:
+            return self.err(self.knobs.list_errno)
+        s = self._share_for(request)
+        if s is None:
+            return self.err(105)
+        if s.pwd and (s.surl not in self.randsk or cookies_of(request).get("BDCLND") != self.randsk[s.surl]):
+            return self.err(-9)
+        q = request.query
+        parent = "" if q.get("root") == "1" else q.get("dir", "")
+        items = [{"fs_id": f["fs_id"], "server_filename": f["path"].rsplit("/", 1)[1],
+                  "isdir": f["isdir"], "size": f.get("size", 0), "path": f["path"]}
+                 for f in s.files if f["path"].rsplit("/", 1)[0] == parent]
+        return web.json_response({"errno": 0, "list": items})
+
+    async def transfer(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        if self.knobs.transfer_errno is not None:
+            return self.err(self.knobs.transfer_errno)
+        q = request.query
+        if q.get("bdstoken") != self.bdstoken:
+            return self.err(-6)
+        s = next((x for x in self.shares.values() if str(x.shareid) == q.get("shareid")
+                  and str(x.share_uk) == q.get("from")), None)
+        if s is None:
+            return self.err(105)
+        form = await request.post()
+        ids = json.loads(form["fsidlist"])
+        dest = form["path"]
+        info, lst = [], []
+        for fid in ids:
+            f = next(x for x in s.files if x["fs_id"] == fid)
+            name = f["path"].rsplit("/", 1)[1]
+            if any(o["name"] == name for o in self.own.values()):
+                info.append({"errno": -30, "fsid": fid, "path": f["path"]})
+                continue
+            self._next_fs += 1
+            self.own[self._next_fs] = {"name": name, "path": f"{dest}/{name}", "data": f["data"]}
+            info.append({"errno": 0, "fsid": fid, "path": f["path"]})
+            lst.append({"from": f["path"], "to": f"{dest}/{name}", "from_fs_id": fid,
+                        "to_fs_id": self._next_fs})
+        errno = -30 if all(i["errno"] == -30 for i in info) else 0
+        return web.json_response({"errno": errno, "info": info, "extra": {"list": lst}})
+
+    async def own_list(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        d = request.query.get("dir")
+        return web.json_response({"errno": 0, "list": [
+            {"fs_id": k, "server_filename": v["name"], "path": v["path"], "isdir": 0,
+             "size": len(v["data"])} for k, v in self.own.items() if v["path"].rsplit("/", 1)[0] == d]})
+
+    async def filemetas(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        if request.headers.get("User-Agent") != "pan.baidu.com":
+            return self.err(31326)
+        ids = json.loads(request.query["fsids"])
+        out = []
+        for fid in ids:
+            o = self.own.get(fid)
+            if not o:
+                return self.err(-9)
+            sign = secrets.token_hex(20)
+            self.signs.append(sign)
+            md5 = hashlib.md5(o["data"]).hexdigest()
+            out.append({"fs_id": fid, "filename": o["name"], "path": o["path"], "size": len(o["data"]),
+                        "dlink": f"https://d.pcs.baidu.com/file/{md5}?fid={fid}&dstime={int(time.time())}"
+                                 f"&rt=sh&sign={sign}&expires=8h&chkbd=0&chkv=2"})
+        return web.json_response({"errno": 0, "list": out})
+
+    async def dfile(self, request):
+        if request.headers.get("User-Agent") != "pan.baidu.com" or not self.logged_in(request):
+            return web.json_response({"error_code": 31326, "error_msg": "user is not authorized"},
+                                     status=403)
+        if self.knobs.dlink_expired > 0:
+            self.knobs.dlink_expired -= 1
+            return web.json_response({"error_code": 31360, "error_msg": "url is expired"}, status=403)
+        fid = int(request.query["fid"])
+        o = self.own[fid]
+        path = f"/baidu/{fid}/{o['name']}"
+        self.cdn.files[path] = o["data"]
+        return web.Response(status=302, headers={"Location": self.cdn.url(path)})
+
+
+# -------------------------------------------------------------------- Quark
+
+class QuarkMock(ThreadedApp):
+    PUS = "pus-" + "K" * 40
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: dict[str, dict[str, Any]] = {}
+        self.puus = "puus-initial-" + "A" * 20
+        self.rotations = 0
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.own: dict[str, dict[str, Any]] = {}
+        self.stokens: dict[str, str] = {}
+        self.download_tokens: list[str] = []
+        self.download_host = "dl-pc.pds.quark.cn"
+
+    def host_map(self) -> dict[str, str]:
+        return {h: self.base for h in ("drive-pc.quark.cn", "drive.quark.cn", "dl-pc.pds.quark.cn")}
+
+    def add_share(self, pwd_id: str, passcode: str, files: dict[str, bytes], state: str = "ok"):
+        items: list[dict[str, Any]] = []
+        n = 0
+        dirs: dict[str, str] = {"": "0"}
+        for path, data in files.items():
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                d = "/".join(parts[:i])
+                if d not in dirs:
+                    n += 1
+                    dirs[d] = f"{pwd_id}d{n}"
+                    items.append({"fid": dirs[d], "pdir_fid": dirs["/".join(parts[:i - 1])],
+                                  "file_name": parts[i - 1], "dir": True, "file_type": 0})
+            n += 1
+            items.append({"fid": f"{pwd_id}f{n}", "pdir_fid": dirs["/".join(parts[:-1])],
+                          "file_name": parts[-1], "dir": False, "file_type": 1, "size": len(data),
+                          "share_fid_token": f"tok{n}", "data": data})
+        self.shares[pwd_id] = {"passcode": passcode, "items": items, "state": state}
+
+    def routes(self, app):
+        p = "/1/clouddrive"
+        app.router.add_post(p + "/share/sharepage/token", self.token)
+        app.router.add_get(p + "/share/sharepage/detail", self.detail)
+        app.router.add_post(p + "/share/sharepage/save", self.save)
+        app.router.add_get(p + "/task", self.task)
+        app.router.add_post(p + "/file/download", self.download)
+        app.router.add_get("/dl/{fid}", self.file)
+
+    @staticmethod
+    def err(status: int, code: int, message: str) -> web.Response:
+        return web.json_response({"status": status, "code": code, "message": message}, status=status)
+
+    def check(self, request, need_puus: bool = False) -> web.Response | None:
+        c = cookies_of(request)
+        if c.get("__pus") != self.PUS:
+            return self.err(401, 31001, "require login [guest]")
+        if request.headers.get("Referer", "").rstrip("/") != "https://pan.quark.cn":
+            return self.err(403, 10002, "referer not allowed")
+        if need_puus and c.get("__puus") != self.puus:
+            return self.err(401, 31001, "require login [puus]")
+        if request.query.get("pr") != "ucpro":
+            return self.err(400, 10001, "bad request")
+        return None
+
+    def rotate(self, resp: web.Response) -> web.Response:
+        self.rotations += 1
+        self.puus = f"puus-rotated-{self.rotations}-" + secrets.token_hex(12)
+        resp.set_cookie("__puus", self.puus, domain=".quark.cn")
+        return resp
+
+    async def token(self, request):
+        if (bad := self.check(request)):
+            return bad
+        body = await request.json()
+        s = self.shares.get(body.get("pwd_id"))
+        if s is None or s["state"] == "gone":
+            return self.err(404, 41006, "分享不存在")
+        if s["state"] == "expired":
+            return self.err(400, 41004, "分享已过期")
+        if s["passcode"] and body.get("passcode") != s["passcode"]:
+            return self.err(400, 41008, "提取码错误")
+        st = secrets.token_urlsafe(16)
+        self.stokens[body["pwd_id"]] = st
+        return self.rotate(web.json_response({"status": 200, "code": 0, "data": {"stoken": st}}))
+
+    async def detail(self, request):
+        if (bad := self.check(request)):
+            return bad
+        q = request.query
+        s = self.shares.get(q.get("pwd_id", ""))
+        if s is None or self.stokens.get(q["pwd_id"]) != q.get("stoken"):
+            return self.err(400, 41010, "stoken invalid")
+        lst = [{k: v for k, v in it.items() if k != "data"} for it in s["items"]
+               if it["pdir_fid"] == q.get("pdir_fid")]
+        return web.json_response({"status": 200, "code": 0, "data": {"list": lst},
+                                  "metadata": {"_total": len(lst)}})
+
+    async def save(self, request):
+        if (bad := self.check(request, need_puus=True)):
+            return bad
+        body = await request.json()
+        s = self.shares[body["pwd_id"]]
+        saved = []
+        for fid, tok in zip(body["fid_list"], body["fid_token_list"]):
+            it = next(i for i in s["items"] if i["fid"] == fid)
+            if it.get("share_fid_token") != tok:
+                return self.err(400, 41013, "token mismatch")
+            own = "own" + secrets.token_hex(6)
+            self.own[own] = it
+            saved.append(own)
+        tid = secrets.token_hex(8)
+        self.tasks[tid] = {"polls": 0, "fids": saved}
+        return web.json_response({"status": 200, "code": 0, "data": {"task_id": tid}})
+
+    async def task(self, request):
+        if (bad := self.check(request)):
+            return bad
+        t = self.tasks[request.query["task_id"]]
+        t["polls"] += 1
+        if t["polls"] < 2:
+            return web.json_response({"status": 200, "code": 0, "data": {"status": 0}})
+        return web.json_response({"status": 200, "code": 0, "data": {
+            "status": 2, "save_as": {"save_as_top_fids": t["fids"]}}})
+
+    async def download(self, request):
+        if (bad := self.check(request, need_puus=True)):
+            return bad
+        if "quark-cloud-drive" not in request.headers.get("User-Agent", ""):
+            return self.err(403, 23018, "download file size limit (use the desktop client)")
+        body = await request.json()
+        out = []
+        for fid in body["fids"]:
+            it = self.own[fid]
+            tok = secrets.token_hex(16)
+            self.download_tokens.append(tok)
+            out.append({"fid": fid, "file_name": it["file_name"], "size": len(it["data"]),
+                        "md5": hashlib.md5(it["data"]).hexdigest(),
+                        "download_url": f"https://{self.download_host}/dl/{fid}?auth_key={tok}"})
+        return self.rotate(web.json_response({"status": 200, "code": 0, "data": out}))
+
+    async def file(self, request):
+        c = cookies_of(request)
+        if (c.get("__pus") != self.PUS or request.headers.get("Referer", "").rstrip("/") != "https://pan.quark.cn"
+                or "quark-cloud-drive" not in request.headers.get("User-Agent", "")):
+            return web.Response(status=403, text="forbidden")
+        it = self.own.get(request.match_info["fid"])
+        if it is None:
+            return web.Response(status=404)
+        return serve_bytes(request, it["data"])
+
+
+# -------------------------------------------------------------------- Lanzou
+
+_POS = (15, 35, 29, 24, 33, 16, 1, 38, 10, 9, 19, 31, 40, 27, 22, 23, 25, 13, 6, 11,
+        39, 18, 20, 8, 14, 21, 32, 26, 2, 30, 7, 4, 17, 5, 3, 28, 34, 37, 12, 36)
+_MASK = "3000176000856006061501533003690027800375"
+
+
+def expected_acw(arg1: str) -> str:
+    """Independent formulation: output position j takes arg1[_POS[j]-1]; XOR bytes with the mask."""
+    permuted = "".join(arg1[p - 1] for p in _POS)
+    a = bytes.fromhex(permuted)
+    b = bytes.fromhex(_MASK)
+    return bytes(x ^ y for x, y in zip(a, b)).hex()
+
+
+class LanzouMock(ThreadedApp):
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: dict[str, dict[str, Any]] = {}
+        self.arg1 = secrets.token_hex(20).upper()
+        self.challenges = 0
+        self.expiry = int(time.time()) + 1800
+        self.files: dict[str, bytes] = {}
+        self.folders: dict[str, dict[str, Any]] = {}
+        self.file_arg1: str | None = None       # a second challenge on the download host
+
+    def host_map(self) -> dict[str, str]:
+        return {h: self.base for h in ("www.lanzoux.com", "wwa.lanzoui.com", "developer-oss.lanzouc.com",
+                                       "down-load.lanzouc.com")}
+
+    def add_share(self, sid: str, name: str, data: bytes, pwd: str | None = None, state: str = "ok"):
+        self.shares[sid] = {"name": name, "data": data, "pwd": pwd, "state": state,
+                            "file": str(1000 + len(self.shares))}
+
+    def routes(self, app):
+        app.router.add_get("/fn", self.fn)
+        app.router.add_post("/ajaxm.php", self.ajax)
+        app.router.add_post("/filemoreajax.php", self.more)
+        app.router.add_get("/file/", self.file_redirect)
+        app.router.add_get("/dl/{name}", self.dl)
+        app.router.add_get("/{sid}", self.page)
+
+    def challenge(self, request) -> web.Response | None:
+        if cookies_of(request).get("acw_sc__v2") == expected_acw(self.arg1):
+            return None
+        self.challenges += 1
+        return web.Response(text=f"<html><script>var arg1='{self.arg1}';"
+                                 "function setCookie(){}</script></html>", content_type="text/html")
+
+    def browserish(self, request) -> bool:
+        return ("Mozilla" in request.headers.get("User-Agent", "")
+                and "zh-CN" in request.headers.get("Accept-Language", ""))
+
+    async def page(self, request):
+        if not self.browserish(request):
+            return web.Response(status=403, text="forbidden")
+        if (c := self.challenge(request)):
+            return c
+        if request.match_info["sid"] in self.folders:
+            f = self.folders[request.match_info["sid"]]
+            return web.Response(text=f"""<html><title>{f['name']} - 蓝奏云</title>
+<div id="pwdload"><input id="pwd"></div>
+<script>
+var pgs;
+var ib4i8f = '1763800000';
+var _h2d8c = 'k{f['fid']}';
+pgs = 1;
+function more(){{
+  var pwd = document.getElementById('pwd').value;
+  $.ajax({{
+    type : 'post',
+    url : '/filemoreajax.php?file={f['fid']}',
+    data : {{ 'lx':2,'fid':{f['fid']},'uid':'1234','pg':pgs,'rep':'0','t':ib4i8f,'k':_h2d8c,'up':1,'ls':1,'pwd':pwd }},
+    dataType : 'json'
+  }});
+}}
+</script></html>""", content_type="text/html")
+        s = self.shares.get(request.match_info["sid"])
+        if s is None or s["state"] == "gone":
+            return web.Response(text="<html><div class='off'>来晚啦...文件取消分享了</div></html>",
+                                content_type="text/html")
+        if s["pwd"]:
+            return web.Response(text=f"""<html><title>{s['name']} - 蓝奏云</title>
+<div id="passwddiv"><input id="pwd"></div><div id="pwdload"></div>
+<script>
+var skdklds = 'psign{s['file']}';
+function down_p(){{
+  var pwd = document.getElementById('pwd').value;
+  $.ajax({{
+    type : 'post',
+    url : '/ajaxm.php?file={s['file']}',
+    //url : '/ajaxm.php?file=1',
+    data : 'action=downprocess&sign='+skdklds+'&p='+pwd+'&kd=1',
+    dataType : 'json',
+  }});
+}}
+</script></html>""", content_type="text/html")
+        return web.Response(text=f"""<html><title>{s['name']} - 蓝奏云</title>
+<div class="n_box_3fn">{s['name']}</div>
+<iframe class="ifr2" name="1" src="/fn?TOKEN{s['file']}" frameborder="0"></iframe></html>""",
+                            content_type="text/html")
+
+    def add_folder(self, sid: str, name: str, pwd: str, files: list[str], page_size: int = 2):
+        self.folders[sid] = {"name": name, "pwd": pwd, "files": files, "fid": 7000 + len(self.folders),
+                             "page_size": page_size}
+
+    async def more(self, request):
+        form = await request.post()
+        f = next((x for x in self.folders.values() if str(x["fid"]) == request.query.get("file")), None)
+        if f is None or form.get("k") != f"k{f['fid']}" or form.get("t") != "1763800000":
+            return web.json_response({"zt": 0, "info": "sign error"})
+        if form.get("pwd") != f["pwd"]:
+            return web.json_response({"zt": 3, "info": "密码不正确"})
+        pg = int(form.get("pg", "1"))
+        n = f["page_size"]
+        chunk = f["files"][(pg - 1) * n: pg * n]
+        if not chunk:
+            return web.json_response({"zt": 2, "info": "没有了", "text": 0})
+        return web.json_response({"zt": 1, "info": "success", "text": [
+            {"icon": "zip", "t": 0, "id": sid, "name_all": self.shares[sid]["name"], "size": "1 K"}
+            for sid in chunk]})
+
+    async def fn(self, request):
+        if (c := self.challenge(request)):
+            return c
+        fid = request.query_string.replace("TOKEN", "")
+        return web.Response(text=f"""<html><script>
+var ajaxdata = '?ctdf';
+var wp_sign = 'wsign{fid}';
+var ciucjdsdc = '';
+var aihidcms = '2jzy';
+$.ajax({{
+  type : 'post',
+  //url : '/ajaxm.php?file=9',
+  url : '/ajaxm.php?file={fid}',
+  data : {{ 'action':'downprocess','signs':ajaxdata,'sign':wp_sign,'websign':ciucjdsdc,'websignkey':aihidcms,'ves':1,'kd':1 }},
+  dataType : 'json'
+}});
+</script></html>""", content_type="text/html")
+
+    async def ajax(self, request):
+        form = await request.post()
+        fid = request.query.get("file", "")
+        s = next((x for x in self.shares.values() if x["file"] == fid), None)
+        if s is None or form.get("action") != "downprocess":
+            return web.json_response({"zt": 0, "inf": "文件取消分享了"})
+        if s["pwd"]:
+            if form.get("sign") != f"psign{fid}":
+                return web.json_response({"zt": 0, "inf": "sign错误"})
+            if form.get("p") != s["pwd"]:
+                return web.json_response({"zt": 0, "inf": "密码不正确"})
+            inf = s["name"]
+        else:
+            if (form.get("sign") != f"wsign{fid}" or form.get("signs") != "?ctdf"
+                    or form.get("websignkey") != "2jzy"):
+                return web.json_response({"zt": 0, "inf": "sign错误"})
+            inf = 0
+        return web.json_response({"zt": 1, "dom": "https://developer-oss.lanzouc.com",
+                                  "url": f"?tok{fid}", "inf": inf})
+
+    async def file_redirect(self, request):
+        if not self.browserish(request):
+            return web.Response(status=403)
+        if self.file_arg1 and cookies_of(request).get("acw_sc__v2") != expected_acw(self.file_arg1):
+            self.challenges += 1
+            return web.Response(text=f"<html><script>var arg1='{self.file_arg1}';</script></html>",
+                                content_type="text/html")
+        fid = request.query_string.replace("tok", "")
+        s = next(x for x in self.shares.values() if x["file"] == fid)
+        self.files[s["name"]] = s["data"]
+        return web.Response(status=302, headers={
+            "Location": f"https://down-load.lanzouc.com/dl/{s['name']}?e={self.expiry}&sign=abc"})
+
+    async def dl(self, request):
+        data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        if int(request.query.get("e", "0")) < time.time():
+            return web.Response(status=403, text="expired")
+        return serve_bytes(request, data)
+
+
+# -------------------------------------------------------------------- SharePoint
+
+class SharePointMock(ThreadedApp):
+    HOST = "contoso-my.sharepoint.com"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: dict[str, dict[str, Any]] = {}
+        self.fedauth = "fedauth-guest-" + secrets.token_hex(16)
+        self.org_fedauth = "fedauth-org-" + "M" * 30
+
+    def host_map(self) -> dict[str, str]:
+        return {self.HOST: self.base}
+
+    def add_share(self, token: str, name: str, data: bytes, state: str = "ok"):
+        self.shares[token] = {"name": name, "data": data, "state": state}
+
+    def link(self, token: str, kind: str = "u") -> str:
+        return f"https://{self.HOST}/:{kind}:/g/personal/alice_contoso_com/{token}?e=AbCd12"
+
+    def routes(self, app):
+        app.router.add_get("/personal/{user}/_layouts/52/download.aspx", self.download)
+        app.router.add_get("/{kind}/g/personal/{user}/{token}", self.share)
+
+    async def share(self, request):
+        s = self.shares.get(request.match_info["token"])
+        if s is None:
+            return web.Response(status=404, text="Sorry, something went wrong")
+        if s["state"] == "expired":
+            return web.Response(status=302, headers={
+                "Location": "/personal/alice_contoso_com/_layouts/15/guestaccess.aspx?error=LinkExpired"})
+        if s["state"] == "org" and cookies_of(request).get("FedAuth") != self.org_fedauth:
+            return web.Response(status=302, headers={
+                "Location": "https://login.microsoftonline.com/common/oauth2/authorize?client_id=x"})
+        resp = web.Response(status=302, headers={
+            "Location": "/personal/alice_contoso_com/_layouts/15/onedrive.aspx?id=x"})
+        if s["state"] == "ok":
+            resp.set_cookie("FedAuth", self.fedauth, httponly=True, secure=True)
+        return resp
+
+    async def download(self, request):
+        s = self.shares.get(request.query.get("share", ""))
+        if s is None:
+            return web.Response(status=404)
+        fed = cookies_of(request).get("FedAuth")
+        if fed not in (self.fedauth, self.org_fedauth):
+            return web.Response(status=403, text="Access denied")
+        return serve_bytes(request, s["data"], s["name"])
