@@ -164,6 +164,7 @@ class _MirrorState:
     error: ZhilianError | None = None
     bytes: int = 0
     checked: bool = False     # first answer's size/validator checked
+    etag: str | None = None   # this mirror's validator, from its first answer
     cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
     busy_until: float = 0.0
     last_busy: float = 0.0
@@ -245,6 +246,13 @@ def _retry_after(headers) -> float:
             return max(0.0, min(300.0, parsedate_to_datetime(v).timestamp() - time.time()))
         except (TypeError, ValueError):
             return 1.0
+
+
+def _strong(etag: str | None) -> str | None:
+    """A strong ETag, or None (weak ETags may differ between servers of one CDN)."""
+    if not etag or etag.startswith("W/"):
+        return None
+    return etag.strip()
 
 
 _CR_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
@@ -357,6 +365,8 @@ class Download:
         self._last_busy = 0.0
         self._waiting_first_byte = 0
         self._jpath: Path | None = None
+        self._changed_restarts = 0
+        self._epoch = 0            # bumped by every restart from zero
 
     # -- public control --------------------------------------------------------
     def set_limit(self, bps: float) -> None:
@@ -536,6 +546,7 @@ class Download:
                 cl = resp.headers.get("Content-Length")
                 total, ranges = (int(cl) if cl and cl.isdigit() else None), False
             ms.checked = True
+            ms.etag = _strong(etag)
             return _Probe(total, ranges, etag, lm, name)
         finally:
             resp.close()
@@ -650,14 +661,16 @@ class Download:
             if now - last_j >= self.opts.journal_interval:
                 last_j = now
                 snap = self._done.as_list()
+                epoch = self._epoch
                 fd = self._fd
                 if self.opts.sync and fd is not None:
                     await asyncio.to_thread(os.fdatasync if hasattr(os, "fdatasync") else os.fsync, fd)
-                if self._jpath is not None:
+                if self._jpath is not None and epoch == self._epoch:  # not across a restart from zero
                     await asyncio.to_thread(journal.save, self._jpath, self._journal_data(snap))
-                if self._hasher and fd is not None:
+                hasher = self._hasher
+                if hasher and fd is not None and epoch == self._epoch:
                     upto = RangeSet(snap).prefix()
-                    await asyncio.to_thread(self._hasher.advance, fd, upto)
+                    await asyncio.to_thread(hasher.advance, fd, upto)
             self._emit()
 
     # -- the download proper -------------------------------------------------------
@@ -680,6 +693,9 @@ class Download:
                     f, self._fatal = self._fatal, None
                     if isinstance(f, _RangeIgnored):
                         await self._restart_single()
+                        continue
+                    if isinstance(f, ServerFileChanged) and self._changed_restarts < 2:
+                        await self._restart_changed(f)
                         continue
                     raise f
                 if self._complete():
@@ -953,8 +969,8 @@ class Download:
                 if resp.status == 200:
                     raise _RangeIgnored()
                 cr = _content_range(resp.headers.get("Content-Range"))
-                if cr is None or cr[0] != seg.pos or (cr[2] is not None and cr[2] != self.total) \
-                        or cr[1] > end_incl:
+                self._check_same_file(ms, resp.headers.get("ETag"), cr[2] if cr else None)
+                if cr is None or cr[0] != seg.pos or cr[1] > end_incl:
                     raise ProtocolError(
                         f"{ms.host} answered a different byte range than asked "
                         f"({resp.headers.get('Content-Range')!r} for {rng}); nothing written")
@@ -993,6 +1009,21 @@ class Download:
                 resp.release()
             else:
                 resp.close()
+
+    def _check_same_file(self, ms: _MirrorState, etag: str | None, total: int | None) -> None:
+        """A range answer must come from the file the download started with: same size,
+        and on the same mirror the same strong ETag. Otherwise bytes of two versions would
+        be mixed in one .part."""
+        etag = _strong(etag)
+        if total is not None and self.total is not None and total != self.total:
+            if len([m for m in self._mirrors if not m.dead]) > 1:
+                raise _MirrorDead(ServerFileChanged(
+                    f"{ms.host} has a different file ({total} bytes, expected {self.total})"))
+            raise ServerFileChanged(f"the file on {ms.host} changed size ({self.total} -> {total} bytes)")
+        if etag and ms.etag and etag != ms.etag:
+            raise ServerFileChanged(f"the file on {ms.host} changed (ETag {ms.etag} -> {etag})")
+        if etag and not ms.etag:
+            ms.etag = etag
 
     async def _stream(self, content: aiohttp.StreamReader, seg: _Seg, ms: _MirrorState,
                       buf: bytearray, fd: int) -> None:
@@ -1035,7 +1066,34 @@ class Download:
                     done += os.pwrite(fd, rest, offset + done)
         self._done.add(offset, offset + done)
 
+    async def _restart_changed(self, why: ServerFileChanged) -> None:
+        """The server's file changed under us: everything on disk belongs to the old
+        version. Probe again and start from zero (at most twice per run)."""
+        self._changed_restarts += 1
+        self._epoch += 1
+        await self._stop_workers()
+        self._active.clear()
+        for ms in self._mirrors:
+            ms.etag = None
+        probe = await self._do_probe()
+        self._probe = probe
+        self.total, self._ranges = probe.total, probe.ranges
+        if self.opts.size is not None and probe.total is not None and probe.total != self.opts.size:
+            raise SizeMismatch(self.opts.size, probe.total)
+        assert self._fd is not None
+        if probe.total is not None:
+            os.ftruncate(self._fd, probe.total)
+        self._done = RangeSet()
+        if not self._ranges:
+            self.max_conns = self.target_conns = 1
+        self._pool = [(0, probe.total if probe.total is not None else UNKNOWN_END)]
+        if self._hasher is not None:
+            self._hasher = _PrefixHasher(list(self._hasher.hashes))
+        self._save_journal(sync=False)
+        self._note(f"restarted from zero: {why}")
+
     async def _restart_single(self) -> None:
+        self._epoch += 1
         await self._stop_workers()
         self._active.clear()
         self._ranges = False

@@ -50,7 +50,7 @@ fi
 req=requirements.txt
 [ "$mode" = dev ] && req=requirements-dev.txt
 stamp=".venv/.installed-$mode"
-want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+want="$(cat requirements.txt requirements-dev.txt requirements-build.txt | sha256sum | cut -c1-16)"
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   $PY -m venv .venv

@@ -48,7 +48,8 @@ class FileServer:
         self.bytes_sent = 0
         self.requests: list[dict] = []
         self.active = 0
-        self.max_active = 0
+        self.max_active = 0            # most requests streaming at once on open connections
+        self._streaming: set = set()   # transports of requests being answered
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -111,7 +112,8 @@ class FileServer:
             f.truncate -= 1
             truncate = True
         self.active += 1
-        self.max_active = max(self.max_active, self.active)
+        tr = request.transport
+        self._streaming.add(tr)
         try:
             await resp.prepare(request)
             pos = start
@@ -141,6 +143,10 @@ class FileServer:
                 self.bytes_sent += n
                 pos += n
                 sent_here += n
+                # counted after a write, so a connection the client has just closed (its
+                # handler may still sleep for the rate limit) is already seen as closing
+                self.max_active = max(self.max_active, sum(
+                    1 for t in self._streaming if t is not None and not t.is_closing()))
                 if f.rate:
                     ahead = sent_here / f.rate - (loop.time() - t0)
                     if ahead > 0:
@@ -155,6 +161,7 @@ class FileServer:
             raise
         finally:
             self.active -= 1
+            self._streaming.discard(tr)
 
     # ------------------------------------------------------------------
     def start(self) -> FileServer:

@@ -229,6 +229,30 @@ def test_validator_change_restarts_from_zero_and_says_why(file_server, tmp_path,
     assert f.etag == '"v2"'
 
 
+def test_file_replaced_on_the_server_mid_download_restarts_from_zero(file_server, tmp_path, dl):
+    """Bytes of two versions are never mixed: a range answer with another ETag means the
+    file changed, and the download starts over (hash checked against the new version)."""
+    old = make_blob(4 << 20, seed=3)
+    new = make_blob(4 << 20, seed=4)
+    # a connection drops near the end, so its range is asked for again after the swap
+    f = file_server.add("/c.bin", old, rate=1 << 20, reset_at=[(4 << 20) - 100_000])
+    notes, swapped = [], []
+
+    def progress(p):
+        notes.append(p.message)
+        if not swapped and p.done >= 1 << 20:
+            swapped.append(p.done)
+            file_server.files["/c.bin"] = new
+            f.etag = '"v2"'
+
+    path, d = dl(file_server.url("/c.bin"), tmp_path, sha256=sha256(new), connections=4,
+                 min_split=256 * 1024, progress=progress)
+    assert swapped, "the swap happened mid-download"
+    assert path.read_bytes() == new
+    assert any(n and n.startswith("restarted from zero: the file on 127.0.0.1 changed (ETag")
+               for n in notes), set(notes)
+
+
 def test_resume_with_a_new_url_for_the_same_file(file_server, tmp_path, dl):
     data = make_blob(2 << 20)
     file_server.add("/old-signed.bin", data)
@@ -334,10 +358,6 @@ def test_speed_limit_applies_and_changes_while_running(file_server, tmp_path, dl
     assert took >= 1.0, took
 
     # raising the limit mid-way lets the rest finish quickly
-    seen = []
-
-    def progress(p, state={}):
-        seen.append(p.done)
     import asyncio
 
     from core.engine import DownloadOptions, Engine

@@ -196,7 +196,7 @@ def test_icons_follow_light_and_dark_palettes(qapp):
 
 
 def test_drop_on_the_add_dialog_appends_links_and_manifests(qtbot, tmp_path):
-    from PySide6.QtCore import QPointF
+    from PySide6.QtCore import QPoint
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
@@ -208,7 +208,7 @@ def test_drop_on_the_add_dialog_appends_links_and_manifests(qtbot, tmp_path):
     lst.write_text("https://example.com/second.bin\n", encoding="utf-8")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(lst))])
-    pos = QPointF(300, 100)           # over the text box: the dialog takes the drop
+    pos = QPoint(300, 100)            # over the text box: the dialog takes the drop
     enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(dlg, enter)

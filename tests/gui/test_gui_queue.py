@@ -8,7 +8,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from servers import make_blob
@@ -68,7 +68,7 @@ def test_add_through_dialog_downloads_and_verifies(qtbot, window, file_server, t
 
 
 def _drag_drop(window, mime: QMimeData) -> tuple[bool, bool]:
-    pos = QPointF(window.width() / 2, window.height() / 2)
+    pos = QPoint(window.width() // 2, window.height() // 2)
     enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
