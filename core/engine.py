@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import email.utils
 import errno
 import hashlib
 import logging
@@ -38,6 +39,7 @@ import random
 import re
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,21 +219,78 @@ def _allocated(path: Path) -> int:
 
 
 class _PrefixHasher:
-    """Hashes the finished prefix of the .part as it grows (in a worker thread)."""
+    """Hashes the finished prefix of the .part as it grows (in a worker thread). It reads
+    through its own file handle, so the download's descriptor is never shared with a
+    thread (and no file position is shared where positioned reads do not exist)."""
 
     def __init__(self, algos: list[str]):
         self.hashes = {a: hashlib.new(a) for a in algos}
         self.offset = 0
+        # the ticker's thread may still be hashing when the final check starts (a thread
+        # cannot be cancelled): one at a time, each going on from where the other stopped
+        self._lock = threading.Lock()
 
-    def advance(self, fd: int, upto: int) -> None:
-        while self.offset < upto:
-            n = min(4 << 20, upto - self.offset)
-            chunk = os.pread(fd, n, self.offset)
-            if not chunk:
-                raise OSError("short read while hashing")
-            for h in self.hashes.values():
-                h.update(chunk)
-            self.offset += len(chunk)
+    def advance(self, path: Path, upto: int) -> None:
+        with self._lock:
+            self._advance(path, upto)
+
+    def _advance(self, path: Path, upto: int) -> None:
+        if self.offset >= upto:
+            return
+        with open(path, "rb") as fh:
+            fh.seek(self.offset)
+            while self.offset < upto:
+                chunk = fh.read(min(4 << 20, upto - self.offset))
+                if not chunk:
+                    raise OSError("short read while hashing")
+                for h in self.hashes.values():
+                    h.update(chunk)
+                self.offset += len(chunk)
+
+
+class _Chunks:
+    """Received pieces waiting to be written: kept as they came (no copying into one
+    buffer) and written with one vectored write."""
+    __slots__ = ("parts", "size")
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, b: bytes) -> None:
+        self.parts.append(b)
+        self.size += len(b)
+
+    def clear(self) -> None:
+        self.parts = []
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def _pwrite_all(fd: int, parts: list[bytes], offset: int) -> int:
+    """Write every part at offset; returns the bytes written (all of them, or raises)."""
+    size = sum(len(p) for p in parts)
+    if not size:
+        return 0
+    done = 0
+    if hasattr(os, "pwritev") and len(parts) > 1:
+        done = os.pwritev(fd, parts, offset)
+        if done == size:
+            return done
+    data = memoryview(parts[0] if len(parts) == 1 else b"".join(parts))
+    try:
+        if hasattr(os, "pwrite"):
+            while done < size:
+                done += os.pwrite(fd, data[done:], offset + done)
+        else:  # Windows: no positioned writes; only the event loop thread writes this fd
+            os.lseek(fd, offset + done, os.SEEK_SET)
+            while done < size:
+                done += os.write(fd, data[done:])
+    finally:
+        data.release()
+    return done
 
 
 def _retry_after(headers) -> float:
@@ -246,6 +305,31 @@ def _retry_after(headers) -> float:
             return max(0.0, min(300.0, parsedate_to_datetime(v).timestamp() - time.time()))
         except (TypeError, ValueError):
             return 1.0
+
+
+def _plan(missing: list[tuple[int, int]], conns: int, min_split: int) -> list[tuple[int, int]]:
+    """The missing ranges cut into about ``conns`` pieces of equal size (never below
+    ``min_split``), so every connection starts with an equal share instead of waiting
+    to steal one; stealing then only evens out differences in speed."""
+    total = sum(b - a for a, b in missing)
+    if total <= 0:
+        return []
+    piece = max(min_split, -(-total // max(1, conns)))
+    out = []
+    for a, b in missing:
+        n = max(1, round((b - a) / piece))
+        step = -(-(b - a) // n)
+        out += [(x, min(b, x + step)) for x in range(a, b, step)]
+    return out
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _strong(etag: str | None) -> str | None:
@@ -364,7 +448,10 @@ class Download:
         self._speed = 0.0
         self._last_busy = 0.0
         self._waiting_first_byte = 0
+        self._answered = 0         # connections that got an answer (drives the slow start)
         self._jpath: Path | None = None
+        self._jlock = threading.Lock()
+        self._jclosed = False
         self._changed_restarts = 0
         self._epoch = 0            # bumped by every restart from zero
 
@@ -451,7 +538,8 @@ class Download:
         complete = self._choose_target(probe)
         if complete is not None:
             self._done = RangeSet([(0, probe.total or 0)])
-            self._note("already downloaded and verified")
+            self._note("already downloaded and verified" if (self.opts.sha256 or self.opts.md5)
+                       else "already downloaded (same name, size and date; no checksum to verify)")
             return complete
         assert self.part is not None and self.path is not None
         self.dest_dir.mkdir(parents=True, exist_ok=True)
@@ -480,7 +568,7 @@ class Download:
             if self._fd is not None and self.part is not None and self.part.exists() \
                     and self._jpath is not None and self.state != "done":
                 try:
-                    self._save_journal(sync=False)
+                    self._save_journal(sync=self.opts.sync)
                 except OSError:
                     pass
             if self._fd is not None:
@@ -619,8 +707,18 @@ class Download:
         raise ZhilianError(f"Too many files named like {name} in {self.dest_dir}")
 
     def _matches_expected(self, path: Path, probe: _Probe) -> bool:
+        """Is the existing file the one we would download?  With a checksum: it must
+        match.  Without one: same size, and not older than the server's Last-Modified
+        (running the same command twice must not make a copy)."""
         if not (self.opts.sha256 or self.opts.md5):
-            return False
+            try:
+                st = path.stat()
+            except OSError:
+                return False
+            if probe.total is None or st.st_size != probe.total:
+                return False
+            lm = _http_date(probe.last_modified)
+            return lm is None or st.st_mtime >= lm
         try:
             if probe.total is not None and path.stat().st_size != probe.total:
                 return False
@@ -646,7 +744,19 @@ class Download:
         if sync and self._fd is not None:
             os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
         assert self._jpath is not None
-        journal.save(self._jpath, self._journal_data(snap))
+        self._write_journal(self._journal_data(snap))
+
+    def _write_journal(self, data: journal.JournalData) -> None:
+        # the ticker writes from a thread: one writer at a time (they share the temp file)
+        with self._jlock:
+            if self._jpath is not None and not self._jclosed:
+                journal.save(self._jpath, data)
+
+    def _remove_journal(self) -> None:
+        with self._jlock:
+            self._jclosed = True   # a late write from the ticker's thread must not bring it back
+            if self._jpath is not None:
+                journal.remove(self._jpath)
 
     async def _ticker(self) -> None:
         last_j = time.monotonic()
@@ -666,11 +776,11 @@ class Download:
                 if self.opts.sync and fd is not None:
                     await asyncio.to_thread(os.fdatasync if hasattr(os, "fdatasync") else os.fsync, fd)
                 if self._jpath is not None and epoch == self._epoch:  # not across a restart from zero
-                    await asyncio.to_thread(journal.save, self._jpath, self._journal_data(snap))
+                    await asyncio.to_thread(self._write_journal, self._journal_data(snap))
                 hasher = self._hasher
                 if hasher and fd is not None and epoch == self._epoch:
                     upto = RangeSet(snap).prefix()
-                    await asyncio.to_thread(hasher.advance, fd, upto)
+                    await asyncio.to_thread(hasher.advance, self.part, upto)
             self._emit()
 
     # -- the download proper -------------------------------------------------------
@@ -682,7 +792,7 @@ class Download:
             self._pool = [(0, total if total is not None else UNKNOWN_END)]
         else:
             assert total is not None
-            self._pool = self._done.missing(total)
+            self._pool = _plan(self._done.missing(total), self.max_conns, self.opts.min_split)
         self._emit("downloading")
         ticker = asyncio.create_task(self._ticker())
         try:
@@ -770,7 +880,11 @@ class Download:
             if ms.cap and now - ms.last_busy > 10:
                 ms.cap += 1
                 ms.last_busy = now
-        while (len(self._workers) < self.target_conns and self._waiting_first_byte == 0
+        # slow start: one connection, then as many new ones at a time as have been answered
+        # (1, 1, 2, 4, 8...), so 16 connections are open after 5 round trips, not 16, and a
+        # host that refuses extra connections sees few at once
+        while (len(self._workers) < self.target_conns
+               and self._waiting_first_byte < max(1, self._answered)
                and self._has_work()):
             mi = self._pick_mirror()
             if mi is None:
@@ -843,6 +957,7 @@ class Download:
         """A new connection may open once the previous one has its answer."""
         if gate[0]:
             gate[0] = False
+            self._answered += 1
             self._waiting_first_byte = max(0, self._waiting_first_byte - 1)
             self._wake.set()
 
@@ -978,7 +1093,7 @@ class Download:
                 raise ProtocolError("cannot resume without Range support")
             if not ms.checked:
                 ms.checked = True
-            buf = bytearray()
+            buf = _Chunks()
             content = resp.content
             try:
                 await self._stream(content, seg, ms, buf, fd)
@@ -1026,7 +1141,7 @@ class Download:
             ms.etag = etag
 
     async def _stream(self, content: aiohttp.StreamReader, seg: _Seg, ms: _MirrorState,
-                      buf: bytearray, fd: int) -> None:
+                      buf: _Chunks, fd: int) -> None:
         """Copy the answer's body into the .part at seg.pos until seg.end (which a
         stealing connection may move closer while we read)."""
         buckets = (self.bucket, self.engine.global_bucket)
@@ -1040,12 +1155,12 @@ class Download:
                 chunk = chunk[:room]
             if self.bucket.rate > 0 or self.engine.global_bucket.rate > 0:
                 await throttle(len(chunk), *buckets)
-            buf += chunk
+            buf.add(chunk)
             n = len(chunk)
             seg.pos += n
             seg.got += n
             ms.bytes += n
-            if len(buf) >= (1 << 19) or seg.pos >= seg.end:
+            if len(buf) >= (1 << 19) or seg.pos >= seg.end or len(buf.parts) >= 256:
                 self._write(fd, buf, seg.pos - len(buf))
                 buf.clear()
                 flushed = time.monotonic()
@@ -1058,12 +1173,8 @@ class Download:
             self._write(fd, buf, seg.pos - len(buf))
             buf.clear()
 
-    def _write(self, fd: int, buf: bytearray, offset: int) -> None:
-        done, size = 0, len(buf)
-        with memoryview(buf) as mv:  # released even when pwrite fails, so buf can be cleared
-            while done < size:
-                with mv[done:] as rest:
-                    done += os.pwrite(fd, rest, offset + done)
+    def _write(self, fd: int, buf: _Chunks, offset: int) -> None:
+        done = _pwrite_all(fd, buf.parts, offset)
         self._done.add(offset, offset + done)
 
     async def _restart_changed(self, why: ServerFileChanged) -> None:
@@ -1110,14 +1221,17 @@ class Download:
         total = self.total or 0
         self._emit("verifying")
         fd = self._fd
-        await asyncio.to_thread(self._save_journal, self.opts.sync)
+        # No journal write and no fdatasync of the whole file here: the journal of the last
+        # tick (synced, at most a second old) covers a crash while verifying, and the finished
+        # file is left to the OS like every other program's writes (forcing gigabytes to disk
+        # would cost seconds on fast links for no gain against a killed process).
         if os.fstat(fd).st_size != total:
             os.ftruncate(fd, total)
         size = os.fstat(fd).st_size
         if size != total or self._done.total() != total:
             raise SizeMismatch(total, size)
         if self._hasher:
-            await asyncio.to_thread(self._hasher.advance, fd, total)
+            await asyncio.to_thread(self._hasher.advance, self.part, total)
             for algo, want in (("sha256", self.opts.sha256), ("md5", self.opts.md5)):
                 if want:
                     got = self._hasher.hashes[algo].hexdigest()
@@ -1125,8 +1239,7 @@ class Download:
                         os.close(fd)
                         self._fd = None
                         self.part.unlink(missing_ok=True)
-                        assert self._jpath is not None
-                        journal.remove(self._jpath)
+                        self._remove_journal()
                         self.state = "done"  # nothing left to journal
                         raise ChecksumMismatch(algo, want, got, str(self.path))
         final = self.path
@@ -1137,6 +1250,5 @@ class Download:
         os.replace(self.part, final)
         self.path = final
         self.state = "done"
-        assert self._jpath is not None
-        journal.remove(self._jpath)
+        self._remove_journal()
         return final

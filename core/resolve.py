@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -60,6 +60,39 @@ def _stored_credentials() -> dict[str, dict[str, Any]]:
         return {}
 
 
+class LazyCredentials(Mapping):
+    """Stored logins, read from the keyring only when a resolver first asks for one,
+    so a plain direct link never touches the keyring.  ``overrides`` (host -> account)
+    win over what is stored."""
+
+    def __init__(self, loader: Callable[[], dict[str, dict[str, Any]]] | None = None,
+                 overrides: dict[str, dict[str, Any]] | None = None):
+        self._loader = loader or _stored_credentials
+        self._overrides = dict(overrides or {})
+        self._data: dict[str, dict[str, Any]] | None = None
+
+    def _get(self) -> dict[str, dict[str, Any]]:
+        if self._data is None:
+            data = dict(self._loader())
+            for host, acc in self._overrides.items():
+                data[host] = {**data.get(host, {}), **acc}
+            self._data = data
+        return self._data
+
+    @property
+    def loaded(self) -> bool:
+        return self._data is not None
+
+    def __getitem__(self, host: str) -> dict[str, Any]:
+        return self._get()[host]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
 def make_context(session: aiohttp.ClientSession, *, host_map: dict[str, str] | None = None,
                  credentials: dict[str, dict[str, Any]] | None = None,
                  save_cookies: Callable[[str, dict[str, str]], None] | None = None,
@@ -73,7 +106,7 @@ def make_context(session: aiohttp.ClientSession, *, host_map: dict[str, str] | N
     hm = host_map_from_env(env)
     hm.update({k.lower(): v.rstrip("/") for k, v in (host_map or {}).items()})
     if credentials is None:
-        credentials = _stored_credentials()
+        credentials = LazyCredentials()
     if save_cookies is None:
         def save_cookies(host: str, cookies: dict[str, str]) -> None:
             try:

@@ -31,20 +31,29 @@ if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
 fi
-if [ -n "$missing" ]; then
-  echo "setup: installing system packages:$missing"
+apt_install() {
+  echo "setup: installing system packages: $*"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "$@"
+}
+if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
-  $SUDO apt-get install -y -q --no-install-recommends $missing
+  apt_install $missing
 fi
 
 PY=python3
 if ! $PY -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "setup: Python 3.11 or newer is needed (found $($PY --version 2>&1))" >&2
   exit 1
+fi
+# PyInstaller (packaging tests) needs the interpreter's shared libpython: Debian's own python3
+# keeps it in a separate package (pyenv builds have it).
+if [ "$mode" = dev ] && dpkg-query -S "$(readlink -f "$(command -v $PY)")" >/dev/null 2>&1; then
+  libpy="lib$($PY -c 'import sys; print("python%d.%d" % sys.version_info[:2])')"
+  dpkg-query -W -f='${Status}' "$libpy" 2>/dev/null | grep -q "install ok installed" || apt_install "$libpy"
 fi
 
 req=requirements.txt

@@ -6,6 +6,7 @@ touches no other file."""
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import pkgutil
 import sys
@@ -14,6 +15,7 @@ from .. import __version__
 from ..errors import ZhilianError
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zhilian", description="Zhilian (直链) download manager")
     p.add_argument("--version", action="version", version=f"zhilian {__version__}")

@@ -97,21 +97,29 @@ def _headers(args) -> dict[str, str]:
 
 async def _resolve(url: str, args, session) -> list[tuple[Resolved, object]]:
     """Share and hub links go through their resolver; plain links become one mirror."""
-    from .. import accounts
     from .. import resolve as resolving
-    creds, save = {}, None
-    try:
-        creds = accounts.load_credentials()
-        save = accounts.save_cookies
-    except ZhilianError as e:  # no keyring: continue without stored logins
-        if not args.quiet:
-            print(f"zhilian: note: {e}", file=sys.stderr)
+
+    def stored() -> dict:
+        # read only when the link's resolver asks for a login (never for a plain link)
+        from .. import accounts
+        try:
+            return accounts.load_credentials()
+        except ZhilianError as e:  # no keyring: continue without stored logins
+            if not args.quiet:
+                print(f"zhilian: note: {e}", file=sys.stderr)
+            return {}
+
+    overrides = {}
     if args.cookie:
         # a one-off login for this link's host (not stored)
         from ..accounts.hosts import normalize_host
         from ..accounts.parse import parse_cookie_header
-        host = normalize_host(urlsplit(url).hostname or "")
-        creds = {**creds, host: {**creds.get(host, {}), "cookies": parse_cookie_header(args.cookie)}}
+        overrides[normalize_host(urlsplit(url).hostname or "")] = {"cookies": parse_cookie_header(args.cookie)}
+    creds = resolving.LazyCredentials(stored, overrides)
+
+    def save(host: str, cookies: dict) -> None:
+        from .. import accounts
+        accounts.save_cookies(host, cookies)
     ctx = resolving.make_context(session, credentials=creds, save_cookies=save)
     text = url if not args.password else f"{url} 提取码: {args.password}"
     items = await resolving.resolve_links(text, ctx)
@@ -146,7 +154,7 @@ async def _run(args) -> int:
                     path = await dl.run()
                     bar.done()
                     if not args.quiet:
-                        msg = dl.message if dl.message == "already downloaded and verified" else "saved"
+                        msg = dl.message if (dl.message or "").startswith("already downloaded") else "saved"
                         print(f"{path} ({human_bytes(path.stat().st_size)}) {msg}")
             except ZhilianError as e:
                 bar.done()

@@ -1,4 +1,5 @@
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from hubmocks import (  # noqa: E402
 class Clock:
     """A clock tests move by hand (shared by mocks and resolver context)."""
 
-    def __init__(self, t: float = 1_795_430_000.0):
-        self.t = t
+    def __init__(self, t: float | None = None):
+        # starts at the real time: a subprocess (the CLI) checks signed URLs by the real clock
+        self.t = float(int(time.time())) if t is None else t
 
     def __call__(self) -> float:
         return self.t
