@@ -936,10 +936,13 @@ class Download:
         best, best_t = None, -1.0
         for s in self._active:
             rem = s.end - s.pos
-            sp = s.speed or avg or 1.0
-            t_left = rem / sp
-            # the usual minimum split; smaller pieces only to rescue a slow tail
-            min_split = self.opts.min_split if t_left < 3 else min(self.opts.min_split, 128 * 1024)
+            sp = s.speed or avg
+            if sp:
+                t_left = rem / sp
+                # the usual minimum split; smaller pieces only to rescue a slow tail
+                min_split = self.opts.min_split if t_left < 3 else min(self.opts.min_split, 128 * 1024)
+            else:  # no speed measured yet: biggest range first, never below the usual split
+                t_left, min_split = float(rem), self.opts.min_split
             if rem < 2 * min_split:
                 continue
             if t_left > best_t:

@@ -8,10 +8,17 @@ import time
 
 
 class TokenBucket:
+    """Bytes are granted in order: each grant gets a place in the bucket's queue
+    (``take``), and its owner waits until the bucket's allowance, which grows at the
+    current rate, has reached that place (``wait``).  Waiters look again at least
+    every 0.25 s, so a rate lowered while they wait slows them down at once instead of
+    letting grants made at the old rate run on (no overshoot after a change)."""
+
     def __init__(self, rate: float = 0.0, burst_seconds: float = 0.25):
         self._rate = float(rate or 0)
         self._burst = burst_seconds
-        self._tokens = 0.0
+        self._granted = 0.0      # bytes handed out so far
+        self._allowed = 0.0      # bytes the rate has allowed so far
         self._stamp = time.monotonic()
 
     @property
@@ -19,31 +26,50 @@ class TokenBucket:
         return self._rate
 
     def set_rate(self, rate: float) -> None:
-        self._refill()
+        self._advance()
         self._rate = float(rate or 0)
-        self._tokens = min(self._tokens, self._rate * self._burst)
+        if self._rate <= 0:
+            self._allowed = self._granted
+        else:
+            self._allowed = min(self._allowed, self._granted + self._rate * self._burst)
 
-    def _refill(self) -> None:
+    def _advance(self) -> None:
         now = time.monotonic()
         if self._rate > 0:
-            self._tokens = min(self._rate * self._burst, self._tokens + (now - self._stamp) * self._rate)
+            # unused allowance is kept only up to a short burst
+            self._allowed = min(self._allowed + (now - self._stamp) * self._rate,
+                                max(self._allowed, self._granted + self._rate * self._burst))
         self._stamp = now
 
-    def delay_for(self, n: int) -> float:
-        """Take n bytes' worth of tokens (going into debt) and say how long to wait."""
+    def take(self, n: int) -> float:
+        """A place in the queue for n bytes."""
+        self._advance()
         if self._rate <= 0:
+            self._granted += n
+            self._allowed = max(self._allowed, self._granted)
+        else:
+            self._granted += n
+        return self._granted
+
+    def wait(self, place: float) -> float:
+        """Seconds until the bytes up to ``place`` are allowed (0 = go)."""
+        self._advance()
+        if self._rate <= 0 or self._allowed >= place:
             return 0.0
-        self._refill()
-        self._tokens -= n
-        return -self._tokens / self._rate if self._tokens < 0 else 0.0
+        return (place - self._allowed) / self._rate
+
+    def delay_for(self, n: int) -> float:
+        """Take n bytes and say how long to wait at the current rate."""
+        return self.wait(self.take(n))
 
 
 async def throttle(n: int, *buckets: TokenBucket) -> None:
-    delay = 0.0
-    for b in buckets:
-        delay = max(delay, b.delay_for(n))
-    if delay > 0:
-        await asyncio.sleep(delay)
+    places = [(b, b.take(n)) for b in buckets if b.rate > 0]
+    while places:
+        delay = max(b.wait(p) for b, p in places)
+        if delay <= 0:
+            return
+        await asyncio.sleep(min(delay, 0.25))
 
 
 def parse_rate(text: str | None) -> float:
