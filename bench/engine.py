@@ -70,10 +70,14 @@ def make_file(path: Path, mib: int) -> str:
     return h.hexdigest()
 
 
+# As on a user's machine: Python may cache compiled modules (some CI images turn that off).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float, int]:
     """(wall s, cpu s, peak RSS MiB, exit code) of one process."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
@@ -120,6 +124,7 @@ def main() -> int:
             ]),
         ]
         rows = []
+        subprocess.run([PY, str(ROOT / "main.py"), "--version"], env=ENV, stdout=subprocess.DEVNULL)  # warm-up
         for title, url, sha, name, cmds in cases:
             results: dict[str, list[tuple[float, float, float, int]]] = {}
             for _ in range(args.runs):
@@ -142,7 +147,8 @@ def main() -> int:
         srv.wait(10)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print(f"\nmedian of {args.runs} runs, {os.cpu_count()} CPUs, loopback nginx\n")
+    print(f"\nmedian of {args.runs} runs, {os.cpu_count()} CPUs, loopback nginx, "
+          f"load average at the end {os.getloadavg()[0]:.2f}\n")
     print("| case | command | wall s | MiB/s | CPU s | peak RSS MiB | wall / aria2c | ok |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for t, label, wall, tp, cpu, rss, ratio, ok in rows:

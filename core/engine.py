@@ -167,6 +167,7 @@ class _MirrorState:
     bytes: int = 0
     checked: bool = False     # first answer's size/validator checked
     etag: str | None = None   # this mirror's validator, from its first answer
+    conn_speed: float = 0.0   # bytes/s of one connection to it, from finished pieces
     cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
     busy_until: float = 0.0
     last_busy: float = 0.0
@@ -198,7 +199,10 @@ def _fallocate(fd: int, size: int) -> bool:
         return False
     try:
         if _libc is None:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            try:  # no find_library(): it runs ldconfig in a subprocess
+                _libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            except OSError:
+                _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
             _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]
         if _libc.fallocate(fd, 0, 0, size) == 0:
             return True
@@ -921,8 +925,15 @@ class Download:
         if victim is None:
             return None
         rem = victim.end - victim.pos
-        mid = victim.pos + rem // 2
-        mid -= mid % 4096 if mid - victim.pos > 8192 else 0
+        # split so that both finish together: a connection on a mirror four times as fast
+        # takes four fifths of what is left (half when speeds are not known yet)
+        speeds = [s.speed for s in self._active if s.speed > 0]
+        avg = sum(speeds) / len(speeds) if speeds else 0.0
+        s_victim = victim.speed or avg
+        s_new = self._mirrors[mirror].conn_speed or avg
+        frac = 0.5 if not (s_victim and s_new) else min(0.9, max(0.1, s_new / (s_new + s_victim)))
+        mid = victim.end - int(rem * frac)
+        mid -= mid % 4096 if mid - victim.pos > 8192 and victim.end - mid > 8192 else 0
         seg = _Seg(mid, mid, victim.end, mirror, time.monotonic())
         victim.end = mid
         self._active.append(seg)
@@ -939,8 +950,9 @@ class Download:
             sp = s.speed or avg
             if sp:
                 t_left = rem / sp
-                # the usual minimum split; smaller pieces only to rescue a slow tail
-                min_split = self.opts.min_split if t_left < 3 else min(self.opts.min_split, 128 * 1024)
+                # the usual minimum split; smaller pieces only to rescue a slow tail (a second
+                # or more left on it is worth one more request)
+                min_split = self.opts.min_split if t_left < 1 else min(self.opts.min_split, 128 * 1024)
             else:  # no speed measured yet: biggest range first, never below the usual split
                 t_left, min_split = float(rem), self.opts.min_split
             if rem < 2 * min_split:
@@ -980,6 +992,9 @@ class Download:
                     await self._fetch(seg, ms, gate)
                     ms.failures = 0
                     attempt = 0
+                    sp = seg.speed
+                    if sp:  # what one connection gets from this mirror (for splitting)
+                        ms.conn_speed = sp if not ms.conn_speed else 0.5 * (ms.conn_speed + sp)
                     if seg.pos < seg.end and self.total is not None:
                         self._give_back(seg)  # short answer: the rest goes back to the pool
                     elif seg in self._active:
