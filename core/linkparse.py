@@ -24,7 +24,8 @@ from .models import Link
 # ideographs and CJK punctuation (users often paste "https://x/s/1abc提取码:1234").
 _STOP = (r"\s<>\"'`\u00a0\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
          r"\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef")
-_URL_RE = re.compile(rf"https?://[^{_STOP}]+", re.I)
+# (case-insensitive only where letters are: re.I over the big CJK classes is slow to compile)
+_URL_RE = re.compile(rf"(?i:https?)://[^{_STOP}]+")
 
 # Hosts users paste without "https://" (share texts sometimes drop it).
 _BARE_HOSTS = (
@@ -33,7 +34,7 @@ _BARE_HOSTS = (
     r"(?:www\.)?123pan\.cn|cloud\.189\.cn|pan\.xunlei\.com|huggingface\.co|hf-mirror\.com|"
     r"github\.com|(?:www\.)?modelscope\.cn|civitai\.com|drive\.google\.com|(?:www\.)?dropbox\.com"
 )
-_BARE_RE = re.compile(rf"(?<![A-Za-z0-9_./@-])(?:{_BARE_HOSTS})/[^{_STOP}]*", re.I)
+_BARE_RE = re.compile(rf"(?<![A-Za-z0-9_./@-])(?i:{_BARE_HOSTS})/[^{_STOP}]*")
 
 # "提取码: abcd", "密码：1a2b", "访问码：ab12", "pwd=abcd", "code: abcd", "Password: abcd"
 _CODE_RE = re.compile(
