@@ -453,6 +453,7 @@ class Download:
         self._last_busy = 0.0
         self._waiting_first_byte = 0
         self._answered = 0         # connections that got an answer (drives the slow start)
+        self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._jpath: Path | None = None
         self._jlock = threading.Lock()
         self._jclosed = False
@@ -798,6 +799,9 @@ class Download:
             assert total is not None
             self._pool = _plan(self._done.missing(total), self.max_conns, self.opts.min_split)
         self._emit("downloading")
+        hosts = {ms.host for ms in self._mirrors}
+        for h in hosts:
+            self.engine.slots.join(h, self, self.max_conns)
         ticker = asyncio.create_task(self._ticker())
         try:
             while True:
@@ -814,6 +818,7 @@ class Download:
                     raise f
                 if self._complete():
                     break
+                self._yield_slots()
                 self._spawn_workers()
                 if not self._workers and not self._has_work() and not self._complete():
                     # nothing runs and nothing is left to hand out: every mirror is gone
@@ -828,6 +833,8 @@ class Download:
                 except TimeoutError:
                     pass
         finally:
+            for h in hosts:
+                self.engine.slots.leave(h, self)
             ticker.cancel()
             try:
                 await ticker
@@ -865,12 +872,32 @@ class Download:
                 continue
             if ms.busy_until > time.monotonic():
                 continue
-            if self.engine.slots.used(ms.host) >= self.engine.slots.cap:
+            if not self.engine.slots.can_take(ms.host, self):
                 continue
             k = (ms.active, ms.failures, ms.mirror.priority, i)
             if key is None or k < key:
                 best, key = i, k
         return best
+
+    def _yield_slots(self) -> None:
+        """When another download joined a host, this one holds more than its fair share of
+        the host's connections: end one connection's range soon (the rest goes back to the
+        pool) so it closes and the slot goes to the newcomer."""
+        for mi, ms in enumerate(self._mirrors):
+            excess = self.engine.slots.excess(ms.host, self) if ms.active else 0
+            if not excess:
+                continue
+            mine = [s for s in self._active if s.mirror == mi]
+            if sum(1 for s in mine if id(s) in self._retiring) >= excess:
+                continue  # enough connections are already on their way out
+            segs = [s for s in mine if s.end - s.pos > (256 << 10) and id(s) not in self._retiring]
+            if segs:
+                seg = max(segs, key=lambda s: s.end - s.pos)
+                cut = seg.pos + (128 << 10)
+                self._pool.append((cut, seg.end))
+                self._pool.sort()
+                seg.end = cut
+                self._retiring.add(id(seg))
 
     def _spawn_workers(self) -> None:
         now = time.monotonic()
@@ -894,7 +921,7 @@ class Download:
             if mi is None:
                 return
             ms = self._mirrors[mi]
-            if not self.engine.slots.try_acquire(ms.host):
+            if not self.engine.slots.try_acquire(ms.host, self):
                 return
             ms.active += 1
             self._waiting_first_byte += 1
@@ -962,6 +989,7 @@ class Download:
         return best
 
     def _give_back(self, seg: _Seg) -> None:
+        self._retiring.discard(id(seg))
         if seg in self._active:
             self._active.remove(seg)
         if seg.pos < seg.end:
@@ -995,10 +1023,13 @@ class Download:
                     sp = seg.speed
                     if sp:  # what one connection gets from this mirror (for splitting)
                         ms.conn_speed = sp if not ms.conn_speed else 0.5 * (ms.conn_speed + sp)
+                    self._retiring.discard(id(seg))
                     if seg.pos < seg.end and self.total is not None:
                         self._give_back(seg)  # short answer: the rest goes back to the pool
                     elif seg in self._active:
                         self._active.remove(seg)
+                    if self.engine.slots.over_share(ms.host, self):
+                        return  # another download joined this host: its share of the slots
                 except asyncio.CancelledError:
                     self._give_back(seg)
                     raise
@@ -1018,7 +1049,7 @@ class Download:
         finally:
             self._release_gate(gate)
             ms.active -= 1
-            self.engine.slots.release(ms.host)
+            self.engine.slots.release(ms.host, self)
             self._wake.set()
 
     async def _on_fetch_error(self, e: BaseException, ms: _MirrorState, gen: int, attempt: int) -> None:
@@ -1165,7 +1196,13 @@ class Download:
         buckets = (self.bucket, self.engine.global_bucket)
         flushed = time.monotonic()
         while seg.pos < seg.end:
-            chunk = await content.readany()
+            if self.bucket.rate > 0 or self.engine.global_bucket.rate > 0:
+                # under a limit every grant is the same size, so connections (and downloads)
+                # waiting in the bucket's queue share it evenly; a connection that waited
+                # long must not take all it has buffered in one grant
+                chunk = await content.read(32768)
+            else:
+                chunk = await content.readany()
             if not chunk:
                 break
             room = seg.end - seg.pos

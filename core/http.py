@@ -4,7 +4,6 @@ per-host connection slots."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from urllib.parse import urljoin, urlsplit
 
@@ -64,24 +63,64 @@ async def request_following(session: aiohttp.ClientSession, method: str, url: st
 
 
 class HostSlots:
-    """At most ``cap`` connections to one host across all downloads of an engine."""
+    """At most ``cap`` connections to one host across all downloads of an engine, shared
+    fairly: each download on a host gets an equal share of its slots (a download that
+    wants fewer leaves the rest to the others), so two downloads from one throttled host
+    run at the same speed whichever started first."""
 
     def __init__(self, cap: int):
         self.cap = max(1, cap)
         self._used: dict[str, int] = defaultdict(int)
-        self._cond = asyncio.Condition()
+        self._held: dict[str, dict[object, int]] = defaultdict(lambda: defaultdict(int))
+        self._wants: dict[str, dict[object, int]] = defaultdict(dict)   # host -> owner -> demand
 
     def set_cap(self, cap: int) -> None:
         self.cap = max(1, cap)
 
-    def try_acquire(self, host: str) -> bool:
-        if self._used[host] < self.cap:
-            self._used[host] += 1
-            return True
-        return False
+    def join(self, host: str, owner: object, demand: int) -> None:
+        self._wants[host][owner] = max(1, demand)
 
-    def release(self, host: str) -> None:
+    def leave(self, host: str, owner: object) -> None:
+        self._wants[host].pop(owner, None)
+
+    def share(self, host: str, owner: object) -> int:
+        """The owner's fair number of slots on host (water-filling over the demands)."""
+        wants = self._wants.get(host) or {}
+        if owner not in wants:
+            return self.cap
+        left, owners = self.cap, sorted(wants.items(), key=lambda kv: kv[1])
+        for i, (o, d) in enumerate(owners):
+            fair = max(1, left // (len(owners) - i))
+            give = min(d, fair)
+            if o is owner:
+                return give
+            left -= give
+        return 1
+
+    def can_take(self, host: str, owner: object | None = None) -> bool:
+        if self._used[host] >= self.cap:
+            return False
+        return owner is None or self._held[host][owner] < self.share(host, owner)
+
+    def try_acquire(self, host: str, owner: object | None = None) -> bool:
+        if not self.can_take(host, owner):
+            return False
+        self._used[host] += 1
+        if owner is not None:
+            self._held[host][owner] += 1
+        return True
+
+    def release(self, host: str, owner: object | None = None) -> None:
         self._used[host] = max(0, self._used[host] - 1)
+        if owner is not None:
+            self._held[host][owner] = max(0, self._held[host][owner] - 1)
+
+    def excess(self, host: str, owner: object) -> int:
+        """How many slots the owner holds beyond its share now (another download joined)."""
+        return max(0, self._held[host][owner] - self.share(host, owner))
+
+    def over_share(self, host: str, owner: object) -> bool:
+        return self.excess(host, owner) > 0
 
     def used(self, host: str) -> int:
         return self._used[host]

@@ -435,3 +435,36 @@ def test_file_sha_helper_matches(tmp_path):
     p = tmp_path / "f"
     p.write_bytes(b"abc")
     assert file_sha256(p) == sha256(b"abc")
+
+
+def test_downloads_from_one_host_share_its_connection_slots(file_server, tmp_path):
+    """Per-host cap 4: the first download takes all 4; when a second one joins, the first
+    gives two back within moments and both run with 2 (water-filling over their demands)."""
+    import asyncio
+
+    from core.engine import DownloadOptions, Engine
+    a, b = make_blob(6 << 20, seed=21), make_blob(6 << 20, seed=22)
+    file_server.add("/a.bin", a, rate=512 << 10)
+    file_server.add("/b.bin", b, rate=512 << 10)
+    seen = {"a": [], "b": []}
+
+    async def go():
+        async with Engine(per_host=4) as eng:
+            da = eng.download([Mirror(file_server.url("/a.bin"))], tmp_path,
+                              DownloadOptions(connections=8, sync=False),
+                              on_progress=lambda p: seen["a"].append(len(p.connections)))
+            ta = asyncio.create_task(da.run())
+            await asyncio.sleep(1.0)
+            db = eng.download([Mirror(file_server.url("/b.bin"))], tmp_path,
+                              DownloadOptions(connections=8, sync=False),
+                              on_progress=lambda p: seen["b"].append(len(p.connections)))
+            tb = asyncio.create_task(db.run())
+            await asyncio.sleep(1.5)
+            both = (len(da.progress.connections), len(db.progress.connections))
+            pa, pb = await asyncio.gather(ta, tb)
+            return both, pa, pb
+
+    both, pa, pb = asyncio.run(go())
+    assert pa.read_bytes() == a and pb.read_bytes() == b
+    assert max(seen["a"][:4]) == 4, seen["a"]          # alone, it had the host's 4 slots
+    assert both == (2, 2), both                          # then the two shared them
