@@ -765,6 +765,7 @@ class Download:
 
     async def _ticker(self) -> None:
         last_j = time.monotonic()
+        journaled = False
         last_done, last_t = self._done.total(), time.monotonic()
         while True:
             await asyncio.sleep(0.25)
@@ -773,8 +774,11 @@ class Download:
             inst = (d - last_done) / max(1e-6, now - last_t)
             self._speed = inst if self._speed == 0 else 0.7 * self._speed + 0.3 * inst
             last_done, last_t = d, now
-            if now - last_j >= self.opts.journal_interval:
-                last_j = now
+            # the first new bytes are journaled at once (a kill in the first second then
+            # loses nothing), then every journal_interval
+            first = not journaled and d > self.resumed_from
+            if first or now - last_j >= self.opts.journal_interval:
+                last_j, journaled = now, True
                 snap = self._done.as_list()
                 epoch = self._epoch
                 fd = self._fd
