@@ -50,8 +50,7 @@ class FileServer:
         self.active = 0
         self.max_active = 0            # most requests streaming at once on open connections
         self._streaming: set = set()   # transports of requests being answered
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: AppThread | None = None
         self.port = 0
         self._lock = threading.Lock()
 
@@ -165,21 +164,44 @@ class FileServer:
 
     # ------------------------------------------------------------------
     def start(self) -> FileServer:
-        ready = threading.Event()
-
-        def run():
-            loop = asyncio.new_event_loop()
-            self._loop = loop
+        def make_app() -> web.Application:
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self._handle)
-            self._runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            return app
+        self._server = AppThread(make_app).start()
+        self.port = self._server.port
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+
+
+class AppThread:
+    """An aiohttp app served on 127.0.0.1:<free port> by its own thread and event loop, so
+    sync tests, asyncio.run tests and CLI subprocesses can all reach it. ``make_app`` runs
+    on that loop."""
+
+    def __init__(self, make_app):
+        self._make_app = make_app
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.port = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> AppThread:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self.loop = loop
+            runner = web.AppRunner(self._make_app(), access_log=None)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
             loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             ready.set()
             loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
+            loop.run_until_complete(runner.cleanup())
             loop.close()
 
         self._thread = threading.Thread(target=run, daemon=True)
@@ -188,8 +210,8 @@ class FileServer:
         return self
 
     def stop(self) -> None:
-        if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.loop and self._thread:
+            self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
 
 
@@ -228,4 +250,4 @@ def run_download(urls, dest, *, refresh=None, progress=None, engine_kw=None, **o
 
 
 
-__all__ = ["run_download", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
+__all__ = ["run_download", "AppThread", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]

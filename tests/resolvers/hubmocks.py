@@ -9,11 +9,11 @@ import calendar
 import hashlib
 import hmac
 import json
-import threading
 import time
 from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import web
+from servers import AppThread
 
 S3_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
               b"<Message>Request has expired</Message><X-Amz-Expires>%d</X-Amz-Expires>"
@@ -27,8 +27,7 @@ class MockHost:
     def __init__(self) -> None:
         self.port = 0
         self.requests: list[dict] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server: AppThread | None = None
 
     @property
     def base(self) -> str:
@@ -43,32 +42,17 @@ class MockHost:
         raise NotImplementedError
 
     def start(self):
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
+        def make_app() -> web.Application:
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self._entry)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
+            return app
+        self._server = AppThread(make_app).start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop and self._thread:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        if self._server:
+            self._server.stop()
 
 
 async def serve_bytes(request: web.Request, data: bytes, headers: dict[str, str] | None = None,

@@ -6,18 +6,17 @@ cookies went where."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
 from aiohttp import web
+from servers import AppThread
 
 
 class ThreadedApp:
@@ -26,7 +25,7 @@ class ThreadedApp:
     def __init__(self) -> None:
         self.port = 0
         self.requests: list[dict[str, Any]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: AppThread | None = None
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
@@ -36,8 +35,6 @@ class ThreadedApp:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        ready = threading.Event()
-
         @web.middleware
         async def record(request: web.Request, handler):
             self.requests.append({"host": request.headers.get("Host", ""), "path": request.path,
@@ -45,30 +42,17 @@ class ThreadedApp:
                                   "headers": dict(request.headers)})
             return await handler(request)
 
-        def run():
-            loop = asyncio.new_event_loop()
-            self._loop = loop
+        def make_app() -> web.Application:
             app = web.Application(middlewares=[record])
             self.routes(app)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
+            return app
+        self._server = AppThread(make_app).start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        if self._server:
+            self._server.stop()
 
 
 def cookies_of(request: web.Request) -> dict[str, str]:
