@@ -19,13 +19,14 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _util import file_sha256, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -52,12 +53,6 @@ http {{
   }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_file(path: Path, mib: int) -> str:
@@ -136,7 +131,7 @@ def main() -> int:
                     cmd = [c.replace("{o}", str(out)).replace("{u}", url) for c in tmpl]
                     r = timed(cmd, d)
                     got = out / name
-                    ok = r[3] == 0 and got.exists() and _sha(got) == sha
+                    ok = r[3] == 0 and got.exists() and file_sha256(got) == sha
                     results.setdefault(label, []).append(r if ok else (r[0], r[1], r[2], r[3] or 99))
             ref = statistics.median(x[0] for x in results["aria2c -x16 -s16 -k1M"])
             mib = args.small_mib if title.startswith("throttled") else args.big_mib
@@ -157,14 +152,6 @@ def main() -> int:
         print(f"| {t} | {label} | {wall:.2f} | {tp:.1f} | {cpu:.2f} | {rss:.0f} | {ratio:.2f} | "
               f"{'yes' if ok else 'FAILED'} |")
     return 0
-
-
-def _sha(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for b in iter(lambda: fh.read(4 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ fast mirror alone); results are kept in bench/README_mirrors.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import signal
@@ -26,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _util import file_sha256, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -59,21 +60,6 @@ http {{
 """
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sha256(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        while b := f.read(1 << 20):
-            h.update(b)
-    return h.hexdigest()
-
-
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -101,7 +87,7 @@ def main() -> None:
     with open(blob, "wb") as f:
         for _ in range(args.mib):
             f.write(os.urandom(1 << 20))
-    digest, size = sha256(blob), blob.stat().st_size
+    digest, size = file_sha256(blob), blob.stat().st_size
     for p in (tmp, data):          # nginx workers may run as another user
         p.chmod(0o755)
     blob.chmod(0o644)
@@ -141,14 +127,14 @@ def main() -> None:
             d = fresh()
             t = timed([PY, str(ROOT / "main.py"), "fetch", "--manifest", str(manifest), "--target-dir",
                        str(d), "-x", str(args.x), "-q"], env)
-            assert sha256(d / "model.bin") == digest
+            assert file_sha256(d / "model.bin") == digest
             return t
 
         def ours_fast() -> float:
             d = fresh()
             t = timed([PY, str(ROOT / "main.py"), "get", fast_url, "-d", str(d), "-x", str(args.x),
                        "--sha256", digest, "-q"], env)
-            assert sha256(d / "model.bin") == digest
+            assert file_sha256(d / "model.bin") == digest
             return t
 
         def aria_both() -> float:
@@ -157,7 +143,7 @@ def main() -> None:
                        f"-x{args.x}", "-k1M", "--min-split-size=1M",
                        "--file-allocation=none", "--allow-overwrite=true", "--check-integrity=true",
                        "--console-log-level=error", "--summary-interval=0", "--download-result=hide"])
-            assert sha256(d / "model.bin") == digest
+            assert file_sha256(d / "model.bin") == digest
             return t
 
         def aria_fast() -> float:
@@ -165,7 +151,7 @@ def main() -> None:
             t = timed(["aria2c", "--no-conf", fast_url, "-d", str(d), f"-s{args.x}", f"-x{args.x}",
                        "-k1M", "--min-split-size=1M", "--file-allocation=none", "--allow-overwrite=true",
                        "--console-log-level=error", "--summary-interval=0", "--download-result=hide"])
-            assert sha256(d / "model.bin") == digest
+            assert file_sha256(d / "model.bin") == digest
             return t
 
         cases = [("zhilian fetch, both mirrors (manifest)", ours_both),

@@ -12,7 +12,6 @@ Prints tables; results are kept in bench/README_share.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -21,6 +20,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _util import file_sha256
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,14 +45,6 @@ def curl_null(url: str) -> float:
     return time.perf_counter() - t0
 
 
-def sha256(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        while b := f.read(1 << 20):
-            h.update(b)
-    return h.hexdigest()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=256, help="size of the shared file")
@@ -72,7 +65,7 @@ def main() -> None:
         block = os.urandom(1 << 20)
         for _ in range(args.mib):
             f.write(block)
-    want = sha256(src)
+    want = file_sha256(src)
     cfg = ServerConfig(port=0)
     api = ShareAPI(config=cfg)
     srv = ShareServer(api.store, cfg, AccessLog(tmp / "access.log"), watch=False,
@@ -91,7 +84,7 @@ def main() -> None:
             ok = True
             for _ in range(args.runs):
                 times.append(aria2(link.url, out, conns))
-                ok = ok and sha256(out) == want
+                ok = ok and file_sha256(out) == want
             t = statistics.median(times)
             print(f"{'aria2c -x' + str(conns):<16}{t:>10.2f}{args.mib / t:>10.0f}{'ok' if ok else 'BAD':>10}")
         t = statistics.median(curl_null(link.url) for _ in range(args.runs))
