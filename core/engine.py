@@ -535,11 +535,7 @@ class Download:
 
     async def _run(self) -> Path:
         self._emit("probing")
-        probe = await self._do_probe()
-        self._probe = probe
-        self.total, self._ranges = probe.total, probe.ranges
-        if self.opts.size is not None and probe.total is not None and probe.total != self.opts.size:
-            raise SizeMismatch(self.opts.size, probe.total)
+        probe = self._take_probe(await self._do_probe())
         complete = self._choose_target(probe)
         if complete is not None:
             self._done = RangeSet([(0, probe.total or 0)])
@@ -581,6 +577,15 @@ class Download:
                 self._fd = None
 
     # -- probe --------------------------------------------------------------------
+    def _take_probe(self, probe: _Probe) -> _Probe:
+        """What the probe says about the file becomes the download's (size, Range support);
+        a size other than the one expected is refused."""
+        self._probe = probe
+        self.total, self._ranges = probe.total, probe.ranges
+        if self.opts.size is not None and probe.total is not None and probe.total != self.opts.size:
+            raise SizeMismatch(self.opts.size, probe.total)
+        return probe
+
     def _headers(self, ms: _MirrorState, rng: str | None) -> dict[str, str]:
         h = {**ms.mirror.headers, **self.opts.headers, "Accept-Encoding": "identity"}
         if rng:
@@ -958,8 +963,7 @@ class Download:
         rem = victim.end - victim.pos
         # split so that both finish together: a connection on a mirror four times as fast
         # takes four fifths of what is left (half when speeds are not known yet)
-        speeds = [s.speed for s in self._active if s.speed > 0]
-        avg = sum(speeds) / len(speeds) if speeds else 0.0
+        avg = self._avg_speed()
         s_victim = victim.speed or avg
         s_new = self._mirrors[mirror].conn_speed or avg
         frac = 0.5 if not (s_victim and s_new) else min(0.9, max(0.1, s_new / (s_new + s_victim)))
@@ -970,11 +974,15 @@ class Download:
         self._active.append(seg)
         return seg
 
+    def _avg_speed(self) -> float:
+        """Mean speed of the connections that have one yet (0 = none measured)."""
+        speeds = [s.speed for s in self._active if s.speed > 0]
+        return sum(speeds) / len(speeds) if speeds else 0.0
+
     def _steal_candidate(self) -> _Seg | None:
         if not self._ranges:
             return None
-        speeds = [s.speed for s in self._active if s.speed > 0]
-        avg = sum(speeds) / len(speeds) if speeds else 0.0
+        avg = self._avg_speed()
         best, best_t = None, -1.0
         for s in self._active:
             rem = s.end - s.pos
@@ -1200,7 +1208,8 @@ class Download:
         buckets = (self.bucket, self.engine.global_bucket)
         flushed = time.monotonic()
         while seg.pos < seg.end:
-            if self.bucket.rate > 0 or self.engine.global_bucket.rate > 0:
+            limited = self.bucket.rate > 0 or self.engine.global_bucket.rate > 0
+            if limited:
                 # under a limit every grant is the same size, so connections (and downloads)
                 # waiting in the bucket's queue share it evenly; a connection that waited
                 # long must not take all it has buffered in one grant
@@ -1212,7 +1221,7 @@ class Download:
             room = seg.end - seg.pos
             if len(chunk) > room:
                 chunk = chunk[:room]
-            if self.bucket.rate > 0 or self.engine.global_bucket.rate > 0:
+            if limited:
                 await throttle(len(chunk), *buckets)
             buf.add(chunk)
             n = len(chunk)
@@ -1245,18 +1254,17 @@ class Download:
         self._active.clear()
         for ms in self._mirrors:
             ms.etag = None
-        probe = await self._do_probe()
-        self._probe = probe
-        self.total, self._ranges = probe.total, probe.ranges
-        if self.opts.size is not None and probe.total is not None and probe.total != self.opts.size:
-            raise SizeMismatch(self.opts.size, probe.total)
+        probe = self._take_probe(await self._do_probe())
         assert self._fd is not None
         if probe.total is not None:
             os.ftruncate(self._fd, probe.total)
         self._done = RangeSet()
         if not self._ranges:
             self.max_conns = self.target_conns = 1
-        self._pool = [(0, probe.total if probe.total is not None else UNKNOWN_END)]
+        if self._ranges and probe.total is not None:
+            self._pool = _plan([(0, probe.total)], self.max_conns, self.opts.min_split)
+        else:
+            self._pool = [(0, probe.total if probe.total is not None else UNKNOWN_END)]
         if self._hasher is not None:
             self._hasher = _PrefixHasher(list(self._hasher.hashes))
         self._save_journal(sync=False)

@@ -70,8 +70,9 @@ class HostSlots:
 
     def __init__(self, cap: int):
         self.cap = max(1, cap)
-        self._used: dict[str, int] = defaultdict(int)
-        self._held: dict[str, dict[object, int]] = defaultdict(lambda: defaultdict(int))
+        # host -> owner -> slots held; owners (downloads) leave it when they hold none, so a
+        # finished download is not kept alive by it
+        self._held: dict[str, dict[object, int]] = defaultdict(dict)
         self._wants: dict[str, dict[object, int]] = defaultdict(dict)   # host -> owner -> demand
 
     def set_cap(self, cap: int) -> None:
@@ -97,30 +98,31 @@ class HostSlots:
             left -= give
         return 1
 
-    def can_take(self, host: str, owner: object | None = None) -> bool:
-        if self._used[host] >= self.cap:
-            return False
-        return owner is None or self._held[host][owner] < self.share(host, owner)
+    def can_take(self, host: str, owner: object) -> bool:
+        return self.used(host) < self.cap and self._holds(host, owner) < self.share(host, owner)
 
-    def try_acquire(self, host: str, owner: object | None = None) -> bool:
+    def try_acquire(self, host: str, owner: object) -> bool:
         if not self.can_take(host, owner):
             return False
-        self._used[host] += 1
-        if owner is not None:
-            self._held[host][owner] += 1
+        self._held[host][owner] = self._holds(host, owner) + 1
         return True
 
-    def release(self, host: str, owner: object | None = None) -> None:
-        self._used[host] = max(0, self._used[host] - 1)
-        if owner is not None:
-            self._held[host][owner] = max(0, self._held[host][owner] - 1)
+    def release(self, host: str, owner: object) -> None:
+        n = self._holds(host, owner) - 1
+        if n > 0:
+            self._held[host][owner] = n
+        else:
+            self._held[host].pop(owner, None)
 
     def excess(self, host: str, owner: object) -> int:
         """How many slots the owner holds beyond its share now (another download joined)."""
-        return max(0, self._held[host][owner] - self.share(host, owner))
+        return max(0, self._holds(host, owner) - self.share(host, owner))
 
     def over_share(self, host: str, owner: object) -> bool:
         return self.excess(host, owner) > 0
 
+    def _holds(self, host: str, owner: object) -> int:
+        return self._held[host].get(owner, 0)
+
     def used(self, host: str) -> int:
-        return self._used[host]
+        return sum(self._held[host].values())

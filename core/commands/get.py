@@ -115,12 +115,8 @@ async def _resolve(url: str, args, session) -> list[tuple[Resolved, object]]:
         from ..accounts.hosts import normalize_host
         from ..accounts.parse import parse_cookie_header
         overrides[normalize_host(urlsplit(url).hostname or "")] = {"cookies": parse_cookie_header(args.cookie)}
-    creds = resolving.LazyCredentials(stored, overrides)
-
-    def save(host: str, cookies: dict) -> None:
-        from .. import accounts
-        accounts.save_cookies(host, cookies)
-    ctx = resolving.make_context(session, credentials=creds, save_cookies=save)
+    # rotated cookies go back to the keyring through the context's default saver
+    ctx = resolving.make_context(session, credentials=resolving.LazyCredentials(stored, overrides))
     text = url if not args.password else f"{url} 提取码: {args.password}"
     items = await resolving.resolve_links(text, ctx)
     return [(r, resolving.make_refresher(r, ctx)) for r in items]
