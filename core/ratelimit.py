@@ -58,10 +58,6 @@ class TokenBucket:
             return 0.0
         return (place - self._allowed) / self._rate
 
-    def delay_for(self, n: int) -> float:
-        """Take n bytes and say how long to wait at the current rate."""
-        return self.wait(self.take(n))
-
 
 async def throttle(n: int, *buckets: TokenBucket) -> None:
     places = [(b, b.take(n)) for b in buckets if b.rate > 0]

@@ -79,10 +79,6 @@ class LazyCredentials(Mapping):
             self._data = data
         return self._data
 
-    @property
-    def loaded(self) -> bool:
-        return self._data is not None
-
     def __getitem__(self, host: str) -> dict[str, Any]:
         return self._get()[host]
 

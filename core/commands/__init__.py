@@ -38,11 +38,6 @@ def _choices(parser: argparse.ArgumentParser) -> set[str]:
     return set(sub.choices)
 
 
-def commands() -> set[str]:
-    """Every subcommand name (a module may register several)."""
-    return _choices(build_parser())
-
-
 def parser_for(command: str | None) -> argparse.ArgumentParser:
     """The smallest parser that knows ``command``: its own module when one is named
     after it, else every module."""
