@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
-import email.utils
 import errno
 import hashlib
 import logging
@@ -46,9 +44,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-import aiohttp
-
-from . import expiry, journal
+from . import expiry, journal, wire
 from .errors import (
     Cancelled,
     ChecksumMismatch,
@@ -63,7 +59,7 @@ from .errors import (
     ZhilianError,
 )
 from .filenames import name_from_url, numbered, parse_content_disposition, sanitize
-from .http import HostSlots, make_session, request_following
+from .http import USER_AGENT, HostSlots
 from .models import Mirror, Refresher, Resolved
 from .ranges import RangeSet
 from .ratelimit import TokenBucket, throttle
@@ -202,7 +198,8 @@ def _fallocate(fd: int, size: int) -> bool:
             try:  # no find_library(): it runs ldconfig in a subprocess
                 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
             except OSError:
-                _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+                from ctypes.util import find_library
+                _libc = ctypes.CDLL(find_library("c"), use_errno=True)
             _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]
         if _libc.fallocate(fd, 0, 0, size) == 0:
             return True
@@ -330,8 +327,9 @@ def _plan(missing: list[tuple[int, int]], conns: int, min_split: int) -> list[tu
 def _http_date(value: str | None) -> float | None:
     if not value:
         return None
+    from email.utils import parsedate_to_datetime  # only when a date is there to read
     try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
+        return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
@@ -355,34 +353,46 @@ def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
 
 
 class Engine:
-    """Shared state of all downloads: one HTTP session, the global speed limit and
-    the per-host connection cap."""
+    """Shared state of all downloads: the HTTP client of the data path, the global
+    speed limit and the per-host connection cap. ``session`` is the aiohttp session
+    resolvers use; it is made (and aiohttp imported) the first time one asks for it,
+    and the cookies it collects go with the download requests too."""
 
     def __init__(self, *, global_limit: float = 0, per_host: int = 16,
                  user_agent: str | None = None, proxy: str | None = None,
                  clock: Callable[[], float] = time.time,
-                 session: aiohttp.ClientSession | None = None):
+                 session=None):
         self.global_bucket = TokenBucket(global_limit)
         self.slots = HostSlots(per_host)
         self.clock = clock
         self._proxy, self._ua = proxy, user_agent
         self._session = session
         self._own_session = session is None
+        self.client = wire.Client(user_agent=user_agent or USER_AGENT, proxy=proxy,
+                                  cookies=self._session_cookies)
 
     @property
-    def session(self) -> aiohttp.ClientSession:
+    def session(self):
+        """The resolvers' aiohttp session (made on first use)."""
         if self._session is None:
+            from .http import make_session
             self._session = make_session(proxy=self._proxy, user_agent=self._ua)
         return self._session
 
+    def _session_cookies(self, url: str) -> dict[str, str]:
+        if self._session is None:
+            return {}
+        from yarl import URL
+        return {k: m.value for k, m in self._session.cookie_jar.filter_cookies(URL(url)).items()}
+
     async def __aenter__(self) -> Engine:
-        _ = self.session
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
     async def close(self) -> None:
+        await self.client.close()
         if self._session is not None and self._own_session:
             await self._session.close()
             self._session = None
@@ -613,7 +623,7 @@ class Download:
                 except _MirrorDead as d:
                     ms.dead, ms.error, last = True, d.err, d.err
                     break
-                except (TimeoutError, aiohttp.ClientError, _Retry, ProtocolError) as e:
+                except (TimeoutError, wire.ClientError, _Retry, ProtocolError, ConnectionError) as e:
                     attempt += 1
                     last = e if isinstance(e, ZhilianError) else NoUsableSource(
                         f"Cannot reach {ms.host}: {e.__class__.__name__} {e}".strip())
@@ -624,9 +634,9 @@ class Download:
 
     async def _probe_one(self, ms: _MirrorState) -> _Probe:
         self._check_url_expiry(ms)
-        resp, final = await request_following(
-            self.engine.session, "GET", ms.mirror.url, headers=self._headers(ms, "bytes=0-0"),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=self.opts.stall_timeout))
+        resp, final = await self.engine.client.get(
+            ms.mirror.url, headers=self._headers(ms, "bytes=0-0"), read_timeout=self.opts.stall_timeout)
+        reuse = False
         try:
             await self._check_status(resp, ms)
             cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
@@ -645,11 +655,19 @@ class Download:
                 total, ranges = (int(cl) if cl and cl.isdigit() else None), False
             ms.checked = True
             ms.etag = _strong(etag)
+            if resp.status == 206:
+                try:  # the one byte asked for: then the connection can serve the first piece
+                    reuse = bool(await resp.read(2)) and resp.at_eof()
+                except (TimeoutError, wire.ClientError):
+                    pass
             return _Probe(total, ranges, etag, lm, name)
         finally:
-            resp.close()
+            if reuse:
+                resp.release()
+            else:
+                resp.close()
 
-    async def _check_status(self, resp: aiohttp.ClientResponse, ms: _MirrorState) -> None:
+    async def _check_status(self, resp: wire.Response, ms: _MirrorState) -> None:
         st = resp.status
         if st in (200, 206, 416):
             return
@@ -657,8 +675,8 @@ class Download:
             raise _Busy(_retry_after(resp.headers))
         body = b""
         try:
-            body = await resp.content.read(65536)
-        except (TimeoutError, aiohttp.ClientError):
+            body = await resp.read_body(65536)
+        except (TimeoutError, wire.ClientError):
             pass
         if expiry.is_expired_answer(st, resp.headers, body):
             raise _Expired()
@@ -1090,11 +1108,11 @@ class Download:
             return
         if isinstance(e, (ServerFileChanged,)):
             raise e
-        if isinstance(e, aiohttp.ClientConnectorError):
+        if isinstance(e, wire.ConnectError):
             # refused / unreachable: fewer connections, short back-off
             self.target_conns = max(1, len(self._workers) - 1)
             self._last_busy = time.monotonic()
-        if isinstance(e, (aiohttp.ClientError, asyncio.TimeoutError, _Retry, ProtocolError, ConnectionError)):
+        if isinstance(e, (wire.ClientError, TimeoutError, _Retry, ProtocolError, ConnectionError)):
             ms.failures += 1
             ms.error = e if isinstance(e, ZhilianError) else NoUsableSource(
                 f"Connection to {ms.host} keeps failing ({e.__class__.__name__})")
@@ -1134,9 +1152,8 @@ class Download:
         rng = f"bytes={seg.pos}-{end_incl}" if ranged else None
         if ranged and self.total is not None and seg.end >= self.total:
             rng = f"bytes={seg.pos}-{self.total - 1}"
-        resp, _final = await request_following(
-            self.engine.session, "GET", ms.mirror.url, headers=self._headers(ms, rng),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=self.opts.stall_timeout))
+        resp, _final = await self.engine.client.get(
+            ms.mirror.url, headers=self._headers(ms, rng), read_timeout=self.opts.stall_timeout)
         self._release_gate(gate)
         reuse = False
         try:
@@ -1155,9 +1172,8 @@ class Download:
             if not ms.checked:
                 ms.checked = True
             buf = _Chunks()
-            content = resp.content
             try:
-                await self._stream(content, seg, ms, buf, fd)
+                await self._stream(resp, seg, ms, buf, fd)
             except BaseException:
                 # what arrived before the failure is good data: keep it, and give
                 # back exactly what is not on disk
@@ -1175,7 +1191,7 @@ class Download:
                     reuse = True
                     return seg.got
                 raise _Retry("connection closed early")
-            reuse = content.at_eof()
+            reuse = resp.at_eof()
             if not ranged and self.total is None:
                 self.total = seg.pos
                 self._unknown_done = True
@@ -1201,7 +1217,7 @@ class Download:
         if etag and not ms.etag:
             ms.etag = etag
 
-    async def _stream(self, content: aiohttp.StreamReader, seg: _Seg, ms: _MirrorState,
+    async def _stream(self, content: wire.Response, seg: _Seg, ms: _MirrorState,
                       buf: _Chunks, fd: int) -> None:
         """Copy the answer's body into the .part at seg.pos until seg.end (which a
         stealing connection may move closer while we read)."""

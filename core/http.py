@@ -1,23 +1,40 @@
-"""HTTP plumbing shared by the engine and resolvers: one session factory,
-redirects followed by hand (so credentials never leak to another host), and
-per-host connection slots."""
+"""HTTP plumbing shared by the engine and resolvers: the resolvers' aiohttp session
+factory, redirects followed by hand (so credentials never leak to another host), and
+per-host connection slots. aiohttp is imported on first use only: a plain download
+never needs it (the engine's data path is ``core/wire.py``)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from urllib.parse import urljoin, urlsplit
-
-import aiohttp
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from . import __version__
+from .wire import MAX_REDIRECTS, strip_on_redirect
+
+if TYPE_CHECKING:
+    import aiohttp
 
 USER_AGENT = f"Zhilian/{__version__} (+download manager)"
-SENSITIVE = ("authorization", "cookie", "proxy-authorization")
-MAX_REDIRECTS = 10
+
+
+class _LazyAiohttp:
+    """Stands for the aiohttp module in resolver modules: the module is imported on the
+    first attribute used (a request, an ``except aiohttp.ClientError`` after one), so
+    loading the resolver registry for a plain link costs no aiohttp import."""
+
+    def __getattr__(self, name: str):
+        import aiohttp
+        return getattr(aiohttp, name)
+
+
+lazy_aiohttp = _LazyAiohttp()
+__all__ = ["USER_AGENT", "HostSlots", "lazy_aiohttp", "make_session", "request_following", "strip_on_redirect"]
 
 
 def make_session(*, proxy: str | None = None, user_agent: str | None = None,
                  connect_timeout: float = 20.0) -> aiohttp.ClientSession:
+    import aiohttp
     conn = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300,
                                 enable_cleanup_closed=True)
     return aiohttp.ClientSession(
@@ -32,20 +49,12 @@ def make_session(*, proxy: str | None = None, user_agent: str | None = None,
     )
 
 
-def strip_on_redirect(headers: dict[str, str], src: str, dst: str) -> dict[str, str]:
-    """Drop Cookie/Authorization when a redirect leaves the host or goes https -> http."""
-    a, b = urlsplit(src), urlsplit(dst)
-    if (a.hostname or "").lower() == (b.hostname or "").lower() and not (
-            a.scheme == "https" and b.scheme == "http") and a.port == b.port:
-        return headers
-    return {k: v for k, v in headers.items() if k.lower() not in SENSITIVE}
-
-
 async def request_following(session: aiohttp.ClientSession, method: str, url: str, *,
                             headers: dict[str, str], timeout: aiohttp.ClientTimeout | None = None,
                             ) -> tuple[aiohttp.ClientResponse, str]:
     """Send a request and follow redirects ourselves. Returns (response, final URL).
     The caller must release/close the response."""
+    import aiohttp
     hdrs = dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
         resp = await session.request(method, url, headers=hdrs, allow_redirects=False,

@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiohttp
-
 from .errors import LinkExpired, UnsupportedLink, ZhilianError
 from .linkparse import parse_links
 from .models import Link, Mirror, Refresher, Resolved
@@ -89,12 +87,13 @@ class LazyCredentials(Mapping):
         return len(self._get())
 
 
-def make_context(session: aiohttp.ClientSession, *, host_map: dict[str, str] | None = None,
+def make_context(session: Any, *, host_map: dict[str, str] | None = None,
                  credentials: dict[str, dict[str, Any]] | None = None,
                  save_cookies: Callable[[str, dict[str, str]], None] | None = None,
                  env: dict[str, str] | None = None,
                  clock: Callable[[], float] | None = None) -> ResolverContext:
-    """A resolver context.  ``env`` defaults to the process environment (so
+    """A resolver context.  ``session`` is an aiohttp session or a function making
+    one (called when a resolver first needs it).  ``env`` defaults to the process environment (so
     ``HF_ENDPOINT``, ``HF_TOKEN``... work); ``credentials`` default to the logins
     stored in the keyring; the host map is ``ZHILIAN_HOST_MAP`` merged with
     ``host_map`` (the argument wins)."""

@@ -96,6 +96,7 @@ def _headers(args) -> dict[str, str]:
 
 
 async def _resolve(url: str, args, session) -> list[tuple[Resolved, object]]:
+    """``session`` makes the resolvers' aiohttp session when one needs it."""
     """Share and hub links go through their resolver; plain links become one mirror."""
     from .. import resolve as resolving
 
@@ -138,7 +139,7 @@ async def _run(args) -> int:
         for url in args.urls:
             bar = _Bar(show)
             try:
-                jobs = await _resolve(url, args, eng.session)
+                jobs = await _resolve(url, args, lambda: eng.session)
                 for resolved, refresher in jobs:
                     if args.mirror:
                         resolved.mirrors += [Mirror(u, priority=2) for u in args.mirror]

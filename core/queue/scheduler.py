@@ -348,7 +348,8 @@ class Scheduler:
             pass
         except ZhilianError as e:   # no keyring: go on without stored logins
             log.info("logins not available: %s", e)
-        return resolving.make_context(self.engine.session, credentials=creds, save_cookies=save)
+        # the session is made when a resolver first needs it (never for plain links)
+        return resolving.make_context(lambda: self.engine.session, credentials=creds, save_cookies=save)
 
     async def _resolve_manifest(self, path: str) -> list[Resolved]:
         """A local model manifest (YAML or Metalink): one file per entry, read

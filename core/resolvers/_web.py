@@ -13,17 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
-
 from ..accounts.hosts import creds_for
 from ..errors import NotFound, ResolveError, Throttled
+from ..http import lazy_aiohttp as aiohttp
 from ..http import strip_on_redirect
 from .base import ResolverContext
 
 BODY_LIMIT = 4 << 20          # enough for any API answer or HTML page
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml", "+json", "+xml")
-REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=20, sock_read=30)
 
 
 class HostUnreachable(ResolveError):
@@ -39,7 +36,7 @@ class UnexpectedAnswer(ResolveError):
 @dataclass
 class Answer:
     status: int
-    headers: CIMultiDictProxy[str] | CIMultiDict[str]
+    headers: Any  # case-insensitive (multidict.CIMultiDict)
     body: bytes
     url: str            # the real (unmapped) URL that gave this answer
     is_file: bool       # the answer is the file itself (body not read)
@@ -67,12 +64,15 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                 headers: dict[str, str] | None = None, data: Any = None,
                 follow: bool = True, max_hops: int = 10) -> Answer:
     """One request (plus redirects when ``follow``), body read unless it is a file."""
+    from multidict import CIMultiDict  # comes with aiohttp, which the session has loaded
+
+    timeout = aiohttp.ClientTimeout(total=60, connect=20, sock_read=30)
     hdrs = dict(headers or {})
     host = urlsplit(url).hostname or url
     for _ in range(max_hops + 1):
         try:
             async with ctx.session.request(method, ctx.url(url), headers=hdrs, data=data,
-                                           allow_redirects=False, timeout=REQUEST_TIMEOUT) as r:
+                                           allow_redirects=False, timeout=timeout) as r:
                 if follow and r.status in (301, 302, 303, 307, 308) and "Location" in r.headers:
                     nxt = urljoin(url, r.headers["Location"])
                     hdrs = strip_on_redirect(hdrs, url, nxt)

@@ -16,8 +16,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-import aiohttp
-
 from ..accounts.hosts import cookie_allowed, cookie_header, creds_for
 from ..errors import (
     CaptchaRequired,
@@ -31,6 +29,7 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
+from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
 

@@ -9,20 +9,22 @@ finds it by itself, so adding a host touches no other file.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 from urllib.parse import urlsplit, urlunsplit
-
-import aiohttp
 
 from ..models import Link, Mirror, Resolved
 
+if TYPE_CHECKING:
+    import aiohttp
 
-@dataclass
+
 class ResolverContext:
     """What a resolver may use. Tests swap every part of it.
 
-    - ``session``: the shared aiohttp session.
+    - ``session``: the shared aiohttp session. It may be given as a function that
+      makes it: then it is made (and aiohttp imported) only when a resolver first
+      uses it, so a plain link never pays for it.
     - ``host_map``: real host name -> "http://127.0.0.1:PORT" of a local mock.
       ``ctx.url(...)`` rewrites a URL through it; resolvers must build every
       request URL with ``ctx.url``.
@@ -33,12 +35,24 @@ class ResolverContext:
       cookie, so the new value is stored back.
     - ``env``: environment (HF_ENDPOINT, ...), a dict so tests control it.
     """
-    session: aiohttp.ClientSession
-    host_map: dict[str, str] = field(default_factory=dict)
-    clock: Callable[[], float] = time.time
-    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
-    save_cookies: Callable[[str, dict[str, str]], None] | None = None
-    env: dict[str, str] = field(default_factory=dict)
+
+    def __init__(self, session: Any, host_map: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 credentials: Mapping[str, dict[str, Any]] | None = None,
+                 save_cookies: Callable[[str, dict[str, str]], None] | None = None,
+                 env: dict[str, str] | None = None):
+        self._session = session
+        self.host_map = host_map if host_map is not None else {}
+        self.clock = clock
+        self.credentials = credentials if credentials is not None else {}
+        self.save_cookies = save_cookies
+        self.env = env if env is not None else {}
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if callable(self._session):  # a factory: make the session now
+            self._session = self._session()
+        return self._session
 
     def url(self, url: str) -> str:
         """Rewrite scheme+host through the host map (identity when unmapped)."""

@@ -17,9 +17,8 @@ import json
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import aiohttp
-
 from ..errors import LinkExpired, NeedPassword, NotFound, ResolveError, WrongPassword
+from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
 

@@ -15,8 +15,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import aiohttp
-
 from ..accounts.hosts import cookie_allowed, cookie_header, creds_for
 from ..errors import (
     LinkExpired,
@@ -29,6 +27,7 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
+from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-import aiohttp
-
 from ..accounts.hosts import cookie_header, creds_for
 from ..errors import LinkExpired, NeedLogin, NotFound, ResolveError, UnsupportedLink
+from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
 

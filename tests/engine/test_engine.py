@@ -500,3 +500,32 @@ def test_first_downloaded_bytes_are_journaled_at_once(file_server, tmp_path):
     assert j is not None and j.done, "nothing journaled within 4 s although data arrived"
     on_disk = (tmp_path / "j.bin.part").read_bytes()
     assert all(on_disk[a:b] == data[a:b] for a, b in j.done)
+
+
+def test_cookies_a_resolver_session_collected_go_with_the_download(file_server, tmp_path):
+    """The data path is not the resolvers' aiohttp session, but what that session's jar
+    holds for the host (a resolver's login or warning cookie) is sent with every range
+    request, merged with the mirror's own Cookie header; the probe connection is reused."""
+    import asyncio
+
+    from yarl import URL
+
+    from core.engine import DownloadOptions, Engine
+    data = make_blob(3 << 20, seed=41)
+    file_server.add("/c.bin", data)
+
+    url = file_server.url("/c.bin").replace("127.0.0.1", "localhost")  # jars refuse IP hosts
+
+    async def go():
+        async with Engine() as eng:
+            eng.session.cookie_jar.update_cookies({"warn": "t0k"}, URL(url))
+            d = eng.download([Mirror(url, headers={"Cookie": "sid=9"})], tmp_path,
+                             DownloadOptions(connections=1, sync=False))
+            path = await d.run()
+            return path, eng.client.opened
+    path, opened = asyncio.run(go())
+    assert path.read_bytes() == data
+    reqs = [r for r in file_server.requests if r["path"] == "/c.bin"]
+    assert len(reqs) >= 2
+    assert [r["headers"].get("Cookie") for r in reqs] == ["warn=t0k; sid=9"] * len(reqs)
+    assert opened == 1   # the probe's connection served the download

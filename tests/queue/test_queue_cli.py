@@ -72,8 +72,9 @@ def test_pause_resume_remove_without_runner(file_server, dl_dir):
 
 def test_watch_picks_up_new_tasks_and_commands(file_server, dl_dir):
     file_server.add("/w1.bin", make_blob(50_000, 4))
-    slow = make_blob(3_000_000, 5)
-    file_server.add("/w2.bin", slow, rate=200_000)
+    # slow enough (16 connections x 100 KB/s: 5 s) that the pause always lands mid-download
+    slow = make_blob(8_000_000, 5)
+    file_server.add("/w2.bin", slow, rate=100_000)
     env = dict(os.environ)
     p = subprocess.Popen([*CLI, "run", "--watch", "--interval", "0.2"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).resolve().parents[2])

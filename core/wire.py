@@ -1,0 +1,682 @@
+"""A small HTTP/1.1 client for the engine's data path.
+
+The engine only ever sends GET requests with a Range header and streams the body into
+the ``.part``; for that, a general-purpose client costs more than it gives: importing
+aiohttp takes about a quarter of a second (it builds TLS contexts at import time), which
+every ``get`` paid before its first byte. This client is built on asyncio alone:
+
+- keep-alive connections pooled per (scheme, host, port, proxy); a pooled connection
+  that the server closed meanwhile is replaced once, transparently (GET is idempotent);
+- bodies framed by Content-Length, chunked transfer coding, or the end of the
+  connection; the body's chunks go to the caller as they arrive (no copies);
+- a read timeout that fires only when no byte arrives (stall detection), a connect
+  timeout, flow control (reading pauses while the caller is behind);
+- http and https (verified with the system's CA store), HTTP proxies from the
+  environment (``http_proxy``/``https_proxy``/``no_proxy``) or given, CONNECT tunnels
+  for https;
+- redirects followed by the caller (``get``), dropping credentials when a redirect
+  leaves the host (``strip_on_redirect``).
+
+Resolvers talk to web APIs (forms, JSON, cookies) and keep using aiohttp; the engine
+passes a cookie hook so that cookies a resolver's session collected still go with the
+download requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import itertools
+import os
+import socket
+import time
+from asyncio import staggered
+from collections import deque
+from typing import Callable
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+SENSITIVE = ("authorization", "cookie", "proxy-authorization")
+MAX_REDIRECTS = 10
+MAX_HEAD = 65536            # status line + headers
+HIGH_WATER = 2 << 20        # pause reading the socket above this much unread body
+LOW_WATER = 512 << 10
+IDLE_KEEP = 15.0            # seconds a pooled connection may sit idle
+DNS_TTL = 300.0
+
+
+class ClientError(Exception):
+    """Any failure of a request below HTTP status level."""
+
+
+class ConnectError(ClientError):
+    """The connection could not be made (refused, unreachable, name not found, proxy)."""
+
+
+class ServerDisconnected(ClientError):
+    """The server closed the connection before the answer was complete."""
+
+
+class BadResponse(ClientError):
+    """The answer is not valid HTTP/1.x."""
+
+
+class TooManyRedirects(ClientError):
+    pass
+
+
+def strip_on_redirect(headers: dict[str, str], src: str, dst: str) -> dict[str, str]:
+    """Drop Cookie/Authorization when a redirect leaves the host or goes https -> http."""
+    a, b = urlsplit(src), urlsplit(dst)
+    if (a.hostname or "").lower() == (b.hostname or "").lower() and not (
+            a.scheme == "https" and b.scheme == "http") and a.port == b.port:
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() not in SENSITIVE}
+
+
+class Headers:
+    """Response headers: case-insensitive, repeated names kept in order."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self._d: dict[str, list[str]] = {}
+        for k, v in pairs:
+            self._d.setdefault(k.lower(), []).append(v)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        v = self._d.get(name.lower())
+        return v[0] if v else default
+
+    def getall(self, name: str) -> list[str]:
+        return list(self._d.get(name.lower(), ()))
+
+    def __getitem__(self, name: str) -> str:
+        v = self._d.get(name.lower())
+        if not v:
+            raise KeyError(name)
+        return v[0]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._d
+
+    def items(self):
+        return [(k, v) for k, vs in self._d.items() for v in vs]
+
+    def keys(self):
+        return list(self._d)
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+class _Conn(asyncio.Protocol):
+    """One TCP (or TLS) connection: queues what arrives, hands it out chunk by chunk."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._eof = False
+        self._exc: BaseException | None = None
+        self._waiter: asyncio.Future | None = None
+        self._paused = False
+        self.idle_since = 0.0
+
+    # -- protocol callbacks
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered > HIGH_WATER and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self):
+        self._eof = True
+        self._wake()
+        return False  # close the transport
+
+    def connection_lost(self, exc) -> None:
+        self._eof = True
+        self._exc = exc
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    # -- used by the response parser
+    @property
+    def alive(self) -> bool:
+        return (not self._eof and self.transport is not None
+                and not self.transport.is_closing() and not self._chunks)
+
+    def unread(self, data: bytes) -> None:
+        if data:
+            self._chunks.appendleft(data)
+            self._buffered += len(data)
+
+    async def chunk(self, timeout: float | None) -> bytes:
+        """The next received bytes; b"" at the end of the connection."""
+        while not self._chunks:
+            if self._eof:
+                return b""
+            fut = self._loop.create_future()
+            self._waiter = fut
+            handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
+            try:
+                await fut
+            finally:
+                self._waiter = None
+                if handle is not None:
+                    handle.cancel()
+        data = self._chunks.popleft()
+        self._buffered -= len(data)
+        if self._paused and self._buffered < LOW_WATER and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+        return data
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        self._eof = True
+        self._chunks.clear()
+        self._buffered = 0
+
+
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError("no data from the server"))
+
+
+_NO_BODY = (204, 304)
+
+
+class Response:
+    """An answer whose body is read as it arrives. ``release()`` hands a fully read
+    keep-alive connection back to the pool; ``close()`` drops it."""
+
+    def __init__(self, client: Client, key: tuple, conn: _Conn, method: str, url: str,
+                 read_timeout: float | None):
+        self._client, self._key, self._conn = client, key, conn
+        self.method, self.url = method, url
+        self._timeout = read_timeout
+        self.status = 0
+        self.reason = ""
+        self.version = (1, 1)
+        self.headers = Headers([])
+        self._left: int | None = None       # bytes left of a Content-Length body
+        self._chunked = False
+        self._chunk_left = 0                # of the current chunk (chunked coding)
+        self._buf = bytearray()             # chunked coding: bytes not yet parsed
+        self._need_crlf = False
+        self._done = False
+        self._keep = False
+        self._closed = False
+
+    async def _read_head(self, head: bytearray | None = None) -> None:
+        buf = head if head is not None else bytearray()
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end > MAX_HEAD or (end < 0 and len(buf) > MAX_HEAD):
+                raise BadResponse("the server's headers are too long")
+            if end >= 0:
+                break
+            data = await self._conn.chunk(self._timeout)
+            if not data:
+                if self._conn._exc is not None:
+                    raise ServerDisconnected(f"connection lost: {self._conn._exc}")
+                raise ServerDisconnected("the server closed the connection without answering")
+            buf += data
+        self._conn.unread(bytes(buf[end + 4:]))
+        lines = buf[:end].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise BadResponse(f"not an HTTP answer: {lines[0][:80]!r}")
+        self.version = (1, 0) if parts[0] == "HTTP/1.0" else (1, 1)
+        self.status = int(parts[1])
+        self.reason = parts[2] if len(parts) > 2 else ""
+        pairs = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise BadResponse(f"malformed header line: {line[:80]!r}")
+            pairs.append((name, value.strip()))
+        self.headers = Headers(pairs)
+        if 100 <= self.status < 200 and self.status != 101:
+            await self._read_head()  # interim answer: the real one follows
+            return
+        conn_hdr = (self.headers.get("Connection") or "").lower()
+        self._keep = ("close" not in conn_hdr if self.version == (1, 1)
+                      else "keep-alive" in conn_hdr)
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        cl = self.headers.get("Content-Length")
+        if self.method == "HEAD" or self.status in _NO_BODY:
+            self._left = 0
+        elif te:
+            if te.rsplit(",", 1)[-1].strip() != "chunked":
+                self._keep = False  # body ends with the connection
+            else:
+                self._chunked = True
+        elif cl is not None:
+            if not cl.strip().isdigit():
+                raise BadResponse(f"bad Content-Length {cl!r}")
+            self._left = int(cl)
+        else:
+            self._keep = False
+        if self._left == 0:
+            self._done = True
+
+    def at_eof(self) -> bool:
+        return self._done
+
+    async def readany(self) -> bytes:
+        """The next piece of the body as it arrived; b"" at its end. Raises
+        ServerDisconnected when the connection ends before the declared length."""
+        if self._done:
+            return b""
+        if self._chunked:
+            return await self._read_chunked()
+        data = await self._conn.chunk(self._timeout)
+        if not data:
+            if self._left is None:
+                self._done = True
+                return b""
+            raise ServerDisconnected(f"connection closed with {self._left} bytes of the answer missing")
+        if self._left is not None:
+            if len(data) >= self._left:
+                self._conn.unread(data[self._left:])
+                data = data[:self._left]
+                self._done = True
+            self._left -= len(data)
+        return data
+
+    async def read(self, n: int) -> bytes:
+        """At most ``n`` bytes of the body (what has arrived, never waiting for all n)."""
+        data = await self.readany()
+        if len(data) > n:
+            self._push_back(data[n:])
+            data = data[:n]
+        return data
+
+    def _push_back(self, data: bytes) -> None:
+        if self._chunked:
+            # the rest of the current chunk's data, in front of what is not decoded yet
+            self._chunk_left += len(data)
+            self._buf[0:0] = data
+        else:
+            self._conn.unread(data)
+            if self._left is not None:
+                self._left += len(data)
+            self._done = False
+
+    async def read_body(self, limit: int) -> bytes:
+        """The body up to ``limit`` bytes (for error pages)."""
+        out = bytearray()
+        while len(out) < limit:
+            data = await self.readany()
+            if not data:
+                break
+            out += data
+        return bytes(out[:limit])
+
+    async def _fill(self) -> None:
+        data = await self._conn.chunk(self._timeout)
+        if not data:
+            raise ServerDisconnected("connection closed inside a chunked answer")
+        self._buf += data
+
+    async def _line(self) -> bytes:
+        while True:
+            i = self._buf.find(b"\r\n")
+            if i >= 0:
+                line = bytes(self._buf[:i])
+                del self._buf[:i + 2]
+                return line
+            if len(self._buf) > MAX_HEAD:
+                raise BadResponse("chunk header too long")
+            await self._fill()
+
+    async def _read_chunked(self) -> bytes:
+        while self._chunk_left == 0:
+            if self._need_crlf:  # the CRLF that ends the previous chunk's data
+                while len(self._buf) < 2:
+                    await self._fill()
+                if self._buf[:2] != b"\r\n":
+                    raise BadResponse("chunk not followed by CRLF")
+                del self._buf[:2]
+                self._need_crlf = False
+            size = (await self._line()).split(b";", 1)[0].strip()
+            try:
+                n = int(size, 16)
+            except ValueError:
+                raise BadResponse(f"bad chunk size {size[:20]!r}") from None
+            if n == 0:
+                while await self._line():  # trailers up to the empty line
+                    pass
+                self._conn.unread(bytes(self._buf))
+                self._buf.clear()
+                self._done = True
+                return b""
+            self._chunk_left, self._need_crlf = n, True
+        if not self._buf:
+            await self._fill()
+        take = min(self._chunk_left, len(self._buf))
+        data = bytes(self._buf[:take])
+        del self._buf[:take]
+        self._chunk_left -= take
+        return data
+
+    def release(self) -> None:
+        """Done with the answer: the connection goes back to the pool when the body was
+        read to its end and the server keeps connections, else it is closed."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._done and self._keep and self._conn.alive:
+            self._client._put(self._key, self._conn)
+        else:
+            self._conn.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._conn.close()
+
+
+def _tls_context():
+    import ssl
+    return ssl.create_default_context()
+
+
+class Client:
+    """GET requests over pooled keep-alive connections. Cheap to create: nothing is
+    imported or connected before the first request."""
+
+    def __init__(self, *, user_agent: str, proxy: str | None = None, trust_env: bool = True,
+                 connect_timeout: float = 20.0, ssl_context=None,
+                 cookies: Callable[[str], dict[str, str]] | None = None):
+        self.user_agent = user_agent
+        self.proxy = proxy
+        self.trust_env = trust_env and proxy is None
+        self.connect_timeout = connect_timeout
+        self._ssl = ssl_context
+        self.cookies = cookies      # url -> cookies to send (a resolver session's jar)
+        self._idle: dict[tuple, list[_Conn]] = {}
+        self._dns: dict[tuple[str, int], tuple[float, list]] = {}
+        self._env_proxies: dict[str, str] | None = None
+        self.opened = 0             # connections made (tests and diagnostics)
+
+    # -- pool
+    def _put(self, key: tuple, conn: _Conn) -> None:
+        conn.idle_since = time.monotonic()
+        self._idle.setdefault(key, []).append(conn)
+
+    def _take(self, key: tuple) -> _Conn | None:
+        idle = self._idle.get(key)
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if conn.alive and now - conn.idle_since < IDLE_KEEP:
+                return conn
+            conn.close()
+        return None
+
+    async def close(self) -> None:
+        for conns in self._idle.values():
+            for c in conns:
+                c.close()
+        self._idle.clear()
+
+    # -- proxies
+    def _proxy_for(self, scheme: str, host: str) -> str | None:
+        if self.proxy:
+            return self.proxy
+        if not self.trust_env:
+            return None
+        if self._env_proxies is None:
+            if any(k.lower().endswith("_proxy") for k in os.environ):
+                import urllib.request
+                self._env_proxies = urllib.request.getproxies_environment()
+            else:
+                self._env_proxies = {}
+        if not self._env_proxies:
+            return None
+        import urllib.request
+        if urllib.request.proxy_bypass_environment(host, self._env_proxies):
+            return None
+        return self._env_proxies.get(scheme)
+
+    # -- connecting
+    async def _addresses(self, host: str, port: int) -> list[tuple[int, tuple]]:
+        """(family, socket address) pairs, IPv6 and IPv4 interleaved as RFC 8305 asks."""
+        hit = self._dns.get((host, port))
+        now = time.monotonic()
+        if hit and now - hit[0] < DNS_TTL:
+            return hit[1]
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as e:
+            raise ConnectError(f"cannot resolve {host}: {e.strerror or e}") from None
+        by_family: dict[int, list] = {}
+        for fam, _, _, _, addr in infos:
+            if (fam, addr) not in by_family.setdefault(fam, []):
+                by_family[fam].append((fam, addr))
+        addrs = [a for group in itertools.zip_longest(*by_family.values()) for a in group if a]
+        self._dns[(host, port)] = (now, addrs)
+        return addrs
+
+    async def _open(self, host: str, port: int, tls_host: str | None) -> _Conn:
+        """A new connection to host:port (with TLS for tls_host when given). Addresses are
+        tried a quarter of a second apart, the first to connect wins (happy eyeballs), so a
+        broken IPv6 route costs 0.25 s, not a connect timeout."""
+        loop = asyncio.get_running_loop()
+        addrs = await self._addresses(host, port)
+
+        async def attempt(fam: int, addr: tuple) -> socket.socket:
+            sock = socket.socket(fam, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, addr)
+                return sock
+            except BaseException:
+                sock.close()
+                raise
+
+        try:
+            sock, _, errors = await asyncio.wait_for(staggered.staggered_race(
+                [functools.partial(attempt, f, a) for f, a in addrs], 0.25), self.connect_timeout)
+        except TimeoutError:
+            raise ConnectError(f"connecting to {host}:{port} timed out") from None
+        if sock is None:
+            last = next((e for e in reversed(errors) if e is not None), None)
+            raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}")
+        try:
+            _, conn = await asyncio.wait_for(loop.create_connection(
+                lambda: _Conn(loop), sock=sock, ssl=self._tls() if tls_host else None,
+                server_hostname=tls_host), self.connect_timeout)
+        except TimeoutError:
+            sock.close()
+            raise ConnectError(f"TLS with {host} timed out") from None
+        except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
+            sock.close()
+            raise ConnectError(f"TLS with {host} failed: {e}") from None
+        self.opened += 1
+        return conn
+
+    def _tls(self):
+        if self._ssl is None:
+            self._ssl = _tls_context()
+        return self._ssl
+
+    async def _tunnel(self, proxy: str, host: str, port: int) -> _Conn:
+        p = urlsplit(proxy)
+        if p.scheme != "http":
+            raise ConnectError(f"unsupported proxy {p.scheme}:// (only http:// proxies)")
+        conn = await self._open(p.hostname or "", p.port or 80, None)
+        lines = [f"CONNECT {_authority(host, port)} HTTP/1.1", f"Host: {_authority(host, port)}"]
+        auth = _proxy_auth(p)
+        if auth:
+            lines.append(f"Proxy-Authorization: {auth}")
+        conn.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        resp = Response(self, (), conn, "CONNECT", proxy, self.connect_timeout)
+        try:
+            await resp._read_head()
+        except ClientError as e:
+            conn.close()
+            raise ConnectError(f"proxy {p.hostname}: {e}") from None
+        if resp.status != 200:
+            conn.close()
+            raise ConnectError(f"proxy {p.hostname} refused the tunnel: HTTP {resp.status} {resp.reason}")
+        loop = asyncio.get_running_loop()
+        assert conn.transport is not None
+        try:
+            conn.transport = await asyncio.wait_for(loop.start_tls(
+                conn.transport, conn, self._tls(), server_hostname=host), self.connect_timeout)
+        except (TimeoutError, OSError) as e:
+            conn.close()
+            raise ConnectError(f"TLS with {host} through the proxy failed: {e}") from None
+        return conn
+
+    # -- requests
+    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                      read_timeout: float | None = None) -> Response:
+        """Send one request (no redirects followed); the answer's head has been read."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise ClientError(f"unsupported URL scheme {parts.scheme!r}")
+        host = parts.hostname
+        if not host:
+            raise ClientError(f"no host in URL {url!r}")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise ClientError(f"bad port in URL {url!r}") from None
+        proxy = self._proxy_for(scheme, host)
+        target = _target(parts)
+        if proxy and scheme == "http":
+            target = f"http://{_authority(host, port, 80)}{target}"
+        head = self._head(method, target, host, port, scheme, parts, headers or {}, url,
+                          proxy if scheme == "http" else None)
+        key = (scheme, host.lower(), port, proxy)
+        for attempt in (0, 1):
+            conn = self._take(key)
+            reused = conn is not None
+            if conn is None:
+                if proxy and scheme == "https":
+                    conn = await self._tunnel(proxy, host, port)
+                elif proxy:
+                    p = urlsplit(proxy)
+                    if p.scheme != "http":
+                        raise ConnectError(f"unsupported proxy {p.scheme}:// (only http:// proxies)")
+                    conn = await self._open(p.hostname or "", p.port or 80, None)
+                else:
+                    conn = await self._open(host, port, host if scheme == "https" else None)
+            resp = Response(self, key, conn, method, url, read_timeout)
+            try:
+                conn.write(head)
+                await resp._read_head()
+                return resp
+            except ServerDisconnected:
+                conn.close()
+                if reused and attempt == 0:
+                    continue  # the server had closed the idle connection: a new one
+                raise
+            except BaseException:
+                conn.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def _head(self, method: str, target: str, host: str, port: int, scheme: str, parts,
+              headers: dict[str, str], url: str, http_proxy: str | None) -> bytes:
+        default_port = 443 if scheme == "https" else 80
+        out = {"host": ("Host", _authority(host, port, default_port)),
+               "user-agent": ("User-Agent", self.user_agent),
+               "accept": ("Accept", "*/*")}
+        for k, v in headers.items():
+            out[k.lower()] = (k, v)
+        if parts.username and "authorization" not in out:
+            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            out["authorization"] = ("Authorization", "Basic " + base64.b64encode(raw.encode()).decode())
+        if self.cookies is not None:
+            jar = self.cookies(url)
+            if jar:
+                have = {}
+                if "cookie" in out:
+                    for item in out["cookie"][1].split(";"):
+                        name, _, value = item.strip().partition("=")
+                        if name:
+                            have[name] = value
+                merged = {**jar, **have}
+                out["cookie"] = (out.get("cookie", ("Cookie", ""))[0],
+                                 "; ".join(f"{k}={v}" for k, v in merged.items()))
+        if http_proxy:
+            auth = _proxy_auth(urlsplit(http_proxy))
+            if auth:
+                out["proxy-authorization"] = ("Proxy-Authorization", auth)
+        lines = [f"{method} {target} HTTP/1.1"]
+        for name, value in out.values():
+            value = str(value)
+            if any(c in name + value for c in "\r\n\0") or not name or ":" in name:
+                raise ClientError(f"invalid header {name!r}")
+            lines.append(f"{name}: {value}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+    async def get(self, url: str, *, headers: dict[str, str], read_timeout: float | None = None,
+                  ) -> tuple[Response, str]:
+        """GET following redirects (credentials are dropped when one leaves the host).
+        Returns (answer, final URL); the caller releases or closes the answer."""
+        hdrs = dict(headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = await self.request("GET", url, headers=hdrs, read_timeout=read_timeout)
+            loc = resp.headers.get("Location")
+            if resp.status in (301, 302, 303, 307, 308) and loc:
+                nxt = urljoin(url, loc)
+                if len(await resp.read_body(65536)) < 65536 and resp.at_eof():
+                    resp.release()
+                else:
+                    resp.close()
+                hdrs = strip_on_redirect(hdrs, url, nxt)
+                url = nxt
+                continue
+            return resp, url
+        raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _authority(host: str, port: int, default: int | None = None) -> str:
+    h = host.encode("idna").decode("ascii") if not host.isascii() else host
+    if ":" in h:  # IPv6 literal
+        h = f"[{h}]"
+    return h if port == default else f"{h}:{port}"
+
+
+def _target(parts) -> str:
+    """The request target: path and query, percent-encoded where needed (existing
+    %XX escapes are kept)."""
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return path
+
+
+def _proxy_auth(p) -> str | None:
+    if not p.username:
+        return None
+    raw = f"{unquote(p.username)}:{unquote(p.password or '')}"
+    return "Basic " + base64.b64encode(raw.encode()).decode()

@@ -1,0 +1,530 @@
+"""The engine's HTTP client (core/wire.py) against real local servers: aiohttp apps for
+well-behaved HTTP, raw asyncio servers for what aiohttp would never send (bodies ended
+by close, stalls, truncation, garbage), a self-signed TLS server and a real proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from servers import AppThread, make_blob
+
+from core import wire
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RawServer:
+    """asyncio.start_server on its own thread; ``handler(reader, writer)`` per connection."""
+
+    def __init__(self, handler, ssl_ctx=None):
+        self.handler, self.ssl_ctx = handler, ssl_ctx
+        self.connections = 0
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> RawServer:
+        ready = threading.Event()
+
+        async def serve(reader, writer):
+            self.connections += 1
+            try:
+                await self.handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        def run():
+            self.loop = asyncio.new_event_loop()
+            srv = self.loop.run_until_complete(
+                asyncio.start_server(serve, "127.0.0.1", 0, ssl=self.ssl_ctx))
+            self.port = srv.sockets[0].getsockname()[1]
+            self._srv = srv
+            ready.set()
+            self.loop.run_forever()
+            srv.close()
+            tasks = asyncio.all_tasks(self.loop)
+            for t in tasks:
+                t.cancel()
+
+            async def drain():
+                await asyncio.gather(*tasks, return_exceptions=True)
+            self.loop.run_until_complete(drain())
+            self.loop.close()
+
+        self._t = threading.Thread(target=run, daemon=True)
+        self._t.start()
+        ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._t.join(10)
+
+    def url(self, path: str = "/f", scheme: str = "http", host: str = "127.0.0.1") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
+
+
+async def _read_request(reader) -> tuple[str, dict[str, str]]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    hdrs = {}
+    for line in head[1:]:
+        if line:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+    return head[0], hdrs
+
+
+def client(**kw) -> wire.Client:
+    return wire.Client(user_agent="test", **kw)
+
+
+async def _body(resp: wire.Response) -> bytes:
+    out = bytearray()
+    while chunk := await resp.readany():
+        out += chunk
+    return bytes(out)
+
+
+def _app(routes) -> AppThread:
+    def make():
+        app = web.Application()
+        for path, h in routes.items():
+            app.router.add_get(path, h)
+        return app
+    return AppThread(make).start()
+
+
+def test_keep_alive_reuses_one_connection_and_sends_the_headers():
+    seen = []
+
+    async def h(request):
+        seen.append((request.transport.get_extra_info("peername"), dict(request.headers)))
+        return web.Response(body=b"x" * 1000)
+
+    srv = _app({"/f": h})
+    try:
+        async def go():
+            c = client()
+            for _ in range(3):
+                resp, final = await c.get(f"http://127.0.0.1:{srv.port}/f", headers={"Range": "bytes=0-"})
+                assert resp.status == 200 and await _body(resp) == b"x" * 1000
+                assert resp.at_eof()
+                resp.release()
+            await c.close()
+            return c.opened
+        assert asyncio.run(go()) == 1
+    finally:
+        srv.stop()
+    assert len({peer for peer, _ in seen}) == 1
+    assert seen[0][1]["Range"] == "bytes=0-" and seen[0][1]["User-Agent"] == "test"
+    assert seen[0][1]["Host"] == f"127.0.0.1:{srv.port}"
+
+
+def test_chunked_body_is_decoded_across_reads_of_any_size():
+    data = make_blob(300_000, seed=3)
+
+    async def h(request):
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for i in range(0, len(data), 7777):
+            await resp.write(data[i:i + 7777])
+        await resp.write_eof()
+        return resp
+
+    srv = _app({"/c": h})
+    try:
+        async def go():
+            c = client()
+            out = bytearray()
+            resp, _ = await c.get(f"http://127.0.0.1:{srv.port}/c", headers={})
+            assert resp.headers.get("transfer-encoding") == "chunked"
+            sizes = [1, 5000, 3, 65536, 10]
+            i = 0
+            while chunk := await resp.read(sizes[i % len(sizes)]):
+                assert len(chunk) <= sizes[i % len(sizes)]
+                out += chunk
+                i += 1
+            assert resp.at_eof()
+            resp.release()
+            # the connection went back to the pool and serves the next request
+            resp, _ = await c.get(f"http://127.0.0.1:{srv.port}/c", headers={})
+            assert await _body(resp) == data
+            resp.release()
+            await c.close()
+            return bytes(out), c.opened
+        out, opened = asyncio.run(go())
+    finally:
+        srv.stop()
+    assert out == data and opened == 1
+
+
+def test_body_ended_by_close_and_interim_100_answer():
+    async def h(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it")
+        await writer.drain()
+
+    async def go(url):
+        c = client()
+        resp, _ = await c.get(url, headers={})
+        body = await _body(resp)
+        resp.release()
+        return resp.status, body
+
+    with RawServer(h) as s:
+        assert asyncio.run(go(s.url())) == (200, b"all of it")
+
+
+def test_idle_connection_closed_by_the_server_is_replaced_transparently():
+    async def h(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        # keep-alive promised, but the server drops the idle connection soon after
+
+    async def go(url):
+        c = client()
+        r1, _ = await c.get(url, headers={})
+        assert await _body(r1) == b"ok"
+        r1.release()
+        await asyncio.sleep(0.3)
+        r2, _ = await c.get(url, headers={})
+        assert await _body(r2) == b"ok"
+        r2.release()
+        return c.opened
+
+    with RawServer(h) as s:
+        assert asyncio.run(go(s.url())) == 2
+
+
+def test_stall_raises_timeout_and_truncation_raises_disconnected():
+    async def stall(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async def short(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 206 Partial Content\r\nContent-Length: 100\r\n\r\n" + b"a" * 50)
+        await writer.drain()
+
+    async def go(url):
+        c = client()
+        resp, _ = await c.get(url, headers={}, read_timeout=0.5)
+        got = await resp.readany()
+        t = time.monotonic()
+        try:
+            await resp.readany()
+            await resp.readany()
+        except BaseException as e:
+            return got, e, time.monotonic() - t
+        finally:
+            resp.close()
+
+    with RawServer(stall) as s:
+        got, err, waited = asyncio.run(go(s.url()))
+        assert got == b"abc" and isinstance(err, TimeoutError) and 0.4 < waited < 3
+    with RawServer(short) as s:
+        got, err, _ = asyncio.run(go(s.url()))
+        assert got == b"a" * 50 and isinstance(err, wire.ServerDisconnected)
+        assert "50 bytes" in str(err)
+
+
+@pytest.mark.parametrize("answer", [b"SSH-2.0-OpenSSH\r\n\r\n", b"HTTP/1.1 2OO OK\r\n\r\n",
+                                    b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
+                                    b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n"])
+def test_garbage_answers_are_bad_responses(answer):
+    async def h(reader, writer):
+        await _read_request(reader)
+        writer.write(answer)
+        await writer.drain()
+
+    async def go(url):
+        with pytest.raises(wire.BadResponse):
+            await client().get(url, headers={})
+
+    with RawServer(h) as s:
+        asyncio.run(go(s.url()))
+
+
+def test_refused_connection_is_a_connect_error():
+    with RawServer(lambda r, w: asyncio.sleep(0)) as s:
+        port = s.port
+    # the server is gone: nothing listens on its port now
+
+    async def go():
+        with pytest.raises(wire.ConnectError, match="cannot connect"):
+            await client().get(f"http://127.0.0.1:{port}/f", headers={})
+    asyncio.run(go())
+
+
+def test_redirect_to_another_host_drops_credentials_same_host_keeps_them():
+    got: dict[str, dict] = {}
+
+    async def final(request):
+        got[request.path] = dict(request.headers)
+        return web.Response(body=b"file")
+
+    other = _app({"/there": final})
+
+    async def hop(request):
+        if request.path == "/away":
+            raise web.HTTPFound(f"http://127.0.0.1:{other.port}/there")
+        raise web.HTTPFound("/here")
+
+    first = _app({"/away": hop, "/stay": hop, "/here": final})
+    try:
+        async def go():
+            c = client()
+            hdrs = {"Cookie": "sid=1", "Authorization": "Bearer t", "Range": "bytes=0-"}
+            for path in ("/away", "/stay"):
+                resp, final_url = await c.get(f"http://127.0.0.1:{first.port}{path}", headers=hdrs)
+                assert await _body(resp) == b"file"
+                resp.release()
+            return final_url
+        final_url = asyncio.run(go())
+    finally:
+        first.stop()
+        other.stop()
+    assert final_url.endswith("/here")
+    assert "Cookie" not in got["/there"] and "Authorization" not in got["/there"]
+    assert got["/there"]["Range"] == "bytes=0-"
+    assert got["/here"]["Cookie"] == "sid=1" and got["/here"]["Authorization"] == "Bearer t"
+
+
+def test_path_is_percent_encoded_and_cookie_hook_merges():
+    seen = {}
+
+    async def h(reader, writer):
+        line, hdrs = await _read_request(reader)
+        seen["line"], seen["cookie"] = line, hdrs.get("cookie")
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    async def go(url):
+        c = client(cookies=lambda u: {"jar": "1", "sid": "old"})
+        resp, _ = await c.get(url, headers={"Cookie": "sid=new"})
+        assert resp.status == 204 and resp.at_eof()
+        resp.release()
+
+    with RawServer(h) as s:
+        asyncio.run(go(s.url("/模型 v1%2F.bin?a=b c")))
+    assert seen["line"] == "GET /%E6%A8%A1%E5%9E%8B%20v1%2F.bin?a=b%20c HTTP/1.1"
+    assert seen["cookie"] == "jar=1; sid=new"
+
+
+def test_reading_pauses_while_the_reader_is_behind():
+    data = make_blob(24 << 20, seed=5)
+
+    async def h(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data))
+        writer.write(data)
+        await writer.drain()
+
+    async def go(url):
+        c = client()
+        resp, _ = await c.get(url, headers={})
+        peak, out = 0, bytearray()
+        while chunk := await resp.readany():
+            out += chunk
+            if len(out) < (4 << 20):
+                await asyncio.sleep(0.05)   # a slow disk or a speed limit
+            peak = max(peak, resp._conn._buffered)
+        resp.release()
+        return peak, bytes(out)
+
+    with RawServer(h) as s:
+        peak, out = asyncio.run(go(s.url()))
+    assert out == data
+    assert peak <= wire.HIGH_WATER + (1 << 20), peak
+
+
+@pytest.fixture(scope="module")
+def tls_cert(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True)
+    return d / "cert.pem", d / "key.pem"
+
+
+async def _ok_answer(reader, writer):
+    while True:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+        await writer.drain()
+
+
+def test_https_verifies_the_certificate(tls_cert):
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+
+    async def go(url, ctx):
+        c = client(ssl_context=ctx)
+        resp, _ = await c.get(url, headers={})
+        body = await _body(resp)
+        resp.release()
+        return body
+
+    with RawServer(_ok_answer, ssl_ctx=sctx) as s:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert asyncio.run(go(s.url(scheme="https", host="localhost"), trusted)) == b"secret"
+        with pytest.raises(wire.ConnectError, match="TLS"):
+            asyncio.run(go(s.url(scheme="https", host="localhost"), None))  # system CAs only
+
+
+class _Proxy:
+    """A real forward proxy: absolute-form GETs relayed, CONNECT tunnels piped."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+        self.auth: list[str | None] = []
+
+    async def handle(self, reader, writer):
+        line, hdrs = await _read_request(reader)
+        self.seen.append(line)
+        self.auth.append(hdrs.get("proxy-authorization"))
+        method, target, _ = line.split(" ")
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            ur, uw = await asyncio.open_connection(host, int(port))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+        else:
+            from urllib.parse import urlsplit
+            u = urlsplit(target)
+            ur, uw = await asyncio.open_connection(u.hostname, u.port)
+            rest = "".join(f"{k}: {v}\r\n" for k, v in hdrs.items() if k != "proxy-authorization")
+            uw.write(f"GET {u.path} HTTP/1.1\r\n{rest}\r\n".encode())
+
+        async def pipe(r, w):
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            finally:
+                w.close()
+        await asyncio.gather(pipe(reader, uw), pipe(ur, writer), return_exceptions=True)
+
+
+def test_http_and_https_through_a_proxy_from_the_environment(tls_cert, monkeypatch):
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+    proxy = _Proxy()
+    with RawServer(proxy.handle) as p, RawServer(_ok_answer) as plain, \
+            RawServer(_ok_answer, ssl_ctx=sctx) as tls:
+        monkeypatch.setenv("http_proxy", f"http://u:p%40ss@127.0.0.1:{p.port}")
+        monkeypatch.setenv("https_proxy", f"http://u:p%40ss@127.0.0.1:{p.port}")
+        monkeypatch.setenv("no_proxy", "")
+
+        async def go(url):
+            c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+            resp, _ = await c.get(url, headers={})
+            body = await _body(resp)
+            resp.release()
+            return body
+
+        assert asyncio.run(go(plain.url("/a", host="localhost"))) == b"secret"
+        assert asyncio.run(go(tls.url("/b", scheme="https", host="localhost"))) == b"secret"
+        assert proxy.seen == [f"GET http://localhost:{plain.port}/a HTTP/1.1",
+                              f"CONNECT localhost:{tls.port} HTTP/1.1"]
+        assert proxy.auth == ["Basic dTpwQHNz"] * 2        # base64 of u:p@ss
+        monkeypatch.setenv("no_proxy", "localhost")
+        assert asyncio.run(go(plain.url("/c", host="localhost"))) == b"secret"
+        assert len(proxy.seen) == 2                         # bypassed
+
+
+def test_a_plain_download_never_imports_aiohttp(tmp_path):
+    """The data path and the resolver registry load without aiohttp (a quarter of a
+    second of start-up on every `get`)."""
+    data = make_blob(300_000, seed=9)
+
+    async def h(request):
+        return web.Response(body=data)
+
+    srv = AppThread(lambda: _mk(h)).start()
+    log = tmp_path / "imports.txt"
+    # main.py ends `get` with os._exit: the wrapper writes down every loaded module then
+    prog = ("import os, sys, runpy\n"
+            "real_exit = os._exit\n"
+            "def dump_and_exit(rc):\n"
+            f"    open({str(log)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+            "    real_exit(rc)\n"
+            "os._exit = dump_and_exit\n"
+            f"sys.argv = [{str(ROOT / 'main.py')!r}] + sys.argv[1:]\n"
+            f"sys.path.insert(0, {str(ROOT)!r})\n"
+            "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        p = subprocess.run([sys.executable, "-c", prog, "get", "-q", "-d", str(tmp_path / "d"),
+                            f"http://127.0.0.1:{srv.port}/m.bin"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        srv.stop()
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert (tmp_path / "d" / "m.bin").read_bytes() == data
+    imported = set(log.read_text().split())
+    assert {"core.engine", "core.wire", "core.resolvers.direct", "core.resolvers.huggingface"} <= imported
+    assert not [m for m in imported if m.split(".")[0] in ("aiohttp", "yarl", "multidict")]
+
+
+def _mk(h) -> web.Application:
+    app = web.Application()
+    app.router.add_get("/m.bin", h)
+    return app
+
+
+def test_an_address_that_never_answers_costs_a_quarter_second_not_a_timeout():
+    """Happy eyeballs: with a black-holed first address (a broken IPv6 route, say) the
+    next address is tried 0.25 s later and wins."""
+    import socket
+
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fill = []
+    for _ in range(3):   # fill the accept queue: further SYNs are dropped, connect hangs
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(hole.getsockname())
+        except BlockingIOError:
+            pass
+        fill.append(s)
+    time.sleep(0.2)
+
+    async def go(port):
+        c = client(connect_timeout=10)
+        c._dns[("dual.test", port)] = (time.monotonic(), [(socket.AF_INET, hole.getsockname()),
+                                                          (socket.AF_INET, ("127.0.0.1", port))])
+        t = time.monotonic()
+        resp, _ = await c.get(f"http://dual.test:{port}/f", headers={})
+        body = await _body(resp)
+        resp.release()
+        return body, time.monotonic() - t
+
+    try:
+        with RawServer(_ok_answer) as s:
+            body, took = asyncio.run(go(s.port))
+    finally:
+        for s in fill + [hole]:
+            s.close()
+    assert body == b"secret"
+    assert 0.2 < took < 2, took
