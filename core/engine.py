@@ -70,6 +70,10 @@ log = logging.getLogger("zhilian.engine")
 DEFAULT_CONNECTIONS = 16
 MAX_CONNECTIONS = 64
 UNKNOWN_END = 1 << 62
+RESCUE_SECONDS = 0.5     # a range with this much time left may be split below min_split...
+RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
+TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
+TAKEOVER_SILENCE = 0.25  # as does any idle one when the tail's connection is this long silent
 
 
 @dataclass
@@ -146,6 +150,10 @@ class _Seg:
     mirror: int = 0
     t0: float = 0.0
     got: int = 0
+    last: float = 0.0     # when its last bytes arrived (monotonic)
+
+    def __post_init__(self):
+        self.last = self.last or self.t0
 
     @property
     def speed(self) -> float:
@@ -975,18 +983,10 @@ class Download:
             seg = _Seg(a, a, b, mirror, time.monotonic())
             self._active.append(seg)
             return seg
-        victim = self._steal_candidate()
-        if victim is None:
+        found = self._steal_candidate(mirror)
+        if found is None:
             return None
-        rem = victim.end - victim.pos
-        # split so that both finish together: a connection on a mirror four times as fast
-        # takes four fifths of what is left (half when speeds are not known yet)
-        avg = self._avg_speed()
-        s_victim = victim.speed or avg
-        s_new = self._mirrors[mirror].conn_speed or avg
-        frac = 0.5 if not (s_victim and s_new) else min(0.9, max(0.1, s_new / (s_new + s_victim)))
-        mid = victim.end - int(rem * frac)
-        mid -= mid % 4096 if mid - victim.pos > 8192 and victim.end - mid > 8192 else 0
+        victim, mid = found
         seg = _Seg(mid, mid, victim.end, mirror, time.monotonic())
         victim.end = mid
         self._active.append(seg)
@@ -997,26 +997,56 @@ class Download:
         speeds = [s.speed for s in self._active if s.speed > 0]
         return sum(speeds) / len(speeds) if speeds else 0.0
 
-    def _steal_candidate(self) -> _Seg | None:
+    def _steal_candidate(self, mirror: int | None = None) -> tuple[_Seg, int] | None:
+        """The range an idle connection (on ``mirror``) should take the back part of, and
+        where to cut it: the range with the longest time left, cut so that both sides
+        finish together (a connection on a mirror four times as fast takes four fifths;
+        halves while speeds are unknown). Both sides keep at least ``min_split``, except
+        to rescue a tail: when the range still needs RESCUE_SECONDS or more, pieces down
+        to RESCUE_MIN are worth one more request. And in the end game, the last bytes of a
+        range too small to split move whole to an idle connection when that one is at least
+        TAKEOVER_RATIO times as fast, or when the range's connection has been silent longer
+        than its rest should take (the old connection stops there): throttled servers send
+        data in bursts, once a second or so, and the last few KiB of a range would wait
+        for the next burst while other connections sit idle. So the last percent never
+        hangs on one connection."""
         if not self._ranges:
             return None
         avg = self._avg_speed()
+        s_new = (self._mirrors[mirror].conn_speed if mirror is not None else 0.0) or avg
+        rescue_min = min(self.opts.min_split, RESCUE_MIN)
+        now = time.monotonic()
         best, best_t = None, -1.0
         for s in self._active:
             rem = s.end - s.pos
+            if rem <= 0:
+                continue
             sp = s.speed or avg
-            if sp:
+            if sp and s_new:
                 t_left = rem / sp
-                # the usual minimum split; smaller pieces only to rescue a slow tail (a second
-                # or more left on it is worth one more request)
-                min_split = self.opts.min_split if t_left < 1 else min(self.opts.min_split, 128 * 1024)
-            else:  # no speed measured yet: biggest range first, never below the usual split
-                t_left, min_split = float(rem), self.opts.min_split
-            if rem < 2 * min_split:
+                frac = min(0.9, max(0.1, s_new / (s_new + sp)))
+            else:  # no speed measured yet: biggest range first, halves
+                t_left, frac = float(rem), 0.5
+            take = int(rem * frac)
+            if rem >= 2 * self.opts.min_split:
+                take = min(max(take, self.opts.min_split), rem - self.opts.min_split)
+            elif sp and t_left >= RESCUE_SECONDS and take >= rescue_min:
+                pass  # tail rescue
+            elif s.speed and (s_new >= TAKEOVER_RATIO * s.speed
+                              or now - s.last > max(TAKEOVER_SILENCE, rem / s.speed)):
+                # end game: too little to split, and this connection is far faster or
+                # the range's own connection has gone quiet for longer than its rest needs
+                take = rem
+            else:
                 continue
             if t_left > best_t:
-                best, best_t = s, t_left
-        return best
+                best, best_t = (s, s.end - take), t_left
+        if best is None:
+            return None
+        victim, mid = best
+        if mid - victim.pos > 8192 and victim.end - mid > 8192:
+            mid -= mid % 4096
+        return victim, mid
 
     def _give_back(self, seg: _Seg) -> None:
         self._retiring.discard(id(seg))
@@ -1224,6 +1254,13 @@ class Download:
         buckets = (self.bucket, self.engine.global_bucket)
         flushed = time.monotonic()
         while seg.pos < seg.end:
+            if buf and not content.pending():
+                # nothing more has arrived: write what we hold before waiting, so a
+                # connection that goes quiet holds no data back (another can take over
+                # its tail, and the journal and progress see it)
+                self._write(fd, buf, seg.pos - len(buf))
+                buf.clear()
+                flushed = time.monotonic()
             limited = self.bucket.rate > 0 or self.engine.global_bucket.rate > 0
             if limited:
                 # under a limit every grant is the same size, so connections (and downloads)
@@ -1241,6 +1278,7 @@ class Download:
                 await throttle(len(chunk), *buckets)
             buf.add(chunk)
             n = len(chunk)
+            seg.last = time.monotonic()
             seg.pos += n
             seg.got += n
             ms.bytes += n

@@ -284,6 +284,10 @@ class Response:
     def at_eof(self) -> bool:
         return self._done
 
+    def pending(self) -> bool:
+        """Whether body bytes have arrived that the next read returns without waiting."""
+        return bool(self._conn._chunks) or (self._chunked and self._chunk_left > 0 and bool(self._buf))
+
     async def readany(self) -> bytes:
         """The next piece of the body as it arrived; b"" at its end. Raises
         ServerDisconnected when the connection ends before the declared length."""

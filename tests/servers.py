@@ -49,6 +49,7 @@ class FileServer:
         self.requests: list[dict] = []
         self.active = 0
         self.max_active = 0            # most requests streaming at once on open connections
+        self.stalling = 0              # answers sleeping in a stall_at fault right now
         self._streaming: set = set()   # transports of requests being answered
         self._server: AppThread | None = None
         self.port = 0
@@ -137,7 +138,11 @@ class FileServer:
                 for off in list(f.stall_at):
                     if pos <= off < pos + n:
                         f.stall_at.remove(off)
-                        await asyncio.sleep(f.stall_seconds)
+                        self.stalling += 1
+                        try:
+                            await asyncio.sleep(f.stall_seconds)
+                        finally:
+                            self.stalling -= 1
                 await resp.write(data[pos:pos + n])
                 self.bytes_sent += n
                 pos += n

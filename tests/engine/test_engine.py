@@ -529,3 +529,19 @@ def test_cookies_a_resolver_session_collected_go_with_the_download(file_server, 
     assert len(reqs) >= 2
     assert [r["headers"].get("Cookie") for r in reqs] == ["warn=t0k; sid=9"] * len(reqs)
     assert opened == 1   # the probe's connection served the download
+
+
+def test_a_silent_tail_moves_to_an_idle_connection(file_server, tmp_path, dl):
+    """End game: the connection holding the last 40 KB goes silent (throttling servers send
+    in bursts; here it hangs for 4 s, the stall timeout is 2 minutes). An idle connection
+    takes that small tail over after a quarter of a second; what the silent connection had
+    received before is already on disk (written before waiting)."""
+    data = make_blob(4 << 20, seed=51)
+    stall_at = len(data) - 40_000
+    file_server.add("/tail.bin", data, stall_at=[stall_at], stall_seconds=4)
+    path, _ = dl(file_server.url("/tail.bin"), tmp_path, connections=4, stall_timeout=120)
+    assert path.read_bytes() == data
+    assert file_server.stalling == 1, "the download waited for the silent connection"
+    spans = [tuple(int(x) for x in r["range"][6:].split("-")) for r in file_server.requests
+             if r["path"] == "/tail.bin" and r["range"]]
+    assert len([1 for a, b in spans if a <= stall_at <= b]) == 2, spans   # the first, the taker
