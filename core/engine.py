@@ -12,10 +12,14 @@ How one download works (see docs/engine.md for the reasoning):
 - choose the target (resume from ``<name>.part.journal`` when the server's file is
   the same one, never overwrite a different existing file), check free space,
   reserve the ``.part`` with fallocate (else sparse);
+- requests go through ``core/wire.py`` (a small HTTP/1.1 client: keep-alive
+  pool, stall timeout, proxies), not aiohttp, so a download starts fast;
 - connections start one after another (the next opens once the previous one has
   its answer); each streams one range into the ``.part`` with ``pwrite``;
-  an idle connection takes the back half of the range with the longest time
-  left (never below ``min_split``), so there is no slow tail;
+  an idle connection takes the back part of the range with the longest time
+  left (in proportion to speeds, never below ``min_split`` except to rescue a
+  tail), and in the end game the small tail of a silent or far slower
+  connection moves to an idle one, so there is no slow tail;
 - every second the finished ranges go to the journal (after ``fdatasync``);
 - the finished prefix is hashed while the download runs, so verification at the
   end only reads what was written last;
@@ -73,7 +77,8 @@ UNKNOWN_END = 1 << 62
 RESCUE_SECONDS = 0.5     # a range with this much time left may be split below min_split...
 RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
-TAKEOVER_SILENCE = 0.25  # as does any idle one when the tail's connection is this long silent
+TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
+                         # (and longer than two of its mirror's request round trips)
 
 
 @dataclass
@@ -172,6 +177,7 @@ class _MirrorState:
     checked: bool = False     # first answer's size/validator checked
     etag: str | None = None   # this mirror's validator, from its first answer
     conn_speed: float = 0.0   # bytes/s of one connection to it, from finished pieces
+    ttfb: float = 0.0         # seconds from a range request to its answer (moving average)
     cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
     busy_until: float = 0.0
     last_busy: float = 0.0
@@ -859,7 +865,9 @@ class Download:
                     # nothing runs and nothing is left to hand out: every mirror is gone
                     raise self._mirrors_error()
                 self._wake.clear()
-                timeout = 0.25
+                # the end game (nothing left to hand out, a tail may go silent) is watched
+                # more closely than the rest of the download
+                timeout = 0.05 if not self._pool and len(self._workers) < self.target_conns else 0.25
                 if self._backoff_until > time.monotonic():
                     timeout = min(timeout, self._backoff_until - time.monotonic())
                 try:
@@ -1006,7 +1014,7 @@ class Download:
         to RESCUE_MIN are worth one more request. And in the end game, the last bytes of a
         range too small to split move whole to an idle connection when that one is at least
         TAKEOVER_RATIO times as fast, or when the range's connection has been silent longer
-        than its rest should take (the old connection stops there): throttled servers send
+        than its rest should take and than two request round trips (the old connection stops there): throttled servers send
         data in bursts, once a second or so, and the last few KiB of a range would wait
         for the next burst while other connections sit idle. So the last percent never
         hangs on one connection."""
@@ -1032,8 +1040,8 @@ class Download:
                 take = min(max(take, self.opts.min_split), rem - self.opts.min_split)
             elif sp and t_left >= RESCUE_SECONDS and take >= rescue_min:
                 pass  # tail rescue
-            elif s.speed and (s_new >= TAKEOVER_RATIO * s.speed
-                              or now - s.last > max(TAKEOVER_SILENCE, rem / s.speed)):
+            elif s.speed and (s_new >= TAKEOVER_RATIO * s.speed or now - s.last > max(
+                    TAKEOVER_SILENCE, 2 * self._mirrors[s.mirror].ttfb, rem / s.speed)):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
                 take = rem
@@ -1182,8 +1190,11 @@ class Download:
         rng = f"bytes={seg.pos}-{end_incl}" if ranged else None
         if ranged and self.total is not None and seg.end >= self.total:
             rng = f"bytes={seg.pos}-{self.total - 1}"
+        asked = time.monotonic()
         resp, _final = await self.engine.client.get(
             ms.mirror.url, headers=self._headers(ms, rng), read_timeout=self.opts.stall_timeout)
+        wait = time.monotonic() - asked   # what one more request to this mirror costs
+        ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
         self._release_gate(gate)
         reuse = False
         try:

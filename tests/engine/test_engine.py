@@ -545,3 +545,38 @@ def test_a_silent_tail_moves_to_an_idle_connection(file_server, tmp_path, dl):
     spans = [tuple(int(x) for x in r["range"][6:].split("-")) for r in file_server.requests
              if r["path"] == "/tail.bin" and r["range"]]
     assert len([1 for a, b in spans if a <= stall_at <= b]) == 2, spans   # the first, the taker
+
+
+def _split_policy(segs, idle_mirror_speed):
+    """A download with two mirrors whose active ranges are ``segs`` (pos, end, speed on
+    mirror 0, seconds since its last bytes); returns where an idle connection on mirror 1
+    (one connection there gets ``idle_mirror_speed``) would cut, as (index, cut)."""
+    import time as _time
+    from pathlib import Path
+
+    from core.engine import Download, DownloadOptions, Engine, _Seg
+    d = Download(Engine(), [Mirror("http://a.test/f", priority=1), Mirror("http://b.test/f", priority=2)],
+                 Path("."), DownloadOptions(), None, None)
+    now = _time.monotonic()
+    for pos, end, speed, silent in segs:
+        # the range has run 4 s at `speed`
+        d._active.append(_Seg(pos - int(speed * 4), pos, end, 0, now - 4, int(speed * 4), now - silent))
+    d._mirrors[1].conn_speed = idle_mirror_speed
+    found = d._steal_candidate(1)
+    return None if found is None else (d._active.index(found[0]), found[1])
+
+
+def test_split_policy_rescue_takeover_and_leaving_alone():
+    M = 1 << 20
+    # 1.5 MiB left at 100 KB/s (15 s): a ten times faster connection takes nine tenths
+    i, cut = _split_policy([(10 * M, 10 * M + 1_500_000, 100_000, 0.0)], 1_000_000)
+    assert i == 0 and abs((10 * M + 1_500_000 - cut) - 0.9 * 1_500_000) < 8192
+    # 30 KB left (0.3 s): too small to split; the far faster connection takes it whole
+    assert _split_policy([(5 * M, 5 * M + 30_000, 100_000, 0.0)], 1_000_000) == (0, 5 * M)
+    # the same tail at the same speed, data flowing: left alone
+    assert _split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 0.0)], 1_000_000) is None
+    # ... but silent for a second: taken over
+    assert _split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 1.0)], 1_000_000) == (0, 5 * M)
+    # of two ranges, the one with the longest time left is cut
+    i, _ = _split_policy([(0, 3 * M, 1_000_000, 0.0), (4 * M, 7 * M, 200_000, 0.0)], 1_000_000)
+    assert i == 1
