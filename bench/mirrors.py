@@ -166,11 +166,15 @@ def main() -> None:
         print(f"\nfile {args.mib} MiB; fast mirror {args.fast_kib} KiB/s per connection, slow "
               f"{slow} KiB/s per connection; each mirror accepts {args.per_ip} connections per "
               f"client; -x {args.x}; median of {args.runs} run(s)\n")
-        print(f"| {'case':<42} | {'wall s':>7} | {'MiB/s':>6} | {'vs fast alone':>13} |")
-        print(f"|{'-' * 44}|{'-' * 9}|{'-' * 8}|{'-' * 15}|")
+        print(f"| {'case':<42} | {'wall s':>7} | {'min-max s':>11} | {'MiB/s':>6} | {'vs fast alone':>13} |")
+        print(f"|{'-' * 44}|{'-' * 9}|{'-' * 13}|{'-' * 8}|{'-' * 15}|")
         for name, _ in cases:
             t = statistics.median(results[name])
-            print(f"| {name:<42} | {t:7.2f} | {args.mib / t:6.2f} | {base / t:12.2f}x |")
+            spread = f"{min(results[name]):.2f}-{max(results[name]):.2f}"
+            print(f"| {name:<42} | {t:7.2f} | {spread:>11} | {args.mib / t:6.2f} | {base / t:12.2f}x |")
+        ours, theirs = results["zhilian fetch, both mirrors (manifest)"], results["aria2c, both mirrors (.meta4)"]
+        print(f"\nround by round, both mirrors: zhilian faster than aria2c in "
+              f"{sum(a < b for a, b in zip(ours, theirs))} of {len(ours)} rounds")
         ideal = args.per_ip * (args.fast_kib + slow) / 1024
         print(f"\nceiling with both mirrors: {ideal:.2f} MiB/s; fast mirror alone: "
               f"{args.per_ip * args.fast_kib / 1024:.2f} MiB/s")

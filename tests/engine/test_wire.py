@@ -452,8 +452,8 @@ def test_http_and_https_through_a_proxy_from_the_environment(tls_cert, monkeypat
 
 
 def test_a_plain_download_never_imports_aiohttp(tmp_path):
-    """The data path and the resolver registry load without aiohttp (a quarter of a
-    second of start-up on every `get`)."""
+    """The data path and the resolver registry load without aiohttp (0.15 s or more of
+    start-up on every `get`)."""
     data = make_blob(300_000, seed=9)
 
     async def h(request):
