@@ -228,8 +228,8 @@ class Response:
         self._keep = False
         self._closed = False
 
-    async def _read_head(self, head: bytearray | None = None) -> None:
-        buf = head if head is not None else bytearray()
+    async def _read_head(self) -> None:
+        buf = bytearray()
         while True:
             end = buf.find(b"\r\n\r\n")
             if end > MAX_HEAD or (end < 0 and len(buf) > MAX_HEAD):
