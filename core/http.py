@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from . import __version__
-from .wire import MAX_REDIRECTS, strip_on_redirect
+from .wire import MAX_REDIRECTS, socks_url, strip_on_redirect
 
 if TYPE_CHECKING:
     import aiohttp
@@ -35,8 +35,16 @@ __all__ = ["USER_AGENT", "HostSlots", "lazy_aiohttp", "make_session", "request_f
 def make_session(*, proxy: str | None = None, user_agent: str | None = None,
                  connect_timeout: float = 20.0) -> aiohttp.ClientSession:
     import aiohttp
-    conn = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300,
-                                enable_cleanup_closed=True)
+    kw = dict(limit=0, limit_per_host=0, ttl_dns_cache=300, enable_cleanup_closed=True)
+    use_env = proxy is None   # no proxy given: http_proxy/https_proxy/no_proxy apply
+    if proxy and proxy.lower().startswith("socks"):
+        # aiohttp itself speaks HTTP proxies only; aiohttp-socks tunnels through SOCKS
+        from aiohttp_socks import ProxyConnector
+        url, rdns = socks_url(proxy)
+        conn = ProxyConnector.from_url(url, rdns=rdns, **kw)
+        proxy = None
+    else:
+        conn = aiohttp.TCPConnector(**kw)
     return aiohttp.ClientSession(
         connector=conn,
         timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout),
@@ -44,7 +52,7 @@ def make_session(*, proxy: str | None = None, user_agent: str | None = None,
         auto_decompress=False,
         read_bufsize=1 << 18,
         max_line_size=16384, max_field_size=16384,
-        trust_env=proxy is None,
+        trust_env=use_env,
         proxy=proxy,
     )
 

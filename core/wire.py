@@ -13,7 +13,8 @@ which every ``get`` paid before its first byte. This client is built on asyncio 
   timeout, flow control (reading pauses while the caller is behind);
 - http and https (verified with the system's CA store), HTTP proxies from the
   environment (``http_proxy``/``https_proxy``/``no_proxy``) or given, CONNECT tunnels
-  for https;
+  for https; SOCKS4/5 proxies (``socks5://``, ``socks5h://`` with the name resolved by
+  the proxy, user and password in the URL) through python-socks;
 - redirects followed by the caller (``get``), dropping credentials when a redirect
   leaves the host (``strip_on_redirect``).
 
@@ -510,6 +511,11 @@ class Client:
         if sock is None:
             last = next((e for e in reversed(errors) if e is not None), None)
             raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}")
+        return await self._wrap(sock, host, tls_host)
+
+    async def _wrap(self, sock: socket.socket, host: str, tls_host: str | None) -> _Conn:
+        """A connection over a connected socket, with TLS for tls_host when given."""
+        loop = asyncio.get_running_loop()
         try:
             _, conn = await asyncio.wait_for(loop.create_connection(
                 lambda: _Conn(loop), sock=sock, ssl=self._tls() if tls_host else None,
@@ -523,6 +529,22 @@ class Client:
         self.opened += 1
         return conn
 
+    async def _socks(self, proxy: str, host: str, port: int, tls_host: str | None) -> _Conn:
+        """A connection to host:port through a SOCKS4/5 proxy (python-socks does the
+        handshake; ``socks5h://`` and ``socks4a://`` let the proxy resolve the name)."""
+        from python_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
+        from python_socks.async_.asyncio import Proxy
+        where = urlsplit(proxy).hostname
+        try:
+            url, rdns = socks_url(proxy)
+            sock = await Proxy.from_url(url, rdns=rdns).connect(host, port, timeout=self.connect_timeout)
+        except (ProxyError, ProxyConnectionError, ProxyTimeoutError, OSError) as e:
+            raise ConnectError(f"SOCKS proxy {where}: {e}") from None
+        except ValueError as e:   # a proxy URL python-socks cannot read
+            raise ConnectError(f"SOCKS proxy {proxy.split('@')[-1]!r}: {e}") from None
+        sock.setblocking(False)
+        return await self._wrap(sock, host, tls_host)
+
     def _tls(self):
         if self._ssl is None:
             self._ssl = _tls_context()
@@ -531,7 +553,7 @@ class Client:
     async def _tunnel(self, proxy: str, host: str, port: int) -> _Conn:
         p = urlsplit(proxy)
         if p.scheme != "http":
-            raise ConnectError(f"unsupported proxy {p.scheme}:// (only http:// proxies)")
+            raise ConnectError(f"unsupported proxy {p.scheme}:// (http:// and socks proxies only)")
         conn = await self._open(p.hostname or "", p.port or 80, None)
         lines = [f"CONNECT {_authority(host, port)} HTTP/1.1", f"Host: {_authority(host, port)}"]
         auth = _proxy_auth(p)
@@ -573,22 +595,25 @@ class Client:
         except ValueError:
             raise ClientError(f"bad port in URL {url!r}") from None
         proxy = self._proxy_for(scheme, host)
+        socks = bool(proxy) and urlsplit(proxy).scheme.lower().startswith("socks")
         target = _target(parts)
-        if proxy and scheme == "http":
+        http_proxy = proxy if proxy and not socks and scheme == "http" else None
+        if http_proxy:  # a plain HTTP proxy gets the whole URL
             target = f"http://{_authority(host, port, 80)}{target}"
-        head = self._head(method, target, host, port, scheme, parts, headers or {}, url,
-                          proxy if scheme == "http" else None)
+        head = self._head(method, target, host, port, scheme, parts, headers or {}, url, http_proxy)
         key = (scheme, host.lower(), port, proxy)
         for attempt in (0, 1):
             conn = self._take(key)
             reused = conn is not None
             if conn is None:
-                if proxy and scheme == "https":
+                if socks:
+                    conn = await self._socks(proxy, host, port, host if scheme == "https" else None)
+                elif proxy and scheme == "https":
                     conn = await self._tunnel(proxy, host, port)
                 elif proxy:
                     p = urlsplit(proxy)
                     if p.scheme != "http":
-                        raise ConnectError(f"unsupported proxy {p.scheme}:// (only http:// proxies)")
+                        raise ConnectError(f"unsupported proxy {p.scheme}:// (http:// and socks proxies only)")
                     conn = await self._open(p.hostname or "", p.port or 80, None)
                 else:
                     conn = await self._open(host, port, host if scheme == "https" else None)
@@ -661,6 +686,15 @@ class Client:
                 continue
             return resp, url
         raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+
+
+def socks_url(proxy: str) -> tuple[str, bool]:
+    """A SOCKS proxy URL as python-socks reads it, and whether the proxy resolves host
+    names (``socks5h://``, ``socks4a://``; with ``socks5://``/``socks4://`` we do)."""
+    scheme, sep, rest = proxy.partition("://")
+    scheme = scheme.lower()
+    rdns = scheme.endswith(("h", "a"))
+    return f"{scheme.rstrip('ha')}{sep}{rest}", rdns
 
 
 def _authority(host: str, port: int, default: int | None = None) -> str:

@@ -413,14 +413,94 @@ class _Proxy:
             rest = "".join(f"{k}: {v}\r\n" for k, v in hdrs.items() if k != "proxy-authorization")
             uw.write(f"GET {u.path} HTTP/1.1\r\n{rest}\r\n".encode())
 
-        async def pipe(r, w):
-            try:
-                while data := await r.read(65536):
-                    w.write(data)
-                    await w.drain()
-            finally:
-                w.close()
-        await asyncio.gather(pipe(reader, uw), pipe(ur, writer), return_exceptions=True)
+        await _relay(reader, writer, ur, uw)
+
+
+async def _relay(reader, writer, ur, uw) -> None:
+    """Copy both ways between a client and an upstream connection until both end."""
+    async def pipe(r, w):
+        try:
+            while data := await r.read(65536):
+                w.write(data)
+                await w.drain()
+        finally:
+            w.close()
+    await asyncio.gather(pipe(reader, uw), pipe(ur, writer), return_exceptions=True)
+
+
+class _Socks5:
+    """A real SOCKS5 proxy (RFC 1928, user/password per RFC 1929) that resolves the names
+    it is given itself: ``names`` maps host names only it knows to addresses."""
+
+    def __init__(self, names: dict[str, str], auth: tuple[str, str]):
+        self.names, self.auth = names, auth
+        self.seen: list[tuple[str, int]] = []
+
+    async def handle(self, reader, writer):
+        _, n = await reader.readexactly(2)
+        await reader.readexactly(n)
+        writer.write(b"\x05\x02")                      # user/password, please
+        _, ulen = await reader.readexactly(2)
+        user = (await reader.readexactly(ulen)).decode()
+        plen = (await reader.readexactly(1))[0]
+        password = (await reader.readexactly(plen)).decode()
+        ok = (user, password) == self.auth
+        writer.write(b"\x01" + (b"\x00" if ok else b"\x01"))
+        if not ok:
+            await writer.drain()
+            return
+        _, cmd, _, atyp = await reader.readexactly(4)
+        if atyp == 3:
+            host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
+        else:
+            import socket
+            host = socket.inet_ntoa(await reader.readexactly(4))
+        port = int.from_bytes(await reader.readexactly(2), "big")
+        self.seen.append((host, port))
+        try:
+            ur, uw = await asyncio.open_connection(self.names.get(host, host), port)
+        except OSError:
+            writer.write(b"\x05\x04\x00\x01" + bytes(6))   # host unreachable
+            await writer.drain()
+            return
+        writer.write(b"\x05\x00\x00\x01" + bytes(6))
+        await writer.drain()
+        await _relay(reader, writer, ur, uw)
+
+
+def test_socks5_proxy_for_downloads_and_for_resolvers(tls_cert):
+    """The proxy setting's socks5h:// URL works for the engine's client (plain and https
+    through the tunnel, the name resolved by the proxy) and for the resolvers' aiohttp
+    session; a wrong password is a clear connect error."""
+    from core.http import make_session
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+    socks = _Socks5({"files.socks.test": "127.0.0.1"}, ("u", "p@ss"))
+    with RawServer(socks.handle) as p, RawServer(_ok_answer) as plain, \
+            RawServer(_ok_answer, ssl_ctx=sctx) as tls:
+        proxy = f"socks5h://u:p%40ss@127.0.0.1:{p.port}"
+
+        async def via_client(url, proxy_url=proxy):
+            c = client(proxy=proxy_url, ssl_context=ssl.create_default_context(cafile=str(cert)))
+            resp, _ = await c.get(url, headers={})
+            body = await _body(resp)
+            resp.release()
+            await c.close()
+            return body
+
+        async def via_session(url):
+            async with make_session(proxy=proxy) as s, s.get(url) as r:
+                return await r.read()
+
+        assert asyncio.run(via_client(f"http://files.socks.test:{plain.port}/a")) == b"secret"
+        assert asyncio.run(via_client(tls.url("/b", scheme="https", host="localhost"))) == b"secret"
+        assert asyncio.run(via_session(f"http://files.socks.test:{plain.port}/c")) == b"secret"
+        assert socks.seen == [("files.socks.test", plain.port), ("localhost", tls.port),
+                              ("files.socks.test", plain.port)]
+        with pytest.raises(wire.ConnectError, match="SOCKS proxy 127.0.0.1"):
+            asyncio.run(via_client(f"http://files.socks.test:{plain.port}/d",
+                                   f"socks5h://u:wrong@127.0.0.1:{p.port}"))
 
 
 def test_http_and_https_through_a_proxy_from_the_environment(tls_cert, monkeypatch):
