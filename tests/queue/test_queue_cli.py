@@ -87,6 +87,8 @@ def test_watch_picks_up_new_tasks_and_commands(file_server, dl_dir):
         while not (dl_dir / "w1.bin").exists() and time.time() < deadline:
             time.sleep(0.1)
         assert (dl_dir / "w1.bin").exists()
+        while not (dl_dir / "w2.bin.part").exists() and time.time() < deadline:
+            time.sleep(0.05)   # pause it while it downloads, not while it waits in the queue
         r = cli("pause", tid)
         assert "asked the running queue to pause" in r.stdout
         deadline = time.time() + 30
