@@ -1,16 +1,15 @@
 """HTTP plumbing shared by the engine and resolvers: the resolvers' aiohttp session
-factory, redirects followed by hand (so credentials never leak to another host), and
-per-host connection slots. aiohttp is imported on first use only: a plain download
+factory, the rule that drops credentials when a redirect leaves the host
+(``strip_on_redirect``, from core/wire.py), and per-host connection slots. aiohttp is imported on first use only: a plain download
 never needs it (the engine's data path is ``core/wire.py``)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 from . import __version__
-from .wire import MAX_REDIRECTS, socks_url, strip_on_redirect
+from .wire import socks_url, strip_on_redirect
 
 if TYPE_CHECKING:
     import aiohttp
@@ -29,7 +28,7 @@ class _LazyAiohttp:
 
 
 lazy_aiohttp = _LazyAiohttp()
-__all__ = ["USER_AGENT", "HostSlots", "lazy_aiohttp", "make_session", "request_following", "strip_on_redirect"]
+__all__ = ["USER_AGENT", "HostSlots", "lazy_aiohttp", "make_session", "strip_on_redirect"]
 
 
 def make_session(*, proxy: str | None = None, user_agent: str | None = None,
@@ -55,28 +54,6 @@ def make_session(*, proxy: str | None = None, user_agent: str | None = None,
         trust_env=use_env,
         proxy=proxy,
     )
-
-
-async def request_following(session: aiohttp.ClientSession, method: str, url: str, *,
-                            headers: dict[str, str], timeout: aiohttp.ClientTimeout | None = None,
-                            ) -> tuple[aiohttp.ClientResponse, str]:
-    """Send a request and follow redirects ourselves. Returns (response, final URL).
-    The caller must release/close the response."""
-    import aiohttp
-    hdrs = dict(headers)
-    for _ in range(MAX_REDIRECTS + 1):
-        resp = await session.request(method, url, headers=hdrs, allow_redirects=False,
-                                     timeout=timeout or aiohttp.helpers.sentinel)
-        if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-            nxt = urljoin(url, resp.headers["Location"])
-            resp.release()
-            hdrs = strip_on_redirect(hdrs, url, nxt)
-            if resp.status == 303:
-                method = "GET"
-            url = nxt
-            continue
-        return resp, url
-    raise aiohttp.TooManyRedirects(resp.request_info, resp.history)  # type: ignore[possibly-undefined]
 
 
 class HostSlots:
