@@ -550,17 +550,14 @@ class Client:
             self._ssl = _tls_context()
         return self._ssl
 
-    async def _tunnel(self, proxy: str, host: str, port: int) -> _Conn:
-        p = urlsplit(proxy)
-        if p.scheme != "http":
-            raise ConnectError(f"unsupported proxy {p.scheme}:// (http:// and socks proxies only)")
+    async def _tunnel(self, p, host: str, port: int) -> _Conn:
+        """A TLS connection to host:port through the HTTP proxy ``p`` (CONNECT)."""
         conn = await self._open(p.hostname or "", p.port or 80, None)
         lines = [f"CONNECT {_authority(host, port)} HTTP/1.1", f"Host: {_authority(host, port)}"]
-        auth = _proxy_auth(p)
-        if auth:
-            lines.append(f"Proxy-Authorization: {auth}")
+        if p.username:
+            lines.append(f"Proxy-Authorization: {_basic_auth(p)}")
         conn.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        resp = Response(self, (), conn, "CONNECT", proxy, self.connect_timeout)
+        resp = Response(self, (), conn, "CONNECT", p.geturl(), self.connect_timeout)
         try:
             await resp._read_head()
         except ClientError as e:
@@ -595,9 +592,8 @@ class Client:
         except ValueError:
             raise ClientError(f"bad port in URL {url!r}") from None
         proxy = self._proxy_for(scheme, host)
-        socks = bool(proxy) and urlsplit(proxy).scheme.lower().startswith("socks")
         target = _target(parts)
-        http_proxy = proxy if proxy and not socks and scheme == "http" else None
+        http_proxy = proxy if proxy and not _is_socks(proxy) and scheme == "http" else None
         if http_proxy:  # a plain HTTP proxy gets the whole URL
             target = f"http://{_authority(host, port, 80)}{target}"
         head = self._head(method, target, host, port, scheme, parts, headers or {}, url, http_proxy)
@@ -606,17 +602,7 @@ class Client:
             conn = self._take(key)
             reused = conn is not None
             if conn is None:
-                if socks:
-                    conn = await self._socks(proxy, host, port, host if scheme == "https" else None)
-                elif proxy and scheme == "https":
-                    conn = await self._tunnel(proxy, host, port)
-                elif proxy:
-                    p = urlsplit(proxy)
-                    if p.scheme != "http":
-                        raise ConnectError(f"unsupported proxy {p.scheme}:// (http:// and socks proxies only)")
-                    conn = await self._open(p.hostname or "", p.port or 80, None)
-                else:
-                    conn = await self._open(host, port, host if scheme == "https" else None)
+                conn = await self._connect(scheme, host, port, proxy)
             resp = Response(self, key, conn, method, url, read_timeout)
             try:
                 conn.write(head)
@@ -632,6 +618,21 @@ class Client:
                 raise
         raise AssertionError("unreachable")
 
+    async def _connect(self, scheme: str, host: str, port: int, proxy: str | None) -> _Conn:
+        """A new connection for requests to host:port: direct, through a SOCKS proxy,
+        a CONNECT tunnel of an HTTP proxy (https), or to the HTTP proxy itself (http)."""
+        tls_host = host if scheme == "https" else None
+        if not proxy:
+            return await self._open(host, port, tls_host)
+        if _is_socks(proxy):
+            return await self._socks(proxy, host, port, tls_host)
+        p = urlsplit(proxy)
+        if p.scheme != "http":
+            raise ConnectError(f"unsupported proxy {p.scheme}:// (http:// and socks proxies only)")
+        if tls_host:
+            return await self._tunnel(p, host, port)
+        return await self._open(p.hostname or "", p.port or 80, None)
+
     def _head(self, method: str, target: str, host: str, port: int, scheme: str, parts,
               headers: dict[str, str], url: str, http_proxy: str | None) -> bytes:
         default_port = 443 if scheme == "https" else 80
@@ -641,8 +642,7 @@ class Client:
         for k, v in headers.items():
             out[k.lower()] = (k, v)
         if parts.username and "authorization" not in out:
-            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            out["authorization"] = ("Authorization", "Basic " + base64.b64encode(raw.encode()).decode())
+            out["authorization"] = ("Authorization", _basic_auth(parts))
         if self.cookies is not None:
             jar = self.cookies(url)
             if jar:
@@ -655,10 +655,9 @@ class Client:
                 merged = {**jar, **have}
                 out["cookie"] = (out.get("cookie", ("Cookie", ""))[0],
                                  "; ".join(f"{k}={v}" for k, v in merged.items()))
-        if http_proxy:
-            auth = _proxy_auth(urlsplit(http_proxy))
-            if auth:
-                out["proxy-authorization"] = ("Proxy-Authorization", auth)
+        proxy_parts = urlsplit(http_proxy) if http_proxy else None
+        if proxy_parts and proxy_parts.username:
+            out["proxy-authorization"] = ("Proxy-Authorization", _basic_auth(proxy_parts))
         lines = [f"{method} {target} HTTP/1.1"]
         for name, value in out.values():
             value = str(value)
@@ -713,8 +712,11 @@ def _target(parts) -> str:
     return path
 
 
-def _proxy_auth(p) -> str | None:
-    if not p.username:
-        return None
-    raw = f"{unquote(p.username)}:{unquote(p.password or '')}"
+def _basic_auth(parts) -> str:
+    """Basic credentials from a URL's user:password (percent-decoded)."""
+    raw = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
     return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+def _is_socks(proxy: str) -> bool:
+    return urlsplit(proxy).scheme.lower().startswith("socks")
