@@ -39,7 +39,38 @@ class Faults:
     content_disposition: str | None = None
 
 
-class FileServer:
+class ServedApp:
+    """A test server: the aiohttp app ``make_app()`` builds runs on an AppThread from
+    ``start()`` to ``stop()``; ``port`` and ``base`` say where."""
+
+    port = 0
+    _server: AppThread | None = None
+
+    def make_app(self) -> web.Application:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self._server = AppThread(self.make_app).start()
+        self.port = self._server.port
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+
+
+def catch_all(handler) -> web.Application:
+    """An app that sends every method and path to ``handler``."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+class FileServer(ServedApp):
     """`srv.add("/f.bin", data)` then `srv.url("/f.bin")`."""
 
     def __init__(self):
@@ -51,8 +82,6 @@ class FileServer:
         self.max_active = 0            # most requests streaming at once on open connections
         self.stalling = 0              # answers sleeping in a stall_at fault right now
         self._streaming: set = set()   # transports of requests being answered
-        self._server: AppThread | None = None
-        self.port = 0
         self._lock = threading.Lock()
 
     def add(self, path: str, data: bytes, **faults) -> Faults:
@@ -168,18 +197,8 @@ class FileServer:
             self._streaming.discard(tr)
 
     # ------------------------------------------------------------------
-    def start(self) -> FileServer:
-        def make_app() -> web.Application:
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            return app
-        self._server = AppThread(make_app).start()
-        self.port = self._server.port
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.stop()
+    def make_app(self) -> web.Application:
+        return catch_all(self._handle)
 
 
 class AppThread:
@@ -255,4 +274,4 @@ def run_download(urls, dest, *, refresh=None, progress=None, engine_kw=None, **o
 
 
 
-__all__ = ["run_download", "AppThread", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
+__all__ = ["run_download", "AppThread", "ServedApp", "catch_all", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]

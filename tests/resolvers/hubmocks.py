@@ -13,7 +13,7 @@ import time
 from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import web
-from servers import AppThread
+from servers import ServedApp, catch_all
 
 S3_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
               b"<Message>Request has expired</Message><X-Amz-Expires>%d</X-Amz-Expires>"
@@ -21,17 +21,14 @@ S3_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenie
               b"<HostId>mock</HostId></Error>")
 
 
-class MockHost:
+class MockHost(ServedApp):
     """Base: subclasses implement ``handle(request)``."""
 
     def __init__(self) -> None:
-        self.port = 0
         self.requests: list[dict] = []
-        self._server: AppThread | None = None
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def make_app(self) -> web.Application:
+        return catch_all(self._entry)
 
     async def _entry(self, request: web.Request) -> web.StreamResponse:
         self.requests.append({"method": request.method, "path": request.path,
@@ -40,19 +37,6 @@ class MockHost:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:  # pragma: no cover
         raise NotImplementedError
-
-    def start(self):
-        def make_app() -> web.Application:
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._entry)
-            return app
-        self._server = AppThread(make_app).start()
-        self.port = self._server.port
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.stop()
 
 
 async def serve_bytes(request: web.Request, data: bytes, headers: dict[str, str] | None = None,

@@ -16,25 +16,20 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from aiohttp import web
-from servers import AppThread
+from servers import ServedApp
 
 
-class ThreadedApp:
-    """Run an aiohttp app on 127.0.0.1:<random port> in a background thread."""
+class ThreadedApp(ServedApp):
+    """Run an aiohttp app (the routes ``routes(app)`` adds) on 127.0.0.1:<random port> in
+    a background thread, recording every request."""
 
     def __init__(self) -> None:
-        self.port = 0
         self.requests: list[dict[str, Any]] = []
-        self._server: AppThread | None = None
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
+    def make_app(self) -> web.Application:
         @web.middleware
         async def record(request: web.Request, handler):
             self.requests.append({"host": request.headers.get("Host", ""), "path": request.path,
@@ -42,17 +37,9 @@ class ThreadedApp:
                                   "headers": dict(request.headers)})
             return await handler(request)
 
-        def make_app() -> web.Application:
-            app = web.Application(middlewares=[record])
-            self.routes(app)
-            return app
-        self._server = AppThread(make_app).start()
-        self.port = self._server.port
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.stop()
+        app = web.Application(middlewares=[record])
+        self.routes(app)
+        return app
 
 
 def cookies_of(request: web.Request) -> dict[str, str]:
