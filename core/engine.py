@@ -1264,14 +1264,19 @@ class Download:
         stealing connection may move closer while we read)."""
         buckets = (self.bucket, self.engine.global_bucket)
         flushed = time.monotonic()
+
+        def flush() -> None:
+            nonlocal flushed
+            self._write(fd, buf, seg.pos - len(buf))
+            buf.clear()
+            flushed = time.monotonic()
+
         while seg.pos < seg.end:
             if buf and not content.pending():
                 # nothing more has arrived: write what we hold before waiting, so a
                 # connection that goes quiet holds no data back (another can take over
                 # its tail, and the journal and progress see it)
-                self._write(fd, buf, seg.pos - len(buf))
-                buf.clear()
-                flushed = time.monotonic()
+                flush()
             limited = self.bucket.rate > 0 or self.engine.global_bucket.rate > 0
             if limited:
                 # under a limit every grant is the same size, so connections (and downloads)
@@ -1289,22 +1294,17 @@ class Download:
                 await throttle(len(chunk), *buckets)
             buf.add(chunk)
             n = len(chunk)
-            seg.last = time.monotonic()
+            now = seg.last = time.monotonic()
             seg.pos += n
             seg.got += n
             ms.bytes += n
-            if len(buf) >= (1 << 19) or seg.pos >= seg.end or len(buf.parts) >= 256:
-                self._write(fd, buf, seg.pos - len(buf))
-                buf.clear()
-                flushed = time.monotonic()
-            elif len(buf) >= 65536 and time.monotonic() - flushed > 0.2:
-                # slow connections: keep progress and the journal current
-                self._write(fd, buf, seg.pos - len(buf))
-                buf.clear()
-                flushed = time.monotonic()
+            # full enough, or the range is done; under a speed limit data never stops
+            # arriving, so a slow connection also writes every 0.2 s (progress, journal)
+            if (len(buf) >= (1 << 19) or seg.pos >= seg.end or len(buf.parts) >= 256
+                    or (len(buf) >= 65536 and now - flushed > 0.2)):
+                flush()
         if buf:
-            self._write(fd, buf, seg.pos - len(buf))
-            buf.clear()
+            flush()
 
     def _write(self, fd: int, buf: _Chunks, offset: int) -> None:
         done = _pwrite_all(fd, buf.parts, offset)
