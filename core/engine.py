@@ -95,6 +95,12 @@ class DownloadOptions:
     journal_interval: float = 1.0    # seconds between journal writes
     sync: bool = True                # fdatasync the .part before each journal write
     max_retries: int = 8             # failures in a row (no progress) before a mirror is dropped
+    # Name ownership: called with each candidate final path before the download may use it
+    # (or its .part).  False = another owner (a queue task, another download) holds that
+    # name, so the engine moves on to "name (1).ext".  One name per download: a later claim
+    # replaces the earlier one.  The engine's own in-process registry is always consulted
+    # as well (several links of one `get`).
+    claim: Callable[[Path], bool] | None = None
 
 
 @dataclass
@@ -384,6 +390,7 @@ class Engine:
         self._own_session = session is None
         self.client = wire.Client(user_agent=user_agent or USER_AGENT, proxy=proxy,
                                   cookies=self._session_cookies)
+        self._names: dict[str, object] = {}   # final path -> the Download that holds it
 
     @property
     def session(self):
@@ -416,6 +423,21 @@ class Engine:
 
     def set_per_host(self, cap: int) -> None:
         self.slots.set_cap(cap)
+
+    def claim_name(self, path: Path, owner: object) -> bool:
+        """In-process name reservation, one name per owner: True when `owner` may use
+        `path` (free, or already its own); a new claim replaces the owner's earlier one."""
+        key = os.path.normcase(os.path.abspath(path))
+        holder = self._names.get(key)
+        if holder is not None and holder is not owner:
+            return False
+        self.release_names(owner)
+        self._names[key] = owner
+        return True
+
+    def release_names(self, owner: object) -> None:
+        for k in [k for k, v in self._names.items() if v is owner]:
+            del self._names[k]
 
     def download(self, source: list[Mirror] | Resolved, dest_dir: Path,
                  options: DownloadOptions | None = None, *,
@@ -533,6 +555,20 @@ class Download:
 
     # -- run ----------------------------------------------------------------------
     async def run(self) -> Path:
+        try:
+            return await self._run_reported()
+        finally:
+            self.engine.release_names(self)
+
+    def _claim(self, cand: Path) -> bool:
+        if not self.engine.claim_name(cand, self):
+            return False
+        if self.opts.claim is not None and not self.opts.claim(cand):
+            self.engine.release_names(self)
+            return False
+        return True
+
+    async def _run_reported(self) -> Path:
         try:
             path = await self._run()
         except asyncio.CancelledError:
@@ -714,6 +750,8 @@ class Download:
         name = sanitize(self.opts.filename or probe.name)
         for n in range(10000):
             cand = self.dest_dir / numbered(name, n)
+            if not self._claim(cand):
+                continue   # another download or queue task owns this name
             part = cand.with_name(cand.name + ".part")
             jp = journal.journal_path(part)
             j = journal.load(jp) if jp.exists() else None

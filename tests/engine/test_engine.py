@@ -580,3 +580,39 @@ def test_split_policy_rescue_takeover_and_leaving_alone():
     # of two ranges, the one with the longest time left is cut
     i, _ = _split_policy([(0, 3 * M, 1_000_000, 0.0), (4 * M, 7 * M, 200_000, 0.0)], 1_000_000)
     assert i == 1
+
+
+def test_two_downloads_of_one_name_never_share_a_part(file_server, tmp_path):
+    """Two different files that are both called model.bin, downloaded at once by one engine
+    (several links of one `get`): each gets its own name and .part, both byte-exact."""
+    import asyncio
+
+    from core.engine import DownloadOptions, Engine
+    a, b = make_blob(3 << 20, 1), make_blob(3 << 20, 2)
+    file_server.add("/x/model.bin", a, rate=4 << 20)
+    file_server.add("/y/model.bin", b, rate=4 << 20)
+    claimed: list[str] = []
+
+    def claim(p):  # a queue-style owner that refuses nothing but records what was asked
+        claimed.append(p.name)
+        return True
+
+    async def go():
+        async with Engine() as eng:
+            d1 = eng.download([Mirror(file_server.url("/x/model.bin"))], tmp_path,
+                              DownloadOptions(sync=False, connections=4))
+            d2 = eng.download([Mirror(file_server.url("/y/model.bin"))], tmp_path,
+                              DownloadOptions(sync=False, connections=4, claim=claim))
+            return await asyncio.gather(d1.run(), d2.run())
+    p1, p2 = asyncio.run(go())
+    assert p1 != p2 and {p1.name, p2.name} == {"model.bin", "model (1).bin"}
+    assert p1.read_bytes() == a and p2.read_bytes() == b
+    assert claimed and claimed[-1] == p2.name
+
+
+def test_claim_refusal_moves_to_the_next_name(file_server, tmp_path, dl):
+    data = make_blob(4000)
+    file_server.add("/model.bin", data)
+    path, _ = dl(file_server.url("/model.bin"), tmp_path, claim=lambda p: p.name != "model.bin")
+    assert path.name == "model (1).bin" and path.read_bytes() == data
+    assert not (tmp_path / "model.bin").exists()
