@@ -269,21 +269,29 @@ class _PrefixHasher:
                 self.offset += len(chunk)
 
 
-class _Chunks:
-    """Received pieces waiting to be written: kept as they came (no copying into one
-    buffer) and written with one vectored write."""
-    __slots__ = ("parts", "size")
+FLUSH_AT = 1 << 19   # a connection writes when it holds this much
 
-    def __init__(self):
-        self.parts: list[bytes] = []
+
+class _Buffer:
+    """One connection's received bytes waiting to be written: a preallocated buffer the
+    HTTP client reads into (over TLS, the TLS object decrypts into it), written with one
+    positioned write. No bytes object per read, no joining."""
+    __slots__ = ("data", "view", "size")
+
+    def __init__(self, capacity: int = FLUSH_AT):
+        self.data = bytearray(capacity)
+        self.view = memoryview(self.data)
         self.size = 0
 
-    def add(self, b: bytes) -> None:
-        self.parts.append(b)
-        self.size += len(b)
+    @property
+    def parts(self) -> list[memoryview]:
+        return [self.view[:self.size]]
+
+    def free(self, limit: int) -> memoryview:
+        """Where the next read goes: at most `limit` bytes after what is held."""
+        return self.view[self.size:self.size + limit]
 
     def clear(self) -> None:
-        self.parts = []
         self.size = 0
 
     def __len__(self) -> int:
@@ -1250,7 +1258,7 @@ class Download:
                 raise ProtocolError("cannot resume without Range support")
             if not ms.checked:
                 ms.checked = True
-            buf = _Chunks()
+            buf = _Buffer()
             try:
                 await self._stream(resp, seg, ms, buf, fd)
             except BaseException:
@@ -1297,7 +1305,7 @@ class Download:
             ms.etag = etag
 
     async def _stream(self, content: wire.Response, seg: _Seg, ms: _MirrorState,
-                      buf: _Chunks, fd: int) -> None:
+                      buf: _Buffer, fd: int) -> None:
         """Copy the answer's body into the .part at seg.pos until seg.end (which a
         stealing connection may move closer while we read)."""
         buckets = (self.bucket, self.engine.global_bucket)
@@ -1316,35 +1324,33 @@ class Download:
                 # its tail, and the journal and progress see it)
                 flush()
             limited = self.bucket.rate > 0 or self.engine.global_bucket.rate > 0
-            if limited:
-                # under a limit every grant is the same size, so connections (and downloads)
-                # waiting in the bucket's queue share it evenly; a connection that waited
-                # long must not take all it has buffered in one grant
-                chunk = await content.read(32768)
-            else:
-                chunk = await content.readany()
-            if not chunk:
+            # never read past the range (a stealing connection may have moved its end);
+            # under a limit every grant is the same size, so connections (and downloads)
+            # waiting in the bucket's queue share it evenly; a connection that waited
+            # long must not take all it has buffered in one grant
+            want = min(FLUSH_AT - len(buf), seg.end - seg.pos, 32768 if limited else FLUSH_AT)
+            n = await content.readinto(buf.free(want))
+            if not n:
                 break
-            room = seg.end - seg.pos
-            if len(chunk) > room:
-                chunk = chunk[:room]
+            n = min(n, seg.end - seg.pos)   # the end may have moved while we waited
+            if n <= 0:
+                break
             if limited:
-                await throttle(len(chunk), *buckets)
-            buf.add(chunk)
-            n = len(chunk)
+                await throttle(n, *buckets)
+            buf.size += n
             now = seg.last = time.monotonic()
             seg.pos += n
             seg.got += n
             ms.bytes += n
-            # full enough, or the range is done; under a speed limit data never stops
+            # full, or the range is done; under a speed limit data never stops
             # arriving, so a slow connection also writes every 0.2 s (progress, journal)
-            if (len(buf) >= (1 << 19) or seg.pos >= seg.end or len(buf.parts) >= 256
+            if (len(buf) >= FLUSH_AT or seg.pos >= seg.end
                     or (len(buf) >= 65536 and now - flushed > 0.2)):
                 flush()
         if buf:
             flush()
 
-    def _write(self, fd: int, buf: _Chunks, offset: int) -> None:
+    def _write(self, fd: int, buf: _Buffer, offset: int) -> None:
         done = _pwrite_all(fd, buf.parts, offset)
         self._done.add(offset, offset + done)
 

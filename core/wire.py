@@ -30,7 +30,10 @@ import base64
 import functools
 import itertools
 import os
+import select
 import socket
+import ssl
+import sys
 import time
 from asyncio import staggered
 from collections import deque
@@ -44,6 +47,11 @@ HIGH_WATER = 2 << 20        # pause reading the socket above this much unread bo
 LOW_WATER = 512 << 10
 IDLE_KEEP = 15.0            # seconds a pooled connection may sit idle
 DNS_TTL = 300.0
+READ_SIZE = 256 << 10       # one read of the socket (or of TLS records) for chunk()
+# Connections read their socket directly (no asyncio transport in between) where the event
+# loop can watch file descriptors (add_reader: every selector loop; not Windows' proactor
+# loop, which keeps the transport-based connection).
+RAW_SOCKETS = sys.platform != "win32"
 
 
 class ClientError(Exception):
@@ -127,6 +135,7 @@ class _Conn(asyncio.Protocol):
         self._waiter: asyncio.Future | None = None
         self._paused = False
         self.idle_since = 0.0
+        self.tls_key: tuple[str, int] | None = None
 
     # -- protocol callbacks
     def connection_made(self, transport) -> None:
@@ -161,6 +170,9 @@ class _Conn(asyncio.Protocol):
         return (not self._eof and self.transport is not None
                 and not self.transport.is_closing() and not self._chunks)
 
+    def pending(self) -> bool:
+        return bool(self._chunks)
+
     def unread(self, data: bytes) -> None:
         if data:
             self._chunks.appendleft(data)
@@ -187,6 +199,14 @@ class _Conn(asyncio.Protocol):
             self.transport.resume_reading()
         return data
 
+    async def readinto(self, mv: memoryview, timeout: float | None) -> int:
+        """What has arrived, copied into mv (at least one byte); 0 at the end."""
+        data = await self.chunk(timeout)
+        n = min(len(data), len(mv))
+        mv[:n] = data[:n]
+        self.unread(data[n:])
+        return n
+
     def write(self, data: bytes) -> None:
         assert self.transport is not None
         self.transport.write(data)
@@ -197,6 +217,187 @@ class _Conn(asyncio.Protocol):
         self._eof = True
         self._chunks.clear()
         self._buffered = 0
+
+
+class _SockConn:
+    """One TCP or TLS connection read and written on its non-blocking socket directly.
+
+    Body bytes go from the socket, or from the TLS object that decrypts them, straight
+    into the caller's buffer (``readinto``): no transport buffer, no bytes object per TLS
+    record, no join. The kernel's socket buffer is the only queue, so a slow reader slows
+    the sender as TCP would (no flow-control bookkeeping here)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket):
+        self._loop = loop
+        self.sock = sock
+        self._fd = sock.fileno()
+        self._chunks: deque[bytes] = deque()   # bytes read past a head, given back
+        self._buffered = 0
+        self._eof = False
+        self._exc: BaseException | None = None
+        self._out = bytearray()                 # not yet accepted by the socket
+        self._want_write = False                # TLS needs to write before it can read
+        self.idle_since = 0.0
+        self.tls_key: tuple[str, int] | None = None
+
+    @property
+    def tls(self) -> bool:
+        return isinstance(self.sock, ssl.SSLSocket)
+
+    async def start_tls(self, ctx, server_hostname: str, session=None) -> None:
+        """Wraps the connected socket in TLS and does the handshake."""
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=server_hostname,
+                                    do_handshake_on_connect=False, session=session)
+        while True:
+            try:
+                self.sock.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                await self._wait(False, None)
+            except ssl.SSLWantWriteError:
+                await self._wait(True, None)
+
+    async def _wait(self, writable: bool, timeout: float | None) -> None:
+        fut = self._loop.create_future()
+        fd = self._fd
+        if writable:
+            self._loop.add_writer(fd, _ready, fut)
+        else:
+            self._loop.add_reader(fd, _ready, fut)
+        handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
+        try:
+            await fut
+        finally:
+            if writable:
+                self._loop.remove_writer(fd)
+            else:
+                self._loop.remove_reader(fd)
+            if handle is not None:
+                handle.cancel()
+
+    def _recv_into(self, mv: memoryview) -> int | None:
+        """Bytes read into mv; 0 at the end of the connection; None when nothing is there now."""
+        try:
+            n = self.sock.recv_into(mv)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+            return None
+        except ssl.SSLWantWriteError:
+            self._want_write = True
+            return None
+        except OSError as e:   # reset, or a TLS error
+            self._exc = e
+            self._eof = True
+            return 0
+        if n == 0:
+            self._eof = True
+        return n
+
+    async def readinto(self, mv: memoryview, timeout: float | None) -> int:
+        """Fills mv with what has arrived, waiting (up to timeout) for at least one byte;
+        0 at the end of the connection."""
+        if self._chunks:
+            data = self._chunks.popleft()
+            n = min(len(data), len(mv))
+            mv[:n] = data[:n]
+            self._buffered -= len(data)
+            self.unread(data[n:])
+            return n
+        size, got = len(mv), 0
+        while True:
+            while got < size and not self._eof:
+                n = self._recv_into(mv[got:])
+                if not n:
+                    break
+                got += n
+            if got or self._eof:
+                return got
+            want_write, self._want_write = self._want_write, False
+            await self._wait(want_write, timeout)
+
+    async def chunk(self, timeout: float | None) -> bytes:
+        """The next received bytes; b"" at the end of the connection."""
+        if self._chunks:
+            data = self._chunks.popleft()
+            self._buffered -= len(data)
+            return data
+        buf = bytearray(READ_SIZE)
+        n = await self.readinto(memoryview(buf), timeout)
+        del buf[n:]
+        return bytes(buf)
+
+    def unread(self, data: bytes) -> None:
+        if data:
+            self._chunks.appendleft(data)
+            self._buffered += len(data)
+
+    def pending(self) -> bool:
+        """Whether a read would return data at once (given back, decrypted, or in the
+        kernel's buffer)."""
+        if self._chunks or (self.tls and self.sock.pending()):
+            return True
+        try:
+            return bool(select.select([self._fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    @property
+    def alive(self) -> bool:
+        """For a pooled connection: the server has not closed it (nor sent anything)."""
+        if self._eof or self._chunks or self.sock.fileno() < 0:
+            return False
+        try:
+            readable = select.select([self._fd], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+        if not readable:
+            return True
+        if not self.tls:
+            return False   # the end of the connection, or bytes nobody asked for
+        # TLS: a session ticket arriving late is readable but carries no data
+        return self._recv_into(memoryview(bytearray(1))) is None and not self._eof
+
+    def write(self, data: bytes) -> None:
+        if self._out:
+            self._out += data
+            return
+        try:
+            n = self.sock.send(data)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            n = 0
+        except OSError as e:   # the read that follows reports it
+            self._exc = e
+            self._eof = True
+            return
+        if n < len(data):
+            self._out += data[n:]
+            self._loop.add_writer(self._fd, self._flush_out)
+
+    def _flush_out(self) -> None:
+        try:
+            n = self.sock.send(self._out)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            return
+        except OSError as e:
+            self._exc = e
+            self._eof = True
+            n = len(self._out)
+        del self._out[:n]
+        if not self._out:
+            self._loop.remove_writer(self._fd)
+
+    def close(self) -> None:
+        if self._out:
+            self._loop.remove_writer(self._fd)
+            self._out.clear()
+        self._eof = True
+        self._chunks.clear()
+        self._buffered = 0
+        self.sock.close()
+
+
+def _ready(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def _expire(fut: asyncio.Future) -> None:
@@ -287,7 +488,9 @@ class Response:
 
     def pending(self) -> bool:
         """Whether body bytes have arrived that the next read returns without waiting."""
-        return bool(self._conn._chunks) or (self._chunked and self._chunk_left > 0 and bool(self._buf))
+        if self._chunked:
+            return self._chunk_left > 0 and bool(self._buf)
+        return not self._done and self._conn.pending()
 
     async def readany(self) -> bytes:
         """The next piece of the body as it arrived; b"" at its end. Raises
@@ -309,6 +512,34 @@ class Response:
                 self._done = True
             self._left -= len(data)
         return data
+
+    async def readinto(self, mv: memoryview) -> int:
+        """The next piece of the body as it arrives, put at the start of ``mv``: the number
+        of bytes (0 at the body's end). Over a direct connection, bytes go from the socket
+        or the TLS object straight into ``mv``. Raises ServerDisconnected when the
+        connection ends before the declared length."""
+        if self._done:
+            return 0
+        if self._chunked:
+            data = await self._read_chunked()
+            n = min(len(data), len(mv))
+            mv[:n] = data[:n]
+            if n < len(data):
+                self._push_back(data[n:])
+            return n
+        if self._left is not None and self._left < len(mv):
+            mv = mv[:self._left]
+        n = await self._conn.readinto(mv, self._timeout)
+        if not n:
+            if self._left is None:
+                self._done = True
+                return 0
+            raise ServerDisconnected(f"connection closed with {self._left} bytes of the answer missing")
+        if self._left is not None:
+            self._left -= n
+            if not self._left:
+                self._done = True
+        return n
 
     async def read(self, n: int) -> bytes:
         """At most ``n`` bytes of the body (what has arrived, never waiting for all n)."""
@@ -422,6 +653,7 @@ class Client:
         self._ssl = ssl_context
         self.cookies = cookies      # url -> cookies to send (a resolver session's jar)
         self._idle: dict[tuple, list[_Conn]] = {}
+        self._sessions: dict[tuple[str, int], ssl.SSLSession] = {}   # TLS resumption
         self._dns: dict[tuple[str, int], tuple[float, list]] = {}
         self._env_proxies: dict[str, str] | None = None
         self.opened = 0             # connections made (tests and diagnostics)
@@ -511,23 +743,54 @@ class Client:
         if sock is None:
             last = next((e for e in reversed(errors) if e is not None), None)
             raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}")
-        return await self._wrap(sock, host, tls_host)
+        return await self._wrap(sock, host, tls_host, port)
 
-    async def _wrap(self, sock: socket.socket, host: str, tls_host: str | None) -> _Conn:
-        """A connection over a connected socket, with TLS for tls_host when given."""
+    async def _wrap(self, sock: socket.socket, host: str, tls_host: str | None,
+                    port: int = 0) -> _Conn:
+        """A connection over a connected socket, with TLS for tls_host when given. TLS
+        sessions are resumed across the connections to one host and port."""
         loop = asyncio.get_running_loop()
-        try:
-            _, conn = await asyncio.wait_for(loop.create_connection(
-                lambda: _Conn(loop), sock=sock, ssl=self._tls() if tls_host else None,
-                server_hostname=tls_host), self.connect_timeout)
-        except TimeoutError:
-            sock.close()
-            raise ConnectError(f"TLS with {host} timed out") from None
-        except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
-            sock.close()
-            raise ConnectError(f"TLS with {host} failed: {e}") from None
+        if RAW_SOCKETS:
+            conn: _Conn = _SockConn(loop, sock)
+        else:
+            try:
+                _, conn = await asyncio.wait_for(loop.create_connection(
+                    lambda: _Conn(loop), sock=sock), self.connect_timeout)
+            except TimeoutError:
+                sock.close()
+                raise ConnectError(f"connecting to {host} timed out") from None
+        if tls_host:
+            await self._start_tls(conn, host, tls_host, port, "")
         self.opened += 1
         return conn
+
+    async def _start_tls(self, conn: _Conn, host: str, tls_host: str, port: int, via: str) -> None:
+        loop = asyncio.get_running_loop()
+        key = (tls_host, port)
+        try:
+            if isinstance(conn, _SockConn):
+                await asyncio.wait_for(conn.start_tls(self._tls(), tls_host, self._sessions.get(key)),
+                                       self.connect_timeout)
+            else:
+                assert conn.transport is not None
+                conn.transport = await asyncio.wait_for(loop.start_tls(
+                    conn.transport, conn, self._tls(), server_hostname=tls_host), self.connect_timeout)
+        except TimeoutError:
+            conn.close()
+            raise ConnectError(f"TLS with {host}{via} timed out") from None
+        except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
+            conn.close()
+            raise ConnectError(f"TLS with {host}{via} failed: {e}") from None
+        conn.tls_key = key
+
+    def _keep_session(self, conn: _Conn) -> None:
+        """Remember a TLS connection's session (after its first answer, when a TLS 1.3
+        server has sent its ticket) so the next connection resumes it."""
+        key = conn.tls_key
+        if key is not None and isinstance(conn, _SockConn):
+            session = conn.sock.session
+            if session is not None:
+                self._sessions[key] = session
 
     async def _socks(self, proxy: str, host: str, port: int, tls_host: str | None) -> _Conn:
         """A connection to host:port through a SOCKS4/5 proxy (python-socks does the
@@ -543,7 +806,7 @@ class Client:
         except ValueError as e:   # a proxy URL python-socks cannot read
             raise ConnectError(f"SOCKS proxy {proxy.split('@')[-1]!r}: {e}") from None
         sock.setblocking(False)
-        return await self._wrap(sock, host, tls_host)
+        return await self._wrap(sock, host, tls_host, port)
 
     def _tls(self):
         if self._ssl is None:
@@ -566,14 +829,7 @@ class Client:
         if resp.status != 200:
             conn.close()
             raise ConnectError(f"proxy {p.hostname} refused the tunnel: HTTP {resp.status} {resp.reason}")
-        loop = asyncio.get_running_loop()
-        assert conn.transport is not None
-        try:
-            conn.transport = await asyncio.wait_for(loop.start_tls(
-                conn.transport, conn, self._tls(), server_hostname=host), self.connect_timeout)
-        except (TimeoutError, OSError) as e:
-            conn.close()
-            raise ConnectError(f"TLS with {host} through the proxy failed: {e}") from None
+        await self._start_tls(conn, host, host, port, " through the proxy")
         return conn
 
     # -- requests
@@ -607,6 +863,8 @@ class Client:
             try:
                 conn.write(head)
                 await resp._read_head()
+                if not reused:
+                    self._keep_session(conn)
                 return resp
             except ServerDisconnected:
                 conn.close()

@@ -85,6 +85,14 @@ async def _read_request(reader) -> tuple[str, dict[str, str]]:
     return head[0], hdrs
 
 
+@pytest.fixture(autouse=True, params=["raw-socket", "transport"])
+def conn_kind(request, monkeypatch):
+    """Every test runs over both kinds of connection: the socket read directly (Linux,
+    macOS) and the asyncio transport (Windows' proactor loop has no add_reader)."""
+    monkeypatch.setattr(wire, "RAW_SOCKETS", request.param == "raw-socket")
+    return request.param
+
+
 def client(**kw) -> wire.Client:
     return wire.Client(user_agent="test", **kw)
 
@@ -608,3 +616,67 @@ def test_an_address_that_never_answers_costs_a_quarter_second_not_a_timeout():
             s.close()
     assert body == b"secret"
     assert 0.2 < took < 2, took
+
+
+def test_readinto_fills_the_callers_buffer_over_http_and_tls(tls_cert, conn_kind):
+    """Bodies read into one preallocated buffer arrive byte-exact, never past the declared
+    length (the next answer on the kept-alive connection is intact), over plain TCP and TLS."""
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+    data = make_blob(5 << 20, seed=9)
+
+    async def h(reader, writer):
+        while True:
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
+            await writer.drain()
+
+    async def go(url, ctx):
+        c = client(ssl_context=ctx)
+        buf = bytearray(300_000)   # not a divisor of anything: partial fills at the end
+        mv = memoryview(buf)
+        outs = []
+        for _ in range(2):
+            resp, _ = await c.get(url, headers={})
+            out = bytearray()
+            while n := await resp.readinto(mv):
+                assert 0 < n <= len(buf)
+                out += mv[:n]
+            resp.release()
+            outs.append(bytes(out))
+        kinds = {type(cs[0]).__name__ for cs in c._idle.values() if cs}
+        return outs, c.opened, kinds
+
+    trusted = ssl.create_default_context(cafile=str(cert))
+    for ctx, scheme in ((None, "http"), (sctx, "https")):
+        with RawServer(h, ssl_ctx=ctx) as s:
+            outs, opened, kinds = asyncio.run(go(s.url(scheme=scheme, host="localhost"), trusted))
+        assert outs == [data, data], scheme
+        assert opened == 1, "the second answer came over the kept-alive connection"
+        assert kinds == ({"_SockConn"} if conn_kind == "raw-socket" else {"_Conn"})
+
+
+@pytest.mark.parametrize("conn_kind", ["raw-socket"], indirect=True)
+def test_tls_sessions_are_resumed_across_a_hosts_connections(tls_cert, conn_kind):
+    """The second connection to a host resumes the first one's TLS session (no full
+    handshake: no certificate check, no key exchange) where the socket is read directly
+    (the transport-based connection of Windows does not resume)."""
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+
+    async def go(url):
+        c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        r1, _ = await c.get(url, headers={})
+        r2, _ = await c.get(url, headers={})   # r1 is not released: a second connection
+        reused = [r._conn.sock.session_reused for r in (r1, r2)]
+        bodies = [await _body(r) for r in (r1, r2)]
+        for r in (r1, r2):
+            r.release()
+        return reused, bodies, c.opened
+
+    with RawServer(_ok_answer, ssl_ctx=sctx) as s:
+        reused, bodies, opened = asyncio.run(go(s.url(scheme="https", host="localhost")))
+    assert bodies == [b"secret", b"secret"] and opened == 2
+    assert reused == [False, True]
