@@ -32,7 +32,9 @@ _BARE_HOSTS = (
     r"pan\.baidu\.com|yun\.baidu\.com|(?:[\w-]+\.)?lanzou\w?\.com|(?:[\w-]+\.)?lanzn\.com|"
     r"pan\.quark\.cn|(?:www\.)?alipan\.com|(?:www\.)?aliyundrive\.com|(?:www\.)?123pan\.com|"
     r"(?:www\.)?123pan\.cn|cloud\.189\.cn|pan\.xunlei\.com|huggingface\.co|hf-mirror\.com|"
-    r"github\.com|(?:www\.)?modelscope\.cn|civitai\.com|drive\.google\.com|(?:www\.)?dropbox\.com"
+    r"github\.com|(?:www\.)?modelscope\.cn|civitai\.com|drive\.google\.com|(?:www\.)?dropbox\.com|"
+    r"(?:www\.)?123(?:684|865|912)\.com|drive\.uc\.cn|fast\.uc\.cn|(?:www\.)?kaggle\.com|"
+    r"(?:www\.)?ollama\.com|registry\.ollama\.ai"
 )
 _BARE_RE = re.compile(rf"(?<![A-Za-z0-9_./@-])(?i:{_BARE_HOSTS})/[^{_STOP}]*")
 

@@ -14,6 +14,7 @@ SECRET_PARAMS = {
     "ossaccesskeyid", "rlkey", "pwd", "password", "passcode", "randsk", "sig", "se",
     "e", "skey", "session", "sessionid", "code", "bdstoken", "dstime", "x-goog-signature",
     "x-goog-credential", "hash", "fn", "share",
+    "auth_key", "x-oss-access-key-id", "security-token",
 }
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-auth-token"}
 MASK = "***"

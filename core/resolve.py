@@ -25,6 +25,7 @@ from .models import Link, Mirror, Refresher, Resolved
 from .redact import redact_url
 from .resolvers import find, get
 from .resolvers.base import ResolverContext
+from .selection import link_options, select, without_options
 
 log = logging.getLogger(__name__)
 HOST_MAP_ENV = "ZHILIAN_HOST_MAP"
@@ -91,7 +92,8 @@ def make_context(session: Any, *, host_map: dict[str, str] | None = None,
                  credentials: dict[str, dict[str, Any]] | None = None,
                  save_cookies: Callable[[str, dict[str, str]], None] | None = None,
                  env: dict[str, str] | None = None,
-                 clock: Callable[[], float] | None = None) -> ResolverContext:
+                 clock: Callable[[], float] | None = None,
+                 save_token: Callable[[str, str], None] | None = None) -> ResolverContext:
     """A resolver context.  ``session`` is an aiohttp session or a function making
     one (called when a resolver first needs it).  ``env`` defaults to the process environment (so
     ``HF_ENDPOINT``, ``HF_TOKEN``... work); ``credentials`` default to the logins
@@ -109,8 +111,16 @@ def make_context(session: Any, *, host_map: dict[str, str] | None = None,
                 store(host, cookies)
             except Exception as e:  # keep going: the new cookie lives for this run
                 log.warning("could not store rotated cookies for %s: %s", host, e)
+    if save_token is None:
+        def save_token(host: str, token: str) -> None:
+            try:
+                from .accounts import set_token
+                set_token(host, token)
+            except Exception as e:  # keep going: the new token lives for this run
+                log.warning("could not store the renewed token for %s: %s", host, e)
     return ResolverContext(session=session, host_map=hm, clock=clock or time.time,
-                           credentials=credentials, save_cookies=save_cookies, env=env)
+                           credentials=credentials, save_cookies=save_cookies, env=env,
+                           save_token=save_token)
 
 
 async def resolve_link(link: Link, ctx: ResolverContext) -> list[Resolved]:
@@ -118,7 +128,8 @@ async def resolve_link(link: Link, ctx: ResolverContext) -> list[Resolved]:
     resolver = find(link.url)
     if resolver is None:
         raise UnsupportedLink(f"Not a link Zhilian can download: {redact_url(link.url)[:100]}")
-    out = await resolver.resolve(link, ctx)
+    out = select(await resolver.resolve(link, ctx), link_options(link.url),
+                 redact_url(without_options(link.url))[:100])
     for r in out:
         r.resolver = resolver.name
         r.ref.setdefault("link", link.url)

@@ -20,6 +20,13 @@ class HostRule:
 RULES: tuple[HostRule, ...] = (
     HostRule("baidu.com", ("baidu.com", "baidupcs.com"), ("BDUSS", "STOKEN"), "Baidu Netdisk"),
     HostRule("quark.cn", ("quark.cn",), ("__pus",), "Quark"),
+    # Aliyun Drive: the login is a refresh token (``accounts set alipan.com --token -``)
+    HostRule("alipan.com", ("alipan.com", "aliyundrive.com"), (), "Aliyun Drive (阿里云盘)"),
+    HostRule("123pan.com", ("123pan.com", "123pan.cn", "123684.com", "123865.com", "123912.com"),
+             (), "123pan (123云盘)"),
+    HostRule("189.cn", ("189.cn",), ("COOKIE_LOGIN_USER",), "Tianyi Cloud (天翼云盘)"),
+    HostRule("uc.cn", ("uc.cn",), ("__pus",), "UC Drive (UC网盘)"),
+    HostRule("kaggle.com", ("kaggle.com",), (), "Kaggle"),
 )
 
 

@@ -34,19 +34,24 @@ class ResolverContext:
     - ``save_cookies``: called with (host, cookies) when a host rotates a
       cookie, so the new value is stored back.
     - ``env``: environment (HF_ENDPOINT, ...), a dict so tests control it.
+    - ``save_token``: called with (host, token) when a host hands out a new
+      long-lived token in exchange for the stored one (Aliyun Drive rotates its
+      refresh token), so the new one is stored back.
     """
 
     def __init__(self, session: Any, host_map: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time,
                  credentials: Mapping[str, dict[str, Any]] | None = None,
                  save_cookies: Callable[[str, dict[str, str]], None] | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None,
+                 save_token: Callable[[str, str], None] | None = None):
         self._session = session
         self.host_map = host_map if host_map is not None else {}
         self.clock = clock
         self.credentials = credentials if credentials is not None else {}
         self.save_cookies = save_cookies
         self.env = env if env is not None else {}
+        self.save_token = save_token
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -75,6 +80,9 @@ class Resolver:
     name: ClassVar[str] = ""
     hosts: ClassVar[tuple[str, ...]] = ()
     priority: ClassVar[int] = 50  # lower wins when several match
+    # True when the files keep their folder layout below the target folder
+    # (a model repo's tree, an Ollama models folder); share folders are flat.
+    keep_layout: ClassVar[bool] = False
 
     def matches(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()

@@ -1,0 +1,134 @@
+"""Which files of a repo or folder link to take, and where they go.
+
+Like the Hugging Face CLI (``huggingface-cli download --include/--exclude
+--revision``), a link may carry glob patterns and a revision.  They travel in
+the link's fragment, so the download queue stores them with the task and a
+restart or a refresh applies them again::
+
+    https://huggingface.co/org/model#include=*.safetensors&include=*.json&exclude=*fp32*&revision=v1.0
+
+Patterns follow ``huggingface_hub.utils.filter_repo_objects``: ``fnmatch`` on
+the file's path inside the repo (``*`` also matches ``/``), a pattern ending in
+``/`` means everything below that folder; a file is taken when it matches one
+``include`` pattern (or there are none) and no ``exclude`` pattern.
+
+``layout_dir`` places a file of a repo below the target folder with the repo's
+own folders (never outside it: ``..``, absolute paths and drive letters are
+refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+from .errors import NotFound, ZhilianError
+from .models import Resolved
+
+OPTION_KEYS = ("include", "exclude", "revision")
+
+
+@dataclass
+class LinkOptions:
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    revision: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude or self.revision)
+
+    def fragment(self) -> str:
+        parts = [f"include={quote(p, safe='*?[]!/.-_')}" for p in self.include]
+        parts += [f"exclude={quote(p, safe='*?[]!/.-_')}" for p in self.exclude]
+        if self.revision:
+            parts.append(f"revision={quote(self.revision, safe='/.-_')}")
+        return "&".join(parts)
+
+
+def link_options(url: str) -> LinkOptions:
+    """The options a link's fragment carries (empty when it carries none)."""
+    try:
+        frag = urlsplit(url).fragment
+    except ValueError:
+        return LinkOptions()
+    pairs = parse_qsl(frag, keep_blank_values=True) if "=" in frag else []
+    if not pairs or any(k not in OPTION_KEYS for k, _ in pairs):
+        return LinkOptions()     # some other fragment (a host's own "#/list/...")
+    opts = LinkOptions()
+    for k, v in pairs:
+        v = v.strip()
+        if not v:
+            continue
+        if k == "revision":
+            opts.revision = v
+        else:
+            getattr(opts, k).append(v)
+    return opts
+
+
+def with_options(url: str, opts: LinkOptions) -> str:
+    """``url`` carrying ``opts`` in its fragment (options already there are replaced)."""
+    if not opts:
+        return url
+    p = urlsplit(url)
+    if p.fragment and not link_options(url):
+        raise ZhilianError("--include/--exclude/--revision cannot be used with a link that "
+                           "already has a '#…' part")
+    return urlunsplit(p._replace(fragment=opts.fragment()))
+
+
+def without_options(url: str) -> str:
+    """``url`` without an options fragment (what is shown to hosts)."""
+    if not link_options(url):
+        return url
+    return urlunsplit(urlsplit(url)._replace(fragment=""))
+
+
+def _matches(path: str, pattern: str) -> bool:
+    if pattern.endswith("/"):
+        pattern += "*"
+    return fnmatch(path, pattern)
+
+
+def select(files: list[Resolved], opts: LinkOptions, what: str = "this link") -> list[Resolved]:
+    """The files the options keep; NotFound when they keep none."""
+    if not (opts.include or opts.exclude):
+        return files
+    out = [r for r in files
+           if (not opts.include or any(_matches(r.path or r.filename or "", p) for p in opts.include))
+           and not any(_matches(r.path or r.filename or "", p) for p in opts.exclude)]
+    if not out:
+        rules = [f"--include {p}" for p in opts.include] + [f"--exclude {p}" for p in opts.exclude]
+        raise NotFound(f"None of the {len(files)} file(s) of {what} matches {' '.join(rules)}")
+    return out
+
+
+def safe_relpath(path: str) -> PurePosixPath:
+    """A relative path from a remote listing, refused when it would leave the folder."""
+    p = PurePosixPath(path.replace("\\", "/"))
+    parts = [x for x in p.parts if x not in ("", ".")]
+    if (not parts or p.is_absolute() or any(x == ".." for x in parts)
+            or (parts and len(parts[0]) >= 2 and parts[0][1] == ":")):
+        raise ZhilianError(f"Refusing a file path that leaves the target folder: {path!r}")
+    return PurePosixPath(*parts)
+
+
+def layout_dir(base: Path, resolved: Resolved) -> Path:
+    """The folder a file goes to: ``base`` plus its folders inside the repo when its
+    resolver keeps the layout (Hugging Face, Kaggle, Ollama …), else ``base``."""
+    if not resolved.path or "/" not in resolved.path.strip("/"):
+        return base
+    try:
+        from .resolvers import get
+        keep = get(resolved.resolver).keep_layout
+    except KeyError:
+        keep = False
+    if not keep:
+        return base
+    return base.joinpath(*safe_relpath(resolved.path).parent.parts)
+
+
+__all__ = ["LinkOptions", "link_options", "with_options", "without_options", "select",
+           "layout_dir", "safe_relpath"]
