@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .errors import NotFound, ZhilianError
 from .models import Resolved
@@ -40,11 +40,18 @@ class LinkOptions:
         return bool(self.include or self.exclude or self.revision)
 
     def fragment(self) -> str:
-        parts = [f"include={quote(p, safe='*?[]!/.-_')}" for p in self.include]
-        parts += [f"exclude={quote(p, safe='*?[]!/.-_')}" for p in self.exclude]
+        parts = [f"include={_enc(p)}" for p in self.include]
+        parts += [f"exclude={_enc(p)}" for p in self.exclude]
         if self.revision:
-            parts.append(f"revision={quote(self.revision, safe='/.-_')}")
+            parts.append(f"revision={_enc(self.revision)}")
         return "&".join(parts)
+
+
+def _enc(value: str) -> str:
+    """Every character but letters and digits percent-encoded: pasted-link cleaning
+    strips trailing punctuation ("*", ".", "_"), which a pattern may end with."""
+    return "".join(c if c.isascii() and c.isalnum() else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in value)
 
 
 def link_options(url: str) -> LinkOptions:
@@ -77,6 +84,20 @@ def with_options(url: str, opts: LinkOptions) -> str:
         raise ZhilianError("--include/--exclude/--revision cannot be used with a link that "
                            "already has a '#…' part")
     return urlunsplit(p._replace(fragment=opts.fragment()))
+
+
+def apply_options(text: str, opts: LinkOptions) -> str:
+    """Pasted text with ``opts`` put on every link in it (codes kept beside them)."""
+    if not opts:
+        return text
+    from .linkparse import parse_links
+    lines = []
+    for link in parse_links(text):
+        line = with_options(link.url, opts)
+        if link.password and link.password not in link.url:
+            line += f" 提取码: {link.password}"
+        lines.append(line)
+    return "\n".join(lines) or text
 
 
 def without_options(url: str) -> str:
@@ -130,5 +151,5 @@ def layout_dir(base: Path, resolved: Resolved) -> Path:
     return base.joinpath(*safe_relpath(resolved.path).parent.parts)
 
 
-__all__ = ["LinkOptions", "link_options", "with_options", "without_options", "select",
+__all__ = ["LinkOptions", "link_options", "with_options", "apply_options", "without_options", "select",
            "layout_dir", "safe_relpath"]

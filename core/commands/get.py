@@ -13,6 +13,7 @@ from ..engine import DownloadOptions, Engine, Progress
 from ..errors import ZhilianError, human_bytes
 from ..models import Mirror, Resolved
 from ..ratelimit import parse_rate
+from ..selection import LinkOptions, apply_options, layout_dir
 
 
 def register(sub) -> None:
@@ -20,7 +21,7 @@ def register(sub) -> None:
                        description="Download one or more links into a folder. Running the same "
                                    "command again resumes; Ctrl-C stops cleanly.")
     p.add_argument("urls", nargs="+", metavar="URL", help="direct link, share link or model hub link")
-    p.add_argument("-d", "--dir", default=".", help="target folder (default: current folder)")
+    p.add_argument("-d", "--dir", help="target folder (default: current folder)")
     p.add_argument("-o", "--output", help="file name (only with one link)")
     p.add_argument("-x", "--connections", type=int, help="connections per download (1-64, default 16)")
     p.add_argument("--header", action="append", default=[], metavar="'K: V'", help="extra request header")
@@ -34,6 +35,15 @@ def register(sub) -> None:
     p.add_argument("--per-host", type=int, default=16, help="connections per host across downloads")
     p.add_argument("--mirror", action="append", default=[], metavar="URL",
                    help="another URL of the same file (used at the same time)")
+    p.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                   help="only files of a repo / folder whose path matches this glob "
+                        "(e.g. '*.safetensors'; repeatable; like huggingface-cli)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="skip files whose path matches this glob (repeatable)")
+    p.add_argument("--revision", metavar="REV", help="branch, tag or commit of a Hugging Face repo")
+    p.add_argument("--ollama-dir", metavar="DIR",
+                   help="Ollama models folder for ollama.com links (default: OLLAMA_MODELS or "
+                        "~/.ollama/models when it exists and -d is not given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd)
 
@@ -119,6 +129,7 @@ async def _resolve(url: str, args, session) -> list[tuple[Resolved, object]]:
     # rotated cookies go back to the keyring through the context's default saver
     ctx = resolving.make_context(session, credentials=resolving.LazyCredentials(stored, overrides))
     text = url if not args.password else f"{url} 提取码: {args.password}"
+    text = apply_options(text, LinkOptions(args.include, args.exclude, args.revision))
     items = await resolving.resolve_links(text, ctx)
     return [(r, resolving.make_refresher(r, ctx)) for r in items]
 
@@ -134,6 +145,7 @@ async def _run(args) -> int:
         raise ZhilianError(str(e)) from None
     headers = _headers(args)
     show = not args.quiet and sys.stderr.isatty()
+    ollama_dir = _ollama_dir(args)
     failures = 0
     async with Engine(per_host=args.per_host) as eng:
         for url in args.urls:
@@ -146,7 +158,10 @@ async def _run(args) -> int:
                     opts = DownloadOptions(connections=args.connections, sha256=args.sha256,
                                            md5=args.md5, limit=limit, filename=args.output,
                                            headers=headers)
-                    dl = eng.download(resolved, Path(args.dir), opts, on_progress=bar,
+                    base = Path(args.dir or ".")
+                    if resolved.resolver == "ollama" and ollama_dir is not None:
+                        base = ollama_dir
+                    dl = eng.download(resolved, layout_dir(base, resolved), opts, on_progress=bar,
                                       refresh=refresher)
                     path = await dl.run()
                     bar.done()
@@ -158,6 +173,22 @@ async def _run(args) -> int:
                 print(f"zhilian: {url.split('?')[0]}: {e}", file=sys.stderr)
                 failures += 1
     return 1 if failures else 0
+
+
+def _ollama_dir(args) -> Path | None:
+    """Where ollama.com links go: --ollama-dir, else (without -d) the local Ollama's
+    models folder when it exists; None = the target folder."""
+    if args.ollama_dir:
+        return Path(args.ollama_dir).expanduser()
+    if args.dir or not any("ollama" in u for u in args.urls):
+        return None
+    import os
+
+    from ..resolvers.ollama import default_models_dir
+    found = default_models_dir(dict(os.environ))
+    if found is not None and not args.quiet:
+        print(f"zhilian: Ollama models go to {found} (use --ollama-dir or -d to choose)", file=sys.stderr)
+    return found
 
 
 def _cmd(args: argparse.Namespace) -> int:

@@ -37,6 +37,11 @@ def register(sub) -> None:
     p.add_argument("--priority", type=int, default=0, help="higher runs first (default 0)")
     p.add_argument("--limit-rate", help="speed limit for these downloads, e.g. 500K or 2M")
     p.add_argument("--time-limit", type=float, metavar="MIN", help="stop a download after MIN minutes")
+    p.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                   help="only files of a repo / folder whose path matches this glob (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="skip files whose path matches this glob (repeatable)")
+    p.add_argument("--revision", metavar="REV", help="branch, tag or commit of a Hugging Face repo")
     p.set_defaults(func=_cmd_add)
 
     p = sub.add_parser("list", help="show the download queue")
@@ -99,7 +104,8 @@ def _cmd_add(args) -> int:
         raise ZhilianError("-x/--connections must be between 1 and 64")
     store = _store()
     try:
-        text = "\n".join(args.links)
+        from ..selection import LinkOptions, apply_options
+        text = apply_options("\n".join(args.links), LinkOptions(args.include, args.exclude, args.revision))
         ids = queue_links(store, text, password=args.password, dest_dir=args.dir, filename=args.output,
                           connections=args.connections, sha256=args.sha256, priority=args.priority,
                           limit=int(limit), time_limit=args.time_limit * 60 if args.time_limit else None)

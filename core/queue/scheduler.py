@@ -30,6 +30,7 @@ from ..errors import (
 )
 from ..models import Mirror, Resolved
 from ..redact import redact_text
+from ..selection import layout_dir
 from .events import PROGRESS_INTERVAL, Event, TaskView, make_view
 from .settings import Settings
 from .store import (
@@ -327,6 +328,8 @@ class Scheduler:
         dest = Path(row.dest_dir)
         if resolved.resolver == "manifest" and resolved.path and "/" in resolved.path:
             dest = dest / PurePosixPath(resolved.path).parent    # the manifest's own layout
+        else:
+            dest = layout_dir(dest, resolved)     # a repo's folders (Hugging Face, Kaggle, Ollama)
         dl = self.engine.download(resolved, dest, opts,
                                   on_progress=lambda p: self._on_progress(row, live, p),
                                   refresh=refresher)

@@ -28,6 +28,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..errors import NeedLogin, NotFound, ResolveError, Throttled, UnsupportedLink
 from ..expiry import url_expires_at
 from ..models import Link, Mirror, Resolved
+from ..selection import link_options
 from ._web import Answer, UnexpectedAnswer, common_errors, fetch, retry_after, token_for
 from .base import Resolver, ResolverContext
 
@@ -156,6 +157,7 @@ class HuggingFaceResolver(Resolver):
     name = "huggingface"
     hosts = ("huggingface.co", "hf.co", "hf-mirror.com")
     priority = 20
+    keep_layout = True      # a repo's files keep its folders, like the official CLI
 
     def _headers(self, ctx: ResolverContext, endpoint: str) -> tuple[dict[str, str], bool]:
         """The token goes to huggingface.co, or to the endpoint the user chose with
@@ -171,6 +173,9 @@ class HuggingFaceResolver(Resolver):
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         ref = parse_hf_url(link.url)
+        revision = link_options(link.url).revision     # --revision (core/selection.py)
+        if revision:
+            ref.revision = revision
         if ref.is_file:
             return [await self._one(ref, ctx, link)]
         return await self._list(ref, ctx, link)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import NeedLogin, NotFound, ResolveError, UnsupportedLink
@@ -62,6 +63,15 @@ def parse_ollama_url(url: str) -> tuple[str, str, str]:
         if not re.fullmatch(_PART, p):
             raise UnsupportedLink(f"Not a valid Ollama model name part: {p!r}")
     return ns, model, tag
+
+
+def default_models_dir(env: dict[str, str]) -> Path | None:
+    """The models folder a local ``ollama`` uses, when it exists: ``OLLAMA_MODELS``,
+    else ``~/.ollama/models`` (ollama ``envconfig.Models``)."""
+    for cand in (env.get("OLLAMA_MODELS"), str(Path(env.get("HOME") or Path.home()) / ".ollama" / "models")):
+        if cand and Path(cand).expanduser().is_dir():
+            return Path(cand).expanduser()
+    return None
 
 
 class OllamaResolver(Resolver):
