@@ -201,6 +201,9 @@ class MockOllama(MockHost):
         self.blobs: dict[str, bytes] = {}                          # hex -> data
         self.private: set[tuple[str, str]] = set()
         self.corrupt: set[str] = set()                             # hex of blobs served wrong
+        # host written into the blob redirects; None: this mock as http://localhost:<port>
+        # (another host name, reachable by a CLI subprocess without a host map for it)
+        self.cdn_host: str | None = "https://dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com"
 
     def host_map(self) -> dict[str, str]:
         return {"registry.ollama.ai": self.base, "dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com": self.base}
@@ -242,8 +245,9 @@ class MockOllama(MockHost):
             hexd = parts[4].removeprefix("sha256:")
             if hexd not in self.blobs:
                 return web.json_response({"errors": [{"code": "BLOB_UNKNOWN"}]}, status=404)
+            cdn = self.cdn_host or f"http://localhost:{self.port}"
             return web.Response(status=307, headers={
-                "Location": f"https://dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com/ollama/docker/registry/v2/blobs/sha256/{hexd[:2]}/{hexd}/data?X-Amz-Expires=86400"})
+                "Location": f"{cdn}/ollama/docker/registry/v2/blobs/sha256/{hexd[:2]}/{hexd}/data"})
         if parts[:4] == ["ollama", "docker", "registry", "v2"]:
             hexd = parts[-2]
             data = self.blobs.get(hexd)

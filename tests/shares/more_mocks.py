@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from aiohttp import web
 from share_mocks import ThreadedApp, cookies_of, serve_bytes
@@ -336,5 +335,240 @@ class AliyunMock(ThreadedApp):
         for s in self.shares.values():
             for e in s.entries:
                 if e["id"] == request.match_info["file_id"] and not e["dir"]:
+                    return serve_bytes(request, e["data"])
+        return web.Response(status=404)
+
+
+# -------------------------------------------------------------------- Tianyi Cloud
+
+@dataclass
+class TianyiShare:
+    code: str
+    pwd: str
+    entries: list[dict[str, Any]]
+    share_id: int
+    state: str = "ok"            # ok | expired | gone | audit
+
+
+class TianyiMock(ThreadedApp):
+    """cloud.189.cn open share API and its download host (one app)."""
+
+    LOGIN = "cookie-login-user-" + "C" * 32
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: dict[str, TianyiShare] = {}
+        self.page_size_seen: list[str] = []
+
+    def host_map(self) -> dict[str, str]:
+        return {h: self.base for h in ("cloud.189.cn", "download.cloud.189.cn")}
+
+    def add_share(self, code: str, pwd: str, files: dict[str, bytes], **kw) -> TianyiShare:
+        entries, _ = _tree(files)
+        sid = 10_000 + len(self.shares)
+        for e in entries:
+            e["id"] = str(sid * 1000 + int(e["id"]))
+            e["parent"] = str(sid * 1000 + int(e["parent"])) if e["parent"] != "0" else "0"
+        s = TianyiShare(code, pwd, entries, sid, **kw)
+        self.shares[code] = s
+        return s
+
+    def routes(self, app):
+        # WhiteSevs/TamperMonkeyScript 网盘链接识别 NetDiskParse_Tianyiyun (getShareInfoByCodeV2);
+        # 1307super/cloud189-auto-save (getShareInfo: GET …/getShareInfoByCodeV2.action)
+        app.router.add_get("/api/open/share/getShareInfoByCodeV2.action", self.info)
+        # WhiteSevs/TamperMonkeyScript NetDiskParse_Tianyiyun (getShareId: checkAccessCode.action)
+        app.router.add_get("/api/open/share/checkAccessCode.action", self.check)
+        # WhiteSevs/TamperMonkeyScript NetDiskParse_Tianyiyun (listShareDir: fileListAO)
+        app.router.add_get("/api/open/share/listShareDir.action", self.list_dir)
+        # WhiteSevs/TamperMonkeyScript NetDiskParse_Tianyiyun (getDownloadUrl: InvalidSessionKey)
+        app.router.add_get("/api/open/file/getFileDownloadUrl.action", self.download_url)
+        app.router.add_get("/file/downloadFile.action", self.download)
+
+    @staticmethod
+    def res(code, message="", **kw) -> web.Response:
+        return web.json_response({"res_code": code, "res_message": message or str(code), **kw})
+
+    def _api_ok(self, request) -> bool:
+        return (request.headers.get("Sign-Type") == "1"
+                and "application/json" in request.headers.get("Accept", ""))
+
+    async def info(self, request):
+        if not self._api_ok(request):
+            return self.res("ErrorAccept", "bad request")
+        s = self.shares.get(request.query.get("shareCode", ""))
+        if s is None or s.state == "gone":
+            return self.res("ShareNotFound", "抱歉，您访问的页面地址有误，或者该页面不存在")
+        if s.state == "expired":
+            return self.res("ShareExpiredError", "分享已过期")
+        if s.state == "audit":
+            return self.res("ShareAuditNotPass", "抱歉，该内容审核不通过")
+        top = [e for e in s.entries if e["parent"] == "0"]
+        folder = len(top) != 1 or top[0]["dir"]
+        root = top[0] if len(top) == 1 else None
+        info = {"fileId": root["id"] if root else str(s.share_id * 1000), "fileName": root["name"] if root else "share",
+                "isFolder": folder, "shareMode": 1 if s.pwd else 2, "needAccessCode": 1 if s.pwd else 0}
+        if root and not root["dir"]:
+            info.update(fileSize=len(root["data"]), md5=root["md5"].upper())
+        if not s.pwd:
+            info["shareId"] = s.share_id        # public shares name their id at once
+        return self.res(0, "成功", **info)
+
+    async def check(self, request):
+        s = self.shares.get(request.query.get("shareCode", ""))
+        if s is None:
+            return self.res("ShareNotFound")
+        if request.query.get("accessCode") != s.pwd:
+            # the clients only look for a missing shareId; this code is our guess
+            return self.res("ShareAccessCodeError", "访问码错误")
+        return self.res(0, "成功", shareId=s.share_id)
+
+    def _share_by_id(self, sid) -> TianyiShare | None:
+        return next((s for s in self.shares.values() if str(s.share_id) == str(sid)), None)
+
+    async def list_dir(self, request):
+        q = request.query
+        s = self._share_by_id(q.get("shareId"))
+        if s is None or (s.pwd and q.get("accessCode") != s.pwd):
+            return self.res("ShareNotFound")
+        self.page_size_seen.append(q.get("pageSize", ""))
+        fid = q.get("fileId")
+        parent = "0" if fid == str(s.share_id * 1000) else fid
+        kids = [e for e in s.entries if e["parent"] == parent]
+        size = int(q.get("pageSize", "60"))
+        page = kids[(int(q.get("pageNum", "1")) - 1) * size: int(q.get("pageNum", "1")) * size]
+        return self.res(0, "成功", fileListAO={
+            "count": len(kids),
+            "fileList": [{"id": e["id"], "name": e["name"], "size": len(e["data"]), "md5": e["md5"].upper()}
+                         for e in page if not e["dir"]],
+            "folderList": [{"id": e["id"], "name": e["name"]} for e in page if e["dir"]]})
+
+    async def download_url(self, request):
+        if cookies_of(request).get("COOKIE_LOGIN_USER") != self.LOGIN:
+            return web.json_response({"errorCode": "InvalidSessionKey", "errorMsg": "user not login"},
+                                     status=400)
+        s = self._share_by_id(request.query.get("shareId"))
+        e = next((x for x in (s.entries if s else []) if x["id"] == request.query.get("fileId")), None)
+        if e is None or e["dir"]:
+            return self.res("FileNotFound")
+        token = secrets.token_hex(8)
+        return self.res(0, "成功", fileDownloadUrl=(
+            f"https://download.cloud.189.cn/file/downloadFile.action?dt=51&expired={int(time.time() * 1000) + 3600000}"
+            f"&amp;sk={token}&amp;ufi={e['id']}&amp;zyc=5"))
+
+    async def download(self, request):
+        if cookies_of(request).get("COOKIE_LOGIN_USER") != self.LOGIN:
+            return web.Response(status=403, text="forbidden")
+        fid = request.query.get("ufi")
+        for s in self.shares.values():
+            for e in s.entries:
+                if e["id"] == fid and not e["dir"]:
+                    return serve_bytes(request, e["data"])
+        return web.Response(status=404)
+
+
+# -------------------------------------------------------------------- UC Drive
+
+class UCMock(ThreadedApp):
+    """pc-api.uc.cn share API and the download host (one app)."""
+
+    PUS = "uc-pus-" + "U" * 36
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: dict[str, dict[str, Any]] = {}
+        self.stokens: dict[str, str] = {}
+        self.puus = "uc-puus-0"
+        self.rotations = 0
+
+    def host_map(self) -> dict[str, str]:
+        return {h: self.base for h in ("pc-api.uc.cn", "dl-uc.pds.uc.cn")}
+
+    def add_share(self, pwd_id: str, passcode: str, files: dict[str, bytes], state: str = "ok"):
+        entries, _ = _tree(files)
+        for e in entries:
+            e["id"] = f"{pwd_id}{e['id']}"
+            e["parent"] = f"{pwd_id}{e['parent']}" if e["parent"] != "0" else "0"
+        self.shares[pwd_id] = {"passcode": passcode, "entries": entries, "state": state}
+
+    def routes(self, app):
+        # qaiu/netdisk-fast-download parser/src/main/java/cn/qaiu/parser/impl/UcTool.java (FIRST_REQUEST_URL)
+        app.router.add_post("/1/clouddrive/share/sharepage/token", self.token)
+        # qaiu/netdisk-fast-download …/impl/UcTool.java (SECOND_REQUEST_URL, parseDir pdir_fid)
+        app.router.add_get("/1/clouddrive/transfer_share/detail", self.detail)
+        # qaiu/netdisk-fast-download …/impl/UcTool.java (THIRD_REQUEST_URL: fids + fids_token)
+        app.router.add_post("/1/clouddrive/file/download", self.download)
+        # downloads need the cookie (OpenList drivers/quark_uc/meta.go: UC is OnlyProxy)
+        app.router.add_get("/dl/{fid}/{name}", self.file)
+
+    def _logged_in(self, request) -> bool:
+        return cookies_of(request).get("__pus") == self.PUS and request.query.get("pr") == "UCBrowser"
+
+    @staticmethod
+    def err(code: int, message: str, status: int = 200) -> web.Response:
+        return web.json_response({"status": status if status != 200 else 400, "code": code, "message": message},
+                                 status=status)
+
+    def _rotate(self, resp: web.Response) -> web.Response:
+        self.rotations += 1
+        self.puus = f"uc-puus-{self.rotations}"
+        resp.set_cookie("__puus", self.puus)
+        return resp
+
+    async def token(self, request):
+        if not self._logged_in(request):
+            return self.err(31001, "require login [guest]", 401)
+        body = await request.json()
+        s = self.shares.get(body.get("pwd_id", ""))
+        if s is None or s["state"] == "gone":
+            return self.err(41006, "分享不存在")
+        if s["state"] == "expired":
+            return self.err(41004, "分享已过期")
+        if s["passcode"] and body.get("passcode") != s["passcode"]:
+            return self.err(41008, "提取码错误")
+        if body.get("share_for_transfer") is not True:
+            return self.err(400, "bad request")
+        tok = secrets.token_hex(12)
+        self.stokens[body["pwd_id"]] = tok
+        return self._rotate(web.json_response({"status": 200, "code": 0, "message": "ok",
+                                               "data": {"stoken": tok}}))
+
+    async def detail(self, request):
+        if not self._logged_in(request):
+            return self.err(31001, "require login [guest]", 401)
+        q = request.query
+        s = self.shares.get(q.get("pwd_id", ""))
+        if s is None or self.stokens.get(q["pwd_id"]) != q.get("stoken"):
+            return self.err(14001, "非法token")
+        kids = [e for e in s["entries"] if e["parent"] == q.get("pdir_fid", "0")]
+        page, size = int(q.get("_page", "1")), int(q.get("_size", "50"))
+        chunk = kids[(page - 1) * size: page * size]
+        return web.json_response({"status": 200, "code": 0, "message": "ok", "data": {"list": [
+            {"fid": e["id"], "file_name": e["name"], "file": not e["dir"], "dir": e["dir"],
+             "size": 0 if e["dir"] else len(e["data"]), "share_fid_token": f"sft-{e['id']}"}
+            for e in chunk]}, "metadata": {"_total": len(kids), "_page": page, "_size": size}})
+
+    async def download(self, request):
+        if not self._logged_in(request):
+            return self.err(31001, "require login [guest]", 401)
+        body = await request.json()
+        s = self.shares.get(body.get("pwd_id", ""))
+        if s is None or self.stokens.get(body["pwd_id"]) != body.get("stoken"):
+            return self.err(14001, "非法token")
+        out = []
+        for fid, tok in zip(body.get("fids") or [], body.get("fids_token") or []):
+            e = next((x for x in s["entries"] if x["id"] == fid and not x["dir"]), None)
+            if e is None or tok != f"sft-{fid}":
+                return self.err(41010, "文件不存在")
+            out.append({"fid": fid, "file_name": e["name"], "size": len(e["data"]),
+                        "download_url": f"https://dl-uc.pds.uc.cn/dl/{fid}/{e['name']}?auth=1"})
+        return web.json_response({"status": 200, "code": 0, "message": "ok", "data": out})
+
+    async def file(self, request):
+        if cookies_of(request).get("__pus") != self.PUS:
+            return web.Response(status=403, text="forbidden")
+        for s in self.shares.values():
+            for e in s["entries"]:
+                if e["id"] == request.match_info["fid"] and not e["dir"]:
                     return serve_bytes(request, e["data"])
         return web.Response(status=404)
