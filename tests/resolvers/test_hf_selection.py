@@ -138,3 +138,12 @@ def test_queue_add_keeps_patterns_and_layout(hf, cdn, tmp_path, monkeypatch):
     assert sorted(r.rpath for r in rows) == ["unet/config.json", "vae/config.json"]
     assert all(r.state == "done" for r in rows)
     assert asyncio  # (the queue ran in its own process above)
+
+
+@pytest.mark.parametrize("kind", ["datasets", "spaces"])
+def test_datasets_and_spaces_take_the_same_options(hf, cdn, kind):
+    hf.add_repo(f"{kind}/org/x", {"data/train.parquet": b"T" * 2000, "data/test.parquet": b"t" * 10,
+                                  "app.py": b"print()"})
+    got = resolve(with_options(f"https://huggingface.co/{kind}/org/x", LinkOptions(["data/"], ["*test*"])),
+                  hosts(hf, cdn))
+    assert [(r.path, r.size) for r in got] == [("data/train.parquet", 2000)]
