@@ -126,6 +126,42 @@ def select(files: list[Resolved], opts: LinkOptions, what: str = "this link") ->
     return out
 
 
+def exact_pattern(path: str) -> str:
+    """An ``--include`` pattern matching exactly this path (glob characters escaped)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+@dataclass
+class LinkFiles:
+    """What the add dialog lists for one pasted link."""
+    url: str
+    password: str | None
+    files: list[Resolved]
+    error: str | None = None
+
+
+def preview_files(text: str) -> list[LinkFiles]:
+    """Blocking (run it off the GUI thread): every link in ``text`` resolved to its
+    files, with the logins stored in Accounts; a failing link carries its message."""
+    import asyncio
+
+    from .linkparse import parse_links
+
+    async def go() -> list[LinkFiles]:
+        from . import resolve as resolving
+        from .http import lazy_aiohttp as aiohttp
+        out = []
+        async with aiohttp.ClientSession() as session:
+            ctx = resolving.make_context(session)
+            for link in parse_links(text):
+                try:
+                    out.append(LinkFiles(link.url, link.password, await resolving.resolve_link(link, ctx)))
+                except ZhilianError as e:
+                    out.append(LinkFiles(link.url, link.password, [], str(e)))
+        return out
+    return asyncio.run(go())
+
+
 def safe_relpath(path: str) -> PurePosixPath:
     """A relative path from a remote listing, refused when it would leave the folder."""
     p = PurePosixPath(path.replace("\\", "/"))
@@ -151,5 +187,5 @@ def layout_dir(base: Path, resolved: Resolved) -> Path:
     return base.joinpath(*safe_relpath(resolved.path).parent.parts)
 
 
-__all__ = ["LinkOptions", "link_options", "with_options", "apply_options", "without_options", "select",
+__all__ = ["LinkFiles", "preview_files", "exact_pattern", "LinkOptions", "link_options", "with_options", "apply_options", "without_options", "select",
            "layout_dir", "safe_relpath"]

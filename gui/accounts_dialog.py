@@ -95,7 +95,14 @@ class AccountsDialog(QDialog):
         self.import_btn = QPushButton(icons.icon("accounts"), "")
         self.import_btn.setObjectName("importCookies")
         self.import_btn.clicked.connect(self._import)
-        form.addRow("", self.import_btn)
+        self.token_btn = QPushButton(icons.icon("accounts"), "")
+        self.token_btn.setObjectName("saveToken")
+        self.token_btn.clicked.connect(self._save_token)
+        btn_row = QHBoxLayout()
+        btn_row.addWidget(self.import_btn)
+        btn_row.addWidget(self.token_btn)
+        btn_row.addStretch(1)
+        form.addRow("", btn_row)
         self.result = QLabel()
         self.result.setObjectName("result")
         self.result.setWordWrap(True)
@@ -124,6 +131,10 @@ class AccountsDialog(QDialog):
             "Paste a Cookie header (BDUSS=…; STOKEN=…), a cookies.txt export, or a request copied from the "
             "browser's developer tools as cURL. Cookies are kept in the system keyring."))
         self.import_btn.setText(self.tr("Import"))
+        self.token_btn.setText(self.tr("Save as token"))
+        self.token_btn.setToolTip(self.tr(
+            "Store the pasted text as the host's token instead of cookies: an Aliyun Drive refresh "
+            "token, a Kaggle username:key, a Hugging Face or 123pan token."))
         self.session_btn.setText(self.tr("Keep logins for this session only"))
 
     # -- background calls ------------------------------------------------------------
@@ -213,6 +224,18 @@ class AccountsDialog(QDialog):
         self._run(lambda: _accounts().import_cookies(host, text),
                   on_done=lambda st: (finished(), done(st)),
                   on_error=lambda m: (finished(), self.result.setText(m)))
+
+    def _save_token(self) -> None:
+        host, token = self.host_text(), self.cookies.toPlainText().strip()
+        if not host or not token:
+            self.result.setText(self.tr("Choose the host and paste its token first."))
+            return
+
+        def done(_v: Any) -> None:
+            self.cookies.clear()      # the secret does not stay in the widget
+            self.result.setText(self.tr("Token saved for %1.").replace("%1", _accounts().normalize_host(host)))
+            self.refresh()
+        self._run(lambda: _accounts().set_token(host, token), on_done=done)
 
     def _remove(self, confirm: bool = True) -> None:
         host = self.selected_host()

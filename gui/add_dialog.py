@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -66,8 +66,14 @@ def manifest_preview(path: Path) -> tuple[list[Any], str | None]:
 class AddDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, text: str = "", manifests: list[Path] | None = None,
                  dest_dir: str = "", connections: int = 0, heygem_available: bool = False,
-                 heygem_installs: list[str] | None = None):
+                 heygem_installs: list[str] | None = None,
+                 lister: Callable[[str], list[Any]] | None = None, runner: Callable[..., Any] | None = None):
+        """``lister`` (blocking, e.g. ``core.selection.preview_files``) and ``runner``
+        (``bridge.run_blocking``) enable "List files": the files behind the links, with
+        sizes, to tick before adding."""
         super().__init__(parent)
+        self._lister, self._runner = lister, runner
+        self.listed: list[Any] = []        # LinkFiles of the last listing (for the current text)
         self.setObjectName("AddDialog")
         self.setWindowIcon(icons.app_icon())
         self.manifests: list[Path] = list(manifests or [])
@@ -95,6 +101,26 @@ class AddDialog(QDialog):
         self.preview.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.preview, 2)
+
+        list_row = QHBoxLayout()
+        self.list_btn = QPushButton(icons.icon("folder"), "")
+        self.list_btn.setObjectName("listFiles")
+        self.list_btn.clicked.connect(self.list_files)
+        self.list_btn.setVisible(lister is not None and runner is not None)
+        self.files_label = QLabel()
+        self.files_label.setObjectName("filesLabel")
+        list_row.addWidget(self.list_btn)
+        list_row.addWidget(self.files_label, 1)
+        lay.addLayout(list_row)
+        self.files = QTableWidget(0, 2)
+        self.files.setObjectName("files")
+        self.files.verticalHeader().hide()
+        self.files.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.files.hide()
+        self.files.itemChanged.connect(lambda *_: self._validate())
+        lay.addWidget(self.files, 3)
 
         form = QFormLayout()
         folder_row = QHBoxLayout()
@@ -167,6 +193,10 @@ class AddDialog(QDialog):
         self.text.setPlaceholderText(self.tr("https://example.com/model.safetensors\n"
                                              "链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2"))
         self.preview.setHorizontalHeaderLabels([self.tr("Link"), self.tr("Extraction code")])
+        self.files.setHorizontalHeaderLabels([self.tr("File"), self.tr("Size")])
+        self.list_btn.setText(self.tr("List files"))
+        self.list_btn.setToolTip(self.tr("Look up the files behind the links (folder shares, repos) "
+                                         "and tick the ones to add"))
         self.lbl_folder.setText(self.tr("Save to:"))
         self.browse.setText(self.tr("Browse…"))
         self.lbl_conn.setText(self.tr("Connections:"))
@@ -184,6 +214,9 @@ class AddDialog(QDialog):
 
     # -- preview --------------------------------------------------------------
     def refresh_preview(self) -> None:
+        if self.listed and [lf.url for lf in self.listed] != [ln.url for ln in parse_preview(
+                self.text.toPlainText())]:
+            self._clear_files()           # the links changed: the listing no longer applies
         rows: list[tuple[str, str]] = []
         try:
             self.links = parse_preview(self.text.toPlainText())
@@ -218,10 +251,95 @@ class AddDialog(QDialog):
             msg = self.tr("A SHA-256 checksum is 64 hexadecimal characters.")
         elif sha and len(self.links) + len(self.manifests) > 1:
             msg = self.tr("A checksum can only be given when adding a single link.")
+        if not msg and self.listed and not self._checked_paths():
+            msg = self.tr("Tick at least one file.")
         ok = not msg and (bool(self.links) or bool(self.manifests))
         self.error.setText(msg)
+        self.list_btn.setEnabled(bool(self.links))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
         return ok
+
+    # -- file list ------------------------------------------------------------------
+    def list_files(self) -> None:
+        """Resolves the links in the background and lists their files, all ticked."""
+        if self._lister is None or self._runner is None or not self.links:
+            return
+        text = self.text.toPlainText()
+        if self.password.text().strip():
+            text = "\n".join(ln.url + (f" 提取码: {ln.password or self.password.text().strip()}")
+                             for ln in self.links)
+        self.list_btn.setEnabled(False)
+        self.files_label.setText(self.tr("Looking up the files…"))
+
+        def done(listed: list[Any]) -> None:
+            self.list_btn.setEnabled(True)
+            self._show_files(listed)
+
+        def failed(message: str) -> None:
+            self.list_btn.setEnabled(True)
+            self.files_label.setText(message)
+        self._runner(self._lister, text, on_done=done, on_error=failed)
+
+    def _clear_files(self) -> None:
+        self.listed = []
+        self.files.setRowCount(0)
+        self.files.hide()
+        self.files_label.setText("")
+
+    def _show_files(self, listed: list[Any]) -> None:
+        from core.errors import human_bytes
+        self.listed = list(listed)
+        rows: list[tuple[Any, Any]] = []
+        problems = []
+        for li, lf in enumerate(self.listed):
+            if lf.error:
+                problems.append(lf.error)
+            for r in lf.files:
+                rows.append((li, r))
+        self.files.setRowCount(len(rows))
+        total = 0
+        for i, (li, r) in enumerate(rows):
+            item = QTableWidgetItem(r.path or r.filename or self.listed[li].url)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            item.setData(Qt.ItemDataRole.UserRole, (li, r.path or r.filename or ""))
+            item.setToolTip(self.listed[li].url)
+            self.files.setItem(i, 0, item)
+            self.files.setItem(i, 1, QTableWidgetItem(human_bytes(r.size) if r.size is not None else "?"))
+            total += r.size or 0
+        self.files.setVisible(bool(rows))
+        label = self.tr("%n file(s), %1 in all", "", len(rows)).replace("%1", human_bytes(total))
+        if problems:
+            label += " — " + "; ".join(problems)
+        self.files_label.setText(label)
+        self._validate()
+
+    def _checked_paths(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for i in range(self.files.rowCount()):
+            item = self.files.item(i, 0)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                li, path = item.data(Qt.ItemDataRole.UserRole)
+                out.setdefault(li, []).append(path)
+        return out
+
+    def _chosen_text(self) -> str:
+        """The text to queue: links whose files were all ticked as they are, links with
+        some files unticked carrying ``--include`` patterns for the ticked ones."""
+        if not self.listed:
+            return self.text.toPlainText()
+        from core.selection import LinkOptions, exact_pattern, with_options
+        checked = self._checked_paths()
+        lines = []
+        for li, lf in enumerate(self.listed):
+            paths = checked.get(li, [])
+            if lf.files and not paths:
+                continue                          # nothing of this link was ticked
+            url = lf.url
+            if lf.files and len(paths) < len(lf.files):
+                url = with_options(url, LinkOptions(include=[exact_pattern(p) for p in paths]))
+            lines.append(url + (f" 提取码: {lf.password}" if lf.password and lf.password not in lf.url else ""))
+        return "\n".join(lines)
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, self.tr("Save downloads to"), self.folder.text())
@@ -246,7 +364,7 @@ class AddDialog(QDialog):
 
     def request(self) -> AddRequest:
         return AddRequest(
-            text=self.text.toPlainText(),
+            text=self._chosen_text(),
             manifests=list(self.manifests),
             dest_dir=self.folder.text().strip() or None,
             connections=self.connections.value() or None,

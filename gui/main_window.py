@@ -54,6 +54,12 @@ def _load_manifest(path: Path) -> list[Any]:
     return load_manifest(path)
 
 
+def _preview_files(text: str) -> list[Any]:
+    """The files behind pasted links, for the add dialog's list (runs off the GUI thread)."""
+    from core.selection import preview_files
+    return preview_files(text)
+
+
 class MainWindow(QMainWindow):
     #: a notification was raised: (kind, title, message)
     notified = Signal(str, str, str)
@@ -652,7 +658,8 @@ class MainWindow(QMainWindow):
         dlg = AddDialog(self, text=text, manifests=manifests,
                         dest_dir=prefs.download_dir(self.settings),
                         connections=int(prefs.get(self.settings, "connections", 0) or 0),
-                        heygem_installs=[str(x) for x in prefs.get(self.settings, "heygem_installs", [])])
+                        heygem_installs=[str(x) for x in prefs.get(self.settings, "heygem_installs", [])],
+                        lister=_preview_files, runner=self.bridge.run_blocking)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.accepted.connect(lambda: self.submit_add(dlg.request()))
         dlg.destroyed.connect(lambda *_: setattr(self, "_add_dialog", None))

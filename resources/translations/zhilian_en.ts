@@ -1,29 +1,50 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
     <name>AddDialog</name>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="207" />
+        <location filename="../../gui/add_dialog.py" line="243"/>
         <source>Found %n link(s):</source>
-        <translation><numerusform>Found %n link:</numerusform><numerusform>Found %n links:</numerusform></translation>
+        <translation>
+            <numerusform>Found %n link:</numerusform>
+            <numerusform>Found %n links:</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/add_dialog.py" line="311"/>
+        <source>%n file(s), %1 in all</source>
+        <translation>
+            <numerusform>%n file, %1 in all</numerusform>
+            <numerusform>%n files, %1 in all</numerusform>
+        </translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="516" />
+        <location filename="../../gui/main_window.py" line="534"/>
         <source>Remove %n download(s) and delete their files from disk?</source>
-        <translation><numerusform>Remove %n download and delete its file from disk?</numerusform><numerusform>Remove %n downloads and delete their files from disk?</numerusform></translation>
+        <translation>
+            <numerusform>Remove %n download and delete its file from disk?</numerusform>
+            <numerusform>Remove %n downloads and delete their files from disk?</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="683" />
+        <location filename="../../gui/main_window.py" line="702"/>
         <source>Added %n download(s)</source>
-        <translation><numerusform>Added %n download</numerusform><numerusform>Added %n downloads</numerusform></translation>
+        <translation>
+            <numerusform>Added %n download</numerusform>
+            <numerusform>Added %n downloads</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="762" />
+        <location filename="../../gui/main_window.py" line="781"/>
         <source>(+%n more)</source>
-        <translation><numerusform>(+%n more)</numerusform><numerusform>(+%n more)</numerusform></translation>
+        <translation>
+            <numerusform>(+%n more)</numerusform>
+            <numerusform>(+%n more)</numerusform>
+        </translation>
     </message>
 </context>
 </TS>

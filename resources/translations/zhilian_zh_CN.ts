@@ -1,110 +1,131 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AccountsDialog</name>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="116" />
+        <location filename="../../gui/accounts_dialog.py" line="123"/>
         <source>Accounts</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="117" />
+        <location filename="../../gui/accounts_dialog.py" line="124"/>
         <source>Host</source>
         <translation>主机</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="117" />
+        <location filename="../../gui/accounts_dialog.py" line="124"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="117" />
+        <location filename="../../gui/accounts_dialog.py" line="124"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="118" />
-        <location filename="../../gui/accounts_dialog.py" line="222" />
+        <location filename="../../gui/accounts_dialog.py" line="125"/>
+        <location filename="../../gui/accounts_dialog.py" line="245"/>
         <source>Remove login</source>
         <translation>删除登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="119" />
+        <location filename="../../gui/accounts_dialog.py" line="126"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="120" />
+        <location filename="../../gui/accounts_dialog.py" line="127"/>
         <source>Import a login</source>
         <translation>导入登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="121" />
+        <location filename="../../gui/accounts_dialog.py" line="128"/>
         <source>Host:</source>
         <translation>主机：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="122" />
+        <location filename="../../gui/accounts_dialog.py" line="129"/>
         <source>Cookies:</source>
         <translation>Cookie：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="124" />
-        <source>Paste a Cookie header (BDUSS=…; STOKEN=…), a cookies.txt export, or a request copied from the browser's developer tools as cURL. Cookies are kept in the system keyring.</source>
+        <location filename="../../gui/accounts_dialog.py" line="131"/>
+        <source>Paste a Cookie header (BDUSS=…; STOKEN=…), a cookies.txt export, or a request copied from the browser&apos;s developer tools as cURL. Cookies are kept in the system keyring.</source>
         <translation>粘贴 Cookie 请求头（BDUSS=…; STOKEN=…）、导出的 cookies.txt，或从浏览器开发者工具复制的 cURL 请求。Cookie 保存在系统密钥环中。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="126" />
+        <location filename="../../gui/accounts_dialog.py" line="133"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="127" />
+        <location filename="../../gui/accounts_dialog.py" line="134"/>
+        <source>Save as token</source>
+        <translation>保存为令牌</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="136"/>
+        <source>Store the pasted text as the host&apos;s token instead of cookies: an Aliyun Drive refresh token, a Kaggle username:key, a Hugging Face or 123pan token.</source>
+        <translation>把粘贴的内容保存为该站点的令牌（而不是 Cookie），例如阿里云盘的刷新令牌、模型站的“用户名:密钥”或访问令牌、123云盘的令牌。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="138"/>
         <source>Keep logins for this session only</source>
         <translation>仅在本次运行期间保留登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="148" />
+        <location filename="../../gui/accounts_dialog.py" line="159"/>
         <source>No usable system keyring (Secret Service, Windows Credential Manager or macOS Keychain): logins cannot be stored. You can keep them for this session only.</source>
         <translation>没有可用的系统密钥环（Secret Service、Windows 凭据管理器或 macOS 钥匙串）：无法保存登录。可以仅在本次运行期间保留。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="169" />
+        <location filename="../../gui/accounts_dialog.py" line="180"/>
         <source>Valid</source>
         <translation>有效</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="169" />
+        <location filename="../../gui/accounts_dialog.py" line="180"/>
         <source>Expired</source>
         <translation>已过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="169" />
+        <location filename="../../gui/accounts_dialog.py" line="180"/>
         <source>Incomplete</source>
         <translation>不完整</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="171" />
+        <location filename="../../gui/accounts_dialog.py" line="182"/>
         <source>this session only</source>
         <translation>仅本次运行</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="176" />
+        <location filename="../../gui/accounts_dialog.py" line="187"/>
         <source>expires %1</source>
         <translation>%1 过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="201" />
+        <location filename="../../gui/accounts_dialog.py" line="212"/>
         <source>Choose the host and paste its cookies first.</source>
         <translation>请先选择主机并粘贴它的 Cookie。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="206" />
+        <location filename="../../gui/accounts_dialog.py" line="217"/>
         <source>Imported for %1: %2</source>
         <translation>已为 %1 导入：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="223" />
+        <location filename="../../gui/accounts_dialog.py" line="231"/>
+        <source>Choose the host and paste its token first.</source>
+        <translation>请先选择站点并粘贴其令牌。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="236"/>
+        <source>Token saved for %1.</source>
+        <translation>已为 %1 保存令牌。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="246"/>
         <source>Remove the stored login for %1?</source>
         <translation>删除 %1 已保存的登录吗？</translation>
     </message>
@@ -112,119 +133,158 @@
 <context>
     <name>AddDialog</name>
     <message>
-        <location filename="../../gui/add_dialog.py" line="160" />
+        <location filename="../../gui/add_dialog.py" line="189"/>
         <source>Add downloads</source>
         <translation>添加下载</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="161" />
+        <location filename="../../gui/add_dialog.py" line="190"/>
         <source>Paste links or share texts (one or many). Extraction codes written next to a link (提取码) are picked up. Manifests (.yaml) and .meta4 files can be dropped here too.</source>
         <translation>粘贴链接或分享文本（一个或多个）。链接旁的提取码会被自动识别。也可以把清单文件（.yaml）和 .meta4 文件拖到这里。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="164" />
+        <location filename="../../gui/add_dialog.py" line="193"/>
         <source>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</source>
         <translation>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="166" />
+        <location filename="../../gui/add_dialog.py" line="195"/>
         <source>Link</source>
         <translation>链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="166" />
+        <location filename="../../gui/add_dialog.py" line="195"/>
         <source>Extraction code</source>
         <translation>提取码</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="167" />
+        <location filename="../../gui/add_dialog.py" line="196"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="196"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="197"/>
+        <source>List files</source>
+        <translation>列出文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="198"/>
+        <source>Look up the files behind the links (folder shares, repos) and tick the ones to add</source>
+        <translation>查询链接（文件夹分享、模型仓库）里的文件，勾选要添加的</translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="200"/>
         <source>Save to:</source>
         <translation>保存到：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="168" />
+        <location filename="../../gui/add_dialog.py" line="201"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="169" />
+        <location filename="../../gui/add_dialog.py" line="202"/>
         <source>Connections:</source>
         <translation>连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="170" />
+        <location filename="../../gui/add_dialog.py" line="203"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="171" />
+        <location filename="../../gui/add_dialog.py" line="204"/>
         <source>Extraction code:</source>
         <translation>提取码：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="172" />
+        <location filename="../../gui/add_dialog.py" line="205"/>
         <source>for links that have none</source>
         <translation>用于没有提取码的链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="173" />
+        <location filename="../../gui/add_dialog.py" line="206"/>
         <source>SHA-256:</source>
         <translation>SHA-256：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="174" />
+        <location filename="../../gui/add_dialog.py" line="207"/>
         <source>optional, checked when the download ends (single link)</source>
         <translation>可选，下载结束时校验（仅单个链接）</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="175" />
+        <location filename="../../gui/add_dialog.py" line="208"/>
         <source>Hand off to HeyGem when done</source>
         <translation>完成后交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="177" />
+        <location filename="../../gui/add_dialog.py" line="210"/>
         <source>No HeyGem install found yet: add one in Settings; the file is kept in the download folder until then.</source>
         <translation>尚未找到 HeyGem 安装：请在设置中添加；在此之前文件保留在下载文件夹中。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="179" />
+        <location filename="../../gui/add_dialog.py" line="212"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="195" />
+        <location filename="../../gui/add_dialog.py" line="231"/>
         <source>error: %1</source>
         <translation>错误：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="201" />
+        <location filename="../../gui/add_dialog.py" line="237"/>
         <source>manifest</source>
         <translation>清单</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="207" />
+        <location filename="../../gui/add_dialog.py" line="243"/>
         <source>Found %n link(s):</source>
-        <translation><numerusform>找到 %n 个链接：</numerusform></translation>
+        <translation>
+            <numerusform>找到 %n 个链接：</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="208" />
+        <location filename="../../gui/add_dialog.py" line="244"/>
         <source>No links found yet.</source>
         <translation>尚未找到链接。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="215" />
+        <location filename="../../gui/add_dialog.py" line="251"/>
         <source>A SHA-256 checksum is 64 hexadecimal characters.</source>
         <translation>SHA-256 校验值应为 64 个十六进制字符。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="217" />
+        <location filename="../../gui/add_dialog.py" line="253"/>
         <source>A checksum can only be given when adding a single link.</source>
         <translation>只有添加单个链接时才能填写校验值。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="224" />
+        <location filename="../../gui/add_dialog.py" line="255"/>
+        <source>Tick at least one file.</source>
+        <translation>请至少勾选一个文件。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="272"/>
+        <source>Looking up the files…</source>
+        <translation>正在查询文件…</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/add_dialog.py" line="311"/>
+        <source>%n file(s), %1 in all</source>
+        <translation>
+            <numerusform>%n 个文件，共 %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../gui/add_dialog.py" line="345"/>
         <source>Save downloads to</source>
         <translation>下载保存到</translation>
     </message>
@@ -232,122 +292,122 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../gui/details.py" line="86" />
+        <location filename="../../gui/details.py" line="86"/>
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="87" />
+        <location filename="../../gui/details.py" line="87"/>
         <source>Sources</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="88" />
+        <location filename="../../gui/details.py" line="88"/>
         <source>Log</source>
         <translation>日志</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="89" />
+        <location filename="../../gui/details.py" line="89"/>
         <source>Saved to:</source>
         <translation>保存位置：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="90" />
+        <location filename="../../gui/details.py" line="90"/>
         <source>Checksum:</source>
         <translation>校验：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="91" />
+        <location filename="../../gui/details.py" line="91"/>
         <source>Connections:</source>
         <translation>连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="92" />
+        <location filename="../../gui/details.py" line="92"/>
         <source>When done:</source>
         <translation>完成后：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="109" />
+        <location filename="../../gui/details.py" line="109"/>
         <source>No download selected</source>
         <translation>未选择下载</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="110" />
+        <location filename="../../gui/details.py" line="110"/>
         <source>Select a download to see its file map, sources and log.</source>
         <translation>选择一个下载以查看文件分布图、来源和日志。</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="125" />
+        <location filename="../../gui/details.py" line="125"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="129" />
+        <location filename="../../gui/details.py" line="129"/>
         <source>%1 left</source>
         <translation>剩余 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="143" />
+        <location filename="../../gui/details.py" line="143"/>
         <source>Done</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="144" />
+        <location filename="../../gui/details.py" line="144"/>
         <source>Missing</source>
         <translation>未下载</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="147" />
+        <location filename="../../gui/details.py" line="147"/>
         <source>#%1 %2</source>
         <translation>#%1 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="153" />
+        <location filename="../../gui/details.py" line="153"/>
         <source>%1 active, up to %2</source>
         <translation>活动 %1 个，最多 %2 个</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="154" />
+        <location filename="../../gui/details.py" line="154"/>
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="155" />
+        <location filename="../../gui/details.py" line="155"/>
         <source>Hand off to HeyGem</source>
         <translation>交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="155" />
+        <location filename="../../gui/details.py" line="155"/>
         <source>Keep the file</source>
         <translation>保留文件</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="169" />
+        <location filename="../../gui/details.py" line="169"/>
         <source>No checksum given; size checked</source>
         <translation>未提供校验值；已核对大小</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="170" />
+        <location filename="../../gui/details.py" line="170"/>
         <source>No checksum given</source>
         <translation>未提供校验值</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="173" />
+        <location filename="../../gui/details.py" line="173"/>
         <source>SHA-256 verified (%1)</source>
         <translation>SHA-256 已校验（%1）</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="175" />
+        <location filename="../../gui/details.py" line="175"/>
         <source>Verifying SHA-256 (%1)…</source>
         <translation>正在校验 SHA-256（%1）…</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="177" />
+        <location filename="../../gui/details.py" line="177"/>
         <source>SHA-256 mismatch (expected %1)</source>
         <translation>SHA-256 不匹配（应为 %1）</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="178" />
+        <location filename="../../gui/details.py" line="178"/>
         <source>SHA-256 to verify: %1</source>
         <translation>待校验 SHA-256：%1</translation>
     </message>
@@ -355,7 +415,7 @@
 <context>
     <name>FileMap</name>
     <message>
-        <location filename="../../gui/widgets.py" line="122" />
+        <location filename="../../gui/widgets.py" line="122"/>
         <source>Size not known yet</source>
         <translation>大小未知</translation>
     </message>
@@ -363,37 +423,37 @@
 <context>
     <name>Format</name>
     <message>
-        <location filename="../../gui/fmt.py" line="12" />
+        <location filename="../../gui/fmt.py" line="12"/>
         <source>B</source>
         <translation>B</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="12" />
+        <location filename="../../gui/fmt.py" line="12"/>
         <source>KiB</source>
         <translation>KiB</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="13" />
+        <location filename="../../gui/fmt.py" line="13"/>
         <source>MiB</source>
         <translation>MiB</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="13" />
+        <location filename="../../gui/fmt.py" line="13"/>
         <source>GiB</source>
         <translation>GiB</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="14" />
+        <location filename="../../gui/fmt.py" line="14"/>
         <source>TiB</source>
         <translation>TiB</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="25" />
+        <location filename="../../gui/fmt.py" line="25"/>
         <source>%1/s</source>
         <translation>%1/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="38" />
+        <location filename="../../gui/fmt.py" line="38"/>
         <source>%1d %2h</source>
         <translation>%1天%2小时</translation>
     </message>
@@ -401,296 +461,302 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="258" />
-        <location filename="../../gui/main_window.py" line="481" />
+        <location filename="../../gui/main_window.py" line="264"/>
+        <location filename="../../gui/main_window.py" line="499"/>
         <source>Zhilian</source>
         <extracomment>a notification was raised: (kind, title, message)</extracomment>
         <translation>直链</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="260" />
-        <location filename="../../gui/main_window.py" line="292" />
+        <location filename="../../gui/main_window.py" line="266"/>
+        <location filename="../../gui/main_window.py" line="298"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="260" />
+        <location filename="../../gui/main_window.py" line="266"/>
         <source>Add links (Ctrl+N)</source>
         <translation>添加链接（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="261" />
+        <location filename="../../gui/main_window.py" line="267"/>
         <source>Add from clipboard</source>
         <translation>从剪贴板添加</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="262" />
+        <location filename="../../gui/main_window.py" line="268"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="262" />
+        <location filename="../../gui/main_window.py" line="268"/>
         <source>Start or retry the selected downloads</source>
         <translation>开始或重试所选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="263" />
+        <location filename="../../gui/main_window.py" line="269"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="263" />
+        <location filename="../../gui/main_window.py" line="269"/>
         <source>Pause the selected downloads</source>
         <translation>暂停所选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="264" />
+        <location filename="../../gui/main_window.py" line="270"/>
         <source>Pause all</source>
         <translation>全部暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="265" />
+        <location filename="../../gui/main_window.py" line="271"/>
         <source>Resume all</source>
         <translation>全部继续</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="266" />
+        <location filename="../../gui/main_window.py" line="272"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="266" />
+        <location filename="../../gui/main_window.py" line="272"/>
         <source>Remove from the list, keep the file</source>
         <translation>从列表移除，保留文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="267" />
+        <location filename="../../gui/main_window.py" line="273"/>
         <source>Remove and delete file</source>
         <translation>移除并删除文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="268" />
+        <location filename="../../gui/main_window.py" line="274"/>
         <source>Open file</source>
         <translation>打开文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="269" />
+        <location filename="../../gui/main_window.py" line="275"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="270" />
+        <location filename="../../gui/main_window.py" line="276"/>
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="271" />
+        <location filename="../../gui/main_window.py" line="277"/>
         <source>Replace link…</source>
         <translation>更换链接…</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="271" />
+        <location filename="../../gui/main_window.py" line="277"/>
         <source>Paste a new link for an expired one</source>
         <translation>为已过期的链接粘贴新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="272" />
+        <location filename="../../gui/main_window.py" line="278"/>
         <source>Send to HeyGem</source>
         <translation>发送到 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="273" />
+        <location filename="../../gui/main_window.py" line="279"/>
         <source>Share link…</source>
         <translation>分享链接…</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="274" />
+        <location filename="../../gui/main_window.py" line="280"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="275" />
+        <location filename="../../gui/main_window.py" line="281"/>
         <source>Accounts</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="275" />
+        <location filename="../../gui/main_window.py" line="281"/>
         <source>Logins for share hosts</source>
         <translation>网盘登录</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="276" />
+        <location filename="../../gui/main_window.py" line="282"/>
         <source>Details pane</source>
         <translation>详情面板</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="277" />
+        <location filename="../../gui/main_window.py" line="283"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="278" />
+        <location filename="../../gui/main_window.py" line="284"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="284" />
+        <location filename="../../gui/main_window.py" line="290"/>
         <source>HeyGem hand-off is not part of this build</source>
         <translation>此版本不包含 HeyGem 交接功能</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="286" />
-        <location filename="../../gui/main_window.py" line="601" />
+        <location filename="../../gui/main_window.py" line="292"/>
+        <location filename="../../gui/main_window.py" line="619"/>
         <source>Link sharing is not part of this build</source>
         <translation>此版本不包含链接分享功能</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="287" />
+        <location filename="../../gui/main_window.py" line="293"/>
         <source>Filter downloads</source>
         <translation>筛选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="288" />
+        <location filename="../../gui/main_window.py" line="294"/>
         <source>Speed limit:</source>
         <translation>限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="289" />
+        <location filename="../../gui/main_window.py" line="295"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="290" />
+        <location filename="../../gui/main_window.py" line="296"/>
         <source> KiB/s</source>
         <translation> KiB/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="291" />
+        <location filename="../../gui/main_window.py" line="297"/>
         <source>Total download speed limit (0 = unlimited)</source>
         <translation>总下载限速（0 = 不限速）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="293" />
+        <location filename="../../gui/main_window.py" line="299"/>
         <source>Dismiss</source>
         <translation>忽略</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="339" />
+        <location filename="../../gui/main_window.py" line="345"/>
         <source>The download service could not start: %1</source>
         <translation>下载服务无法启动：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="360" />
-        <location filename="../../gui/main_window.py" line="365" />
-        <location filename="../../gui/main_window.py" line="592" />
+        <location filename="../../gui/main_window.py" line="366"/>
+        <location filename="../../gui/main_window.py" line="371"/>
+        <location filename="../../gui/main_window.py" line="610"/>
         <source>Handed off to HeyGem</source>
         <translation>已交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="363" />
+        <location filename="../../gui/main_window.py" line="369"/>
         <source>Download finished</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="370" />
+        <location filename="../../gui/main_window.py" line="376"/>
         <source>Needs a new link</source>
         <translation>需要新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="372" />
+        <location filename="../../gui/main_window.py" line="378"/>
         <source>Needs a login</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="374" />
+        <location filename="../../gui/main_window.py" line="380"/>
         <source>Download failed</source>
         <translation>下载失败</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="515" />
+        <location filename="../../gui/main_window.py" line="533"/>
         <source>Delete files</source>
         <translation>删除文件</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="516" />
+        <location filename="../../gui/main_window.py" line="534"/>
         <source>Remove %n download(s) and delete their files from disk?</source>
-        <translation><numerusform>移除 %n 个下载并从磁盘删除其文件吗？</numerusform></translation>
+        <translation>
+            <numerusform>移除 %n 个下载并从磁盘删除其文件吗？</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="531" />
-        <location filename="../../gui/main_window.py" line="581" />
+        <location filename="../../gui/main_window.py" line="549"/>
+        <location filename="../../gui/main_window.py" line="599"/>
         <source>The file is no longer there: %1</source>
         <translation>文件已不存在：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="546" />
+        <location filename="../../gui/main_window.py" line="564"/>
         <source>The folder does not exist: %1</source>
         <translation>文件夹不存在：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="558" />
+        <location filename="../../gui/main_window.py" line="576"/>
         <source>code: %1</source>
         <translation>提取码: %1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="569" />
+        <location filename="../../gui/main_window.py" line="587"/>
         <source>Replace link</source>
         <translation>更换链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="570" />
+        <location filename="../../gui/main_window.py" line="588"/>
         <source>Paste a new link (and its extraction code) for “%1”.
 The download continues from where it stopped.</source>
         <translation>为“%1”粘贴新链接（及其提取码）。
 下载会从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="672" />
+        <location filename="../../gui/main_window.py" line="691"/>
         <source>%1: “%2” has no download URL</source>
         <translation>%1：“%2”没有下载地址</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="683" />
+        <location filename="../../gui/main_window.py" line="702"/>
         <source>Added %n download(s)</source>
-        <translation><numerusform>已添加 %n 个下载</numerusform></translation>
+        <translation>
+            <numerusform>已添加 %n 个下载</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="760" />
+        <location filename="../../gui/main_window.py" line="779"/>
         <source>Copied link: %1</source>
         <translation>复制的链接：%1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="762" />
+        <location filename="../../gui/main_window.py" line="781"/>
         <source>(+%n more)</source>
-        <translation><numerusform>（另有 %n 个）</numerusform></translation>
+        <translation>
+            <numerusform>（另有 %n 个）</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="778" />
+        <location filename="../../gui/main_window.py" line="797"/>
         <source>%1 downloads · %2 active · %3 waiting · %4 done · %5 failed</source>
         <translation>共 %1 个下载 · %2 个进行中 · %3 个等待 · %4 个完成 · %5 个失败</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="782" />
+        <location filename="../../gui/main_window.py" line="801"/>
         <source>↓ %1</source>
         <translation>↓ %1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="784" />
+        <location filename="../../gui/main_window.py" line="803"/>
         <source>%1 active, %2</source>
         <translation>%1 个进行中，%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="803" />
+        <location filename="../../gui/main_window.py" line="822"/>
         <source>Could not save the settings: %1</source>
         <translation>无法保存设置：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="833" />
+        <location filename="../../gui/main_window.py" line="858"/>
         <source>Zhilian is still running</source>
         <translation>直链仍在运行</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="834" />
+        <location filename="../../gui/main_window.py" line="859"/>
         <source>Downloads continue in the background; use the tray icon to quit.</source>
         <translation>下载在后台继续；可通过托盘图标退出。</translation>
     </message>
@@ -698,162 +764,162 @@ The download continues from where it stopped.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="180" />
+        <location filename="../../gui/settings_dialog.py" line="180"/>
         <source>Settings cannot be loaded in this build.</source>
         <translation>此版本无法加载设置。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="184" />
+        <location filename="../../gui/settings_dialog.py" line="184"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="185" />
+        <location filename="../../gui/settings_dialog.py" line="185"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="186" />
+        <location filename="../../gui/settings_dialog.py" line="186"/>
         <source>HeyGem</source>
         <translation>HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="187" />
+        <location filename="../../gui/settings_dialog.py" line="187"/>
         <source>Interface</source>
         <translation>界面</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="188" />
+        <location filename="../../gui/settings_dialog.py" line="188"/>
         <source>Download folder:</source>
         <translation>下载文件夹：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="189" />
+        <location filename="../../gui/settings_dialog.py" line="189"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="190" />
+        <location filename="../../gui/settings_dialog.py" line="190"/>
         <source>Downloads at once:</source>
         <translation>同时下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="191" />
+        <location filename="../../gui/settings_dialog.py" line="191"/>
         <source>Downloads per host:</source>
         <translation>每个主机的下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="192" />
+        <location filename="../../gui/settings_dialog.py" line="192"/>
         <source>Connections per download:</source>
         <translation>每个下载的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="193" />
+        <location filename="../../gui/settings_dialog.py" line="193"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="194" />
+        <location filename="../../gui/settings_dialog.py" line="194"/>
         <source>Total speed limit:</source>
         <translation>总限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="195" />
+        <location filename="../../gui/settings_dialog.py" line="195"/>
         <source>Connections per host:</source>
         <translation>每个主机的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="196" />
+        <location filename="../../gui/settings_dialog.py" line="196"/>
         <source>Automatic retries:</source>
         <translation>自动重试次数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="197" />
+        <location filename="../../gui/settings_dialog.py" line="197"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="198" />
+        <location filename="../../gui/settings_dialog.py" line="198"/>
         <source> KiB/s</source>
         <translation> KiB/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="199" />
+        <location filename="../../gui/settings_dialog.py" line="199"/>
         <source>Proxy:</source>
         <translation>代理：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="200" />
+        <location filename="../../gui/settings_dialog.py" line="200"/>
         <source>none, or http://host:port, socks5://host:port</source>
         <translation>留空表示不使用，或 http://主机:端口、socks5://主机:端口</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="201" />
+        <location filename="../../gui/settings_dialog.py" line="201"/>
         <source>HeyGem / Wav2Lip installs that finished models can be handed off to.</source>
         <translation>下载完成的模型可以交给这些 HeyGem / Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="202" />
+        <location filename="../../gui/settings_dialog.py" line="202"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="203" />
+        <location filename="../../gui/settings_dialog.py" line="203"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="204" />
+        <location filename="../../gui/settings_dialog.py" line="204"/>
         <source>Find installs</source>
         <translation>查找安装</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="205" />
+        <location filename="../../gui/settings_dialog.py" line="205"/>
         <source>Language:</source>
         <translation>语言：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="206" />
+        <location filename="../../gui/settings_dialog.py" line="206"/>
         <source>System default</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="209" />
+        <location filename="../../gui/settings_dialog.py" line="209"/>
         <source>Closing the window keeps Zhilian running in the tray</source>
         <translation>关闭窗口后直链在托盘中继续运行</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="210" />
+        <location filename="../../gui/settings_dialog.py" line="210"/>
         <source>Offer copied links for download (watch the clipboard)</source>
         <translation>复制链接时提示下载（监视剪贴板）</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="211" />
+        <location filename="../../gui/settings_dialog.py" line="211"/>
         <source>Show notifications</source>
         <translation>显示通知</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="214" />
+        <location filename="../../gui/settings_dialog.py" line="214"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="219" />
+        <location filename="../../gui/settings_dialog.py" line="219"/>
         <source>HeyGem / Wav2Lip folder</source>
         <translation>HeyGem / Wav2Lip 文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="237" />
+        <location filename="../../gui/settings_dialog.py" line="237"/>
         <source>Install detection is not part of this build.</source>
         <translation>此版本不包含安装检测功能。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="246" />
+        <location filename="../../gui/settings_dialog.py" line="246"/>
         <source>No HeyGem or Wav2Lip install found in the usual places.</source>
         <translation>在常用位置没有找到 HeyGem 或 Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="260" />
+        <location filename="../../gui/settings_dialog.py" line="260"/>
         <source>The proxy must look like http://host:port or socks5://host:port</source>
         <translation>代理格式应为 http://主机:端口 或 socks5://主机:端口</translation>
     </message>
@@ -861,42 +927,42 @@ The download continues from where it stopped.</source>
 <context>
     <name>State</name>
     <message>
-        <location filename="../../gui/fmt.py" line="62" />
+        <location filename="../../gui/fmt.py" line="62"/>
         <source>Queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="63" />
+        <location filename="../../gui/fmt.py" line="63"/>
         <source>Resolving</source>
         <translation>解析中</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="64" />
+        <location filename="../../gui/fmt.py" line="64"/>
         <source>Downloading</source>
         <translation>下载中</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="65" />
+        <location filename="../../gui/fmt.py" line="65"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="66" />
+        <location filename="../../gui/fmt.py" line="66"/>
         <source>Verifying</source>
         <translation>校验中</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="67" />
+        <location filename="../../gui/fmt.py" line="67"/>
         <source>Done</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="68" />
+        <location filename="../../gui/fmt.py" line="68"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../gui/fmt.py" line="69" />
+        <location filename="../../gui/fmt.py" line="69"/>
         <source>Handed off</source>
         <translation>已交接</translation>
     </message>
@@ -904,47 +970,47 @@ The download continues from where it stopped.</source>
 <context>
     <name>TaskModel</name>
     <message>
-        <location filename="../../gui/task_model.py" line="36" />
+        <location filename="../../gui/task_model.py" line="36"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="36" />
+        <location filename="../../gui/task_model.py" line="36"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="37" />
+        <location filename="../../gui/task_model.py" line="37"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="37" />
+        <location filename="../../gui/task_model.py" line="37"/>
         <source>Speed</source>
         <translation>速度</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="38" />
+        <location filename="../../gui/task_model.py" line="38"/>
         <source>ETA</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="38" />
+        <location filename="../../gui/task_model.py" line="38"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="39" />
+        <location filename="../../gui/task_model.py" line="39"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="94" />
+        <location filename="../../gui/task_model.py" line="94"/>
         <source>Added: %1</source>
         <translation>已添加：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/task_model.py" line="238" />
+        <location filename="../../gui/task_model.py" line="238"/>
         <source>Retry at %1</source>
         <translation>%1 重试</translation>
     </message>
@@ -952,28 +1018,28 @@ The download continues from where it stopped.</source>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../gui/tray.py" line="55" />
+        <location filename="../../gui/tray.py" line="55"/>
         <source>Show Zhilian</source>
         <translation>显示直链</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="56" />
+        <location filename="../../gui/tray.py" line="56"/>
         <source>Pause all</source>
         <translation>全部暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="57" />
+        <location filename="../../gui/tray.py" line="57"/>
         <source>Resume all</source>
         <translation>全部继续</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="58" />
+        <location filename="../../gui/tray.py" line="58"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../gui/tray.py" line="59" />
-        <location filename="../../gui/tray.py" line="62" />
+        <location filename="../../gui/tray.py" line="59"/>
+        <location filename="../../gui/tray.py" line="62"/>
         <source>Zhilian download manager</source>
         <translation>直链下载管理器</translation>
     </message>
