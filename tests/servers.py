@@ -274,4 +274,16 @@ def run_download(urls, dest, *, refresh=None, progress=None, engine_kw=None, **o
 
 
 
-__all__ = ["run_download", "AppThread", "ServedApp", "catch_all", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
+def run_cli(*args, env_extra=None, stdin=None, timeout=90):
+    """``main.py ARGS`` in a subprocess (the tests' environment plus ``env_extra``)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, str(root / "main.py"), *args], cwd=root, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+__all__ = ["run_cli", "run_download", "AppThread", "ServedApp", "catch_all", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]

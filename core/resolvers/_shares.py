@@ -47,6 +47,30 @@ async def api_json(ctx: ResolverContext, method: str, url: str, *, headers: dict
     return ans.status, parsed
 
 
+async def cookie_json_call(ctx: ResolverContext, method: str, url: str, *, headers: dict[str, str],
+                           cookies: dict[str, str], rotated: dict[str, str], body: Any = None,
+                           host: str, rotating: str = "__p") -> tuple[int, Any]:
+    """(status, JSON body) of a call made with a login cookie; cookies the host
+    replaces by Set-Cookie (names starting with ``rotating``: Quark/UC's ``__puus``)
+    are used at once and collected in ``rotated`` for storing back."""
+    from ..accounts.hosts import cookie_header
+    from ..errors import ResolveError
+    from ..http import lazy_aiohttp as aiohttp
+    try:
+        async with ctx.session.request(method, ctx.url(url), json=body,
+                                       headers={**headers, "Cookie": cookie_header(cookies)},
+                                       allow_redirects=False) as r:
+            for name, morsel in r.cookies.items():
+                if name.startswith(rotating) and morsel.value and cookies.get(name) != morsel.value:
+                    cookies[name] = rotated[name] = morsel.value
+            try:
+                return r.status, await r.json(content_type=None)
+            except ValueError:
+                return r.status, None
+    except aiohttp.ClientError as e:
+        raise ResolveError(f"Cannot reach {host}: {type(e).__name__}") from None
+
+
 def login_digest(*secrets: Any) -> str:
     """A short digest of a login (for cache keys; the login itself is never kept)."""
     return hashlib.sha256("\0".join(str(s) for s in secrets).encode()).hexdigest()[:16]

@@ -35,9 +35,8 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
-from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
-from ._shares import ShareCache, login_digest
+from ._shares import ShareCache, cookie_json_call, login_digest
 from .base import Resolver, ResolverContext
 
 API = "https://pc-api.uc.cn/1/clouddrive"
@@ -78,21 +77,10 @@ class UCResolver(Resolver):
                     rotated: dict[str, str], passcode: str, *, params: dict[str, Any] | None = None,
                     body: dict | None = None) -> dict[str, Any]:
         q = urlencode({**BASE_Q, **(params or {})})
-        headers = {"Cookie": cookie_header(cookies), "Referer": "https://drive.uc.cn/",
-                   "Origin": "https://drive.uc.cn", "User-Agent": UA, "Accept": "application/json"}
-        try:
-            async with ctx.session.request(method, ctx.url(f"{API}{path}?{q}"), json=body, headers=headers,
-                                           allow_redirects=False) as r:
-                for name, morsel in r.cookies.items():
-                    if name.startswith("__p") and morsel.value and cookies.get(name) != morsel.value:
-                        cookies[name] = rotated[name] = morsel.value
-                status = r.status
-                try:
-                    ans = await r.json(content_type=None)
-                except ValueError:
-                    ans = None
-        except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach UC Drive: {type(e).__name__}") from None
+        headers = {"Referer": "https://drive.uc.cn/", "Origin": "https://drive.uc.cn", "User-Agent": UA,
+                   "Accept": "application/json"}
+        status, ans = await cookie_json_call(ctx, method, f"{API}{path}?{q}", headers=headers, cookies=cookies,
+                                             rotated=rotated, body=body, host="UC Drive")
         if not isinstance(ans, dict):
             raise ResolveError(f"UC Drive answered something unexpected (HTTP {status})")
         code = int(ans.get("code") or 0)

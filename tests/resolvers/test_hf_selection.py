@@ -3,22 +3,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from more_hubmocks import MockHFRevisions
 from rhelpers import resolve
+from servers import run_cli
 
 from core.errors import NotFound, ZhilianError
 from core.selection import LinkOptions, apply_options, link_options, safe_relpath, with_options
 
-ROOT = Path(__file__).resolve().parents[2]
 REPO = {
     "unet/diffusion_pytorch_model.safetensors": b"U" * 3000,
     "unet/diffusion_pytorch_model.fp32.safetensors": b"F" * 3000,
@@ -87,11 +82,7 @@ def test_revision(hfr, cdn):
 
 
 def _cli(*args, env_extra=None, timeout=90):
-    env = dict(os.environ)
-    env.pop("HF_ENDPOINT", None)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return run_cli(*args, env_extra={"HF_ENDPOINT": "", **(env_extra or {})}, timeout=timeout)
 
 
 def test_get_keeps_the_repo_layout_and_applies_the_patterns(hfr, cdn, tmp_path):
@@ -137,7 +128,6 @@ def test_queue_add_keeps_patterns_and_layout(hf, cdn, tmp_path, monkeypatch):
         st.close()
     assert sorted(r.rpath for r in rows) == ["unet/config.json", "vae/config.json"]
     assert all(r.state == "done" for r in rows)
-    assert asyncio  # (the queue ran in its own process above)
 
 
 @pytest.mark.parametrize("kind", ["datasets", "spaces"])

@@ -4,24 +4,12 @@ Ollama model laid out in a models folder exactly as `ollama` stores it."""
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from more_hubmocks import MockGCS, MockKaggle, MockOllama
 from servers import make_blob
+from servers import run_cli as run
 
 from core.resolvers import kaggle as kaggle_mod
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args, env_extra=None, timeout=90):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_kaggle_model_file_with_key_from_environment(tmp_path):

@@ -5,21 +5,11 @@ login value anywhere on disk afterwards."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from more_mocks import AliyunMock, Pan123Mock, TianyiMock, UCMock
 from servers import make_blob
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args, env_extra=None, stdin=None, timeout=90):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=timeout)
+from servers import run_cli as run
 
 
 def test_one_file_from_each_host_through_get(zhilian_home, tmp_path):
