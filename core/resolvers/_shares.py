@@ -71,6 +71,12 @@ async def cookie_json_call(ctx: ResolverContext, method: str, url: str, *, heade
         raise ResolveError(f"Cannot reach {host}: {type(e).__name__}") from None
 
 
+def share_code(link: Any) -> str:
+    """The extraction code of a pasted share link: the one parsed from the text, else ``?pwd=``."""
+    from urllib.parse import parse_qs, urlsplit
+    return (link.password or (parse_qs(urlsplit(link.url).query).get("pwd") or [""])[0]).strip()
+
+
 def login_digest(*secrets: Any) -> str:
     """A short digest of a login (for cache keys; the login itself is never kept)."""
     return hashlib.sha256("\0".join(str(s) for s in secrets).encode()).hexdigest()[:16]

@@ -39,7 +39,7 @@ import asyncio
 import re
 import weakref
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from ..accounts.hosts import creds_for
 from ..errors import (
@@ -55,7 +55,7 @@ from ..errors import (
 )
 from ..expiry import url_expires_at
 from ..models import Link, Mirror, Resolved
-from ._shares import ShareCache, api_json, login_digest
+from ._shares import ShareCache, api_json, login_digest, share_code
 from .base import Resolver, ResolverContext
 
 API = "https://api.alipan.com"
@@ -174,7 +174,7 @@ class AliyunDriveResolver(Resolver):
     # -- resolve --------------------------------------------------------------------
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         share_id, root = _parse(link.url)
-        pwd = (link.password or (parse_qs(urlsplit(link.url).query).get("pwd") or [""])[0]).strip()
+        pwd = share_code(link)
         ck = (share_id, root, pwd, login_digest(creds_for(ctx.credentials, ACCOUNT).get("token")))
         hit = _cache.get(ck, ctx.clock())
         if hit is not None:

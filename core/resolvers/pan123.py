@@ -53,7 +53,7 @@ from ..errors import (
     WrongPassword,
 )
 from ..models import Link, Mirror, Resolved
-from ._shares import ShareCache, api_json, login_digest
+from ._shares import ShareCache, api_json, login_digest, share_code
 from ._web import fetch
 from .base import Resolver, ResolverContext
 
@@ -140,7 +140,7 @@ class Pan123Resolver(Resolver):
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         key = _share_key(link.url)
-        pwd = (link.password or (parse_qs(urlsplit(link.url).query).get("pwd") or [""])[0]).strip()
+        pwd = share_code(link)
         tok = creds_for(ctx.credentials, "123pan.com").get("token")
         ck = (key, pwd, login_digest(tok))
         hit = _cache.get(ck, ctx.clock())

@@ -43,7 +43,7 @@ from ..errors import (
     WrongPassword,
 )
 from ..models import Link, Mirror, Resolved
-from ._shares import ShareCache, api_json, login_digest
+from ._shares import ShareCache, api_json, login_digest, share_code
 from .base import Resolver, ResolverContext
 
 WEB = "https://cloud.189.cn"
@@ -114,7 +114,7 @@ class TianyiResolver(Resolver):
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         code = _share_code(link.url)
-        pwd = (link.password or (parse_qs(urlsplit(link.url).query).get("pwd") or [""])[0]).strip()
+        pwd = share_code(link)
         cookies = dict(creds_for(ctx.credentials, ACCOUNT).get("cookies") or {})
         ck = (code, pwd, login_digest(sorted(cookies.items())))
         hit = _cache.get(ck, ctx.clock())

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ..accounts.hosts import cookie_allowed, cookie_header, creds_for
 from ..errors import (
@@ -36,7 +36,7 @@ from ..errors import (
     WrongPassword,
 )
 from ..models import Link, Mirror, Resolved
-from ._shares import ShareCache, cookie_json_call, login_digest
+from ._shares import ShareCache, cookie_json_call, login_digest, share_code
 from .base import Resolver, ResolverContext
 
 API = "https://pc-api.uc.cn/1/clouddrive"
@@ -99,7 +99,7 @@ class UCResolver(Resolver):
         if not m:
             raise UnsupportedLink("Not a UC Drive share link (expected drive.uc.cn/s/...)")
         pwd_id = m.group(1)
-        passcode = (link.password or (parse_qs(urlsplit(link.url).query).get("pwd") or [""])[0]).strip()
+        passcode = share_code(link)
         cookies = self._cookies(ctx)
         ck = (pwd_id, passcode, login_digest(cookies.get("__pus")))
         hit = _cache.get(ck, ctx.clock())
