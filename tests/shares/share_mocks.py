@@ -11,9 +11,10 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from servers import ServedApp
@@ -94,6 +95,30 @@ class CDN(ThreadedApp):
 
 
 # -------------------------------------------------------------------- Baidu
+#
+# Imitates pan.baidu.com as these maintained clients talk to it (each route names its source):
+#   BaiduPCS-Go  = qjfoidnh/BaiduPCS-Go (baidupcs/transfer.go, baidupcs/prepare.go,
+#                  baidupcs/netdisksign/*.go, baidupcs/pcserror/*.go, PR #535)
+#   BaiduPCS-Py  = PeterDing/BaiduPCS-Py (baidupcs_py/baidupcs/pcs.py)
+#   hxz393      = hxz393/BaiduPanFilesTransfers (src/network.py, src/constants.py)
+# Details no client shows (exact HTTP statuses of error answers, the shape of a locatedownload
+# URL, which errno /api/list gives for a missing folder) are guesses and marked "guess".
+
+LOCATE_SECRET = "ebrcUYiuxaZv2XGu7KIYKxUrqfnOfpDF"   # BaiduPCS-Go netdisksign/locatedownloadsign.go
+
+
+def expected_rand(bduss: str, uid: str, t: str, devuid: str) -> str:
+    """locatedownload's ``rand`` written from BaiduPCS-Py pcs.download_link (independently of
+    the resolver): sha1(sha1hex(BDUSS) + uid + secret + time + devuid)."""
+    enc = hashlib.sha1(bduss.encode()).hexdigest()
+    return hashlib.sha1((enc + uid + LOCATE_SECRET + t + devuid).encode()).hexdigest()
+
+
+def tieba_sign(form: dict[str, str]) -> str:
+    """BaiduPCS-Go baidu-tools tieba client signature / BaiduPCS-Py pcs.user_info."""
+    raw = "".join(f"{k}={form[k]}" for k in sorted(form) if k != "sign") + "tiebaclient!!!"
+    return hashlib.md5(raw.encode()).hexdigest().upper()
+
 
 @dataclass
 class BaiduShare:
@@ -109,14 +134,19 @@ class BaiduShare:
 class BaiduKnobs:
     verify_errno: int | None = None         # e.g. -62 (captcha)
     list_errno: int | None = None           # e.g. 8001
-    transfer_errno: int | None = None       # e.g. 12, -10
-    dlink_expired: int = 0                  # next N dlink fetches answer 31360
-    cdn_expired_paths: set[str] = field(default_factory=set)
+    transfer_errno: int | None = None       # e.g. -10, 20, -7
+    file_limit: int = 0                     # > 0: a transfer of more files answers errno 12 + the counts
+    clash_style: str = "12"                 # name already in the folder: "12" (info[].errno -30) or "4"
+    dlink_expired: int = 0                  # next N downloads answer 31360
+    locate_blocked: bool = False            # locatedownload answers the "issuecdn" host, no urls
+    page_style: str = "try"                 # try | mset | yundata | changed
+    stale_listing: bool = False             # /api/list shows folders empty (another program saved meanwhile)
 
 
 class BaiduMock(ThreadedApp):
     BDUSS = "bduss-" + "Q" * 40
     STOKEN = "stoken-" + "Z" * 30
+    UID = "3127450019"                      # the account's Baidu uid, as the tieba login reports it
 
     def __init__(self, cdn: CDN) -> None:
         super().__init__()
@@ -125,12 +155,13 @@ class BaiduMock(ThreadedApp):
         self.knobs = BaiduKnobs()
         self.bdstoken = secrets.token_hex(16)
         self.randsk: dict[str, str] = {}
-        self.own: dict[int, dict[str, Any]] = {}   # fs_id -> {path, data, name}
+        self.own: dict[str, dict[str, Any]] = {"/": {"isdir": 1, "fs_id": 1}}   # the user's disk
         self._next_fs = 900_000
         self.signs: list[str] = []
 
     def host_map(self) -> dict[str, str]:
-        return {"pan.baidu.com": self.base, "d.pcs.baidu.com": self.base}
+        return {h: self.base for h in ("pan.baidu.com", "pcs.baidu.com", "d.pcs.baidu.com",
+                                       "tieba.baidu.com")}
 
     def add_share(self, surl: str, pwd: str | None, files: dict[str, bytes], **kw) -> BaiduShare:
         entries: list[dict[str, Any]] = []
@@ -147,18 +178,24 @@ class BaiduMock(ThreadedApp):
             fs += 1
             entries.append({"fs_id": fs, "path": "/" + path, "isdir": 0, "size": len(data),
                             "data": data})
-        s = BaiduShare(surl, pwd, entries, shareid=4242, share_uk=777, **kw)
+        s = BaiduShare(surl, pwd, entries, shareid=4242 + len(self.shares), share_uk=777, **kw)
         self.shares[surl] = s
         return s
+
+    def own_file(self, path: str) -> dict[str, Any] | None:
+        e = self.own.get(path)
+        return e if e and not e["isdir"] else None
 
     def routes(self, app):
         app.router.add_get("/s/{surl}", self.page)
         app.router.add_get("/share/init", self.init_page)
         app.router.add_post("/share/verify", self.verify)
         app.router.add_get("/share/list", self.list)
+        app.router.add_get("/api/list", self.api_list)
+        app.router.add_post("/api/create", self.create)
         app.router.add_post("/share/transfer", self.transfer)
-        app.router.add_get("/rest/2.0/xpan/file", self.own_list)
-        app.router.add_get("/rest/2.0/xpan/multimedia", self.filemetas)
+        app.router.add_post("/c/s/login", self.tieba_login)
+        app.router.add_route("*", "/rest/2.0/pcs/file", self.locatedownload)
         app.router.add_get("/file/{md5}", self.dfile)
 
     def logged_in(self, request) -> bool:
@@ -167,32 +204,52 @@ class BaiduMock(ThreadedApp):
 
     @staticmethod
     def err(errno: int, **kw) -> web.Response:
-        return web.json_response({"errno": errno, "request_id": 1, **kw})
+        return web.json_response({"errno": errno, "newno": "", "request_id": 1, **kw})
 
+    # -- share page: BaiduPCS-Go transfer.go AccessSharePage (+ PR #535), BaiduPCS-Py shared_paths
     async def page(self, request):
+        # PR #535: a browser User-Agent is sent to a login page without `loginstate`.
         if not request.headers.get("User-Agent", "").startswith("netdisk"):
             return web.Response(status=302, headers={"Location": "https://passport.baidu.com/v2/?login"})
         if not self.logged_in(request):
             return web.Response(status=302, headers={"Location": "https://passport.baidu.com/v2/?login"})
         surl = request.match_info["surl"][1:]
         s = self.shares.get(surl)
-        if s is None or s.state == "gone":
+        if s is None or s.state == "gone":      # BaiduPCS-Go: "error-404" in the body
             return web.Response(text="<html><div class='error-404'>啊哦，你所访问的页面不存在了。</div></html>",
                                 content_type="text/html")
-        if s.state == "expired":
+        if s.state == "expired":                # BaiduPCS-Go: "platform-non-found" in the body
             return web.Response(text="<html><div id='share_nofound_des' class='platform-non-found'>"
                                      "啊哦，你来晚了，分享的文件已经被取消了</div></html>",
                                 content_type="text/html")
+        # BaiduPCS-Py shared_init_url / BaiduPCS-Go (second visit with Referer share/init):
+        # a share behind a code sends the visitor to /share/init until BDCLND is set.
         if s.pwd and (surl not in self.randsk or cookies_of(request).get("BDCLND") != self.randsk[surl]):
             return web.Response(status=302, headers={"Location": f"/share/init?surl={surl}"})
-        info = {"bdstoken": self.bdstoken, "uk": 123, "share_uk": str(s.share_uk),
-                "shareid": s.shareid, "file_list": [{"fs_id": f["fs_id"]} for f in s.files[:1]]}
-        return web.Response(text=f"<html><script>locals.mset({json.dumps(info)});</script></html>",
+        # field names and types: hxz393 utils.py regexes ("shareid":123,"  "share_uk":"456",")
+        info = {"username": "zhilian_user", "loginstate": 1, "bdstoken": self.bdstoken, "uk": 123,
+                "share_uk": str(s.share_uk), "shareid": s.shareid,
+                "file_list": [{"fs_id": f["fs_id"], "server_filename": f["path"].rsplit("/", 1)[1],
+                               "isdir": f["isdir"]} for f in s.files if f["path"].count("/") == 1]}
+        blob = json.dumps(info, ensure_ascii=False)
+        style = self.knobs.page_style
+        if style == "try":          # PR #535 (2026): try { {...}; } catch(ex){...}
+            script = f"try {{ {blob}; }} catch(ex){{ console.log(ex); }}"
+        elif style == "mset":       # BaiduPCS-Py regex (?:yunData.setData|locals.mset)\((.+?)\);
+            script = f"locals.mset({blob});"
+        elif style == "yundata":    # PROTOCOLS.md: window.yunData={...}; locals.mset({...}) (guess: which
+            # object carries the share context; here locals.mset holds only page state)
+            script = (f"window.yunData = {blob};\n"
+                      f"locals.mset({json.dumps({'loginstate': 1, 'sharepagetype': 'multi'})});")
+        else:                       # a page layout none of the clients can read
+            script = "window.__INITIAL_STATE__ = window.__bootstrap__ || null;"
+        return web.Response(text=f"<html><head><script>{script}</script></head><body></body></html>",
                             content_type="text/html")
 
     async def init_page(self, request):
         return web.Response(text="<html>请输入提取码</html>", content_type="text/html")
 
+    # -- hxz393 network.py verify_pass_code / BaiduPCS-Py pcs.access_shared
     async def verify(self, request):
         q = request.query
         form = await request.post()
@@ -200,21 +257,27 @@ class BaiduMock(ThreadedApp):
         s = self.shares.get(surl)
         if not self.logged_in(request):
             return self.err(-6)
-        if not q.get("t") or q.get("channel") != "chunlei" or "/s/1" + surl not in request.headers.get("Referer", ""):
+        if not q.get("t") or q.get("channel") != "chunlei" or surl not in request.headers.get("Referer", ""):
             return self.err(2)
         if self.knobs.verify_errno is not None:
             return self.err(self.knobs.verify_errno)
         if s is None or form.get("pwd") != s.pwd:
-            return self.err(-9)
+            return self.err(-9)                 # hxz393 constants: -9 提取码错误
         rk = secrets.token_urlsafe(24)
         self.randsk[surl] = rk
-        resp = web.json_response({"errno": 0, "randsk": rk, "err_msg": ""})
+        resp = web.json_response({"errno": 0, "err_msg": "", "request_id": 1, "randsk": rk})
         resp.set_cookie("BDCLND", rk)
         return resp
 
     def _share_for(self, request) -> BaiduShare | None:
-        return self.shares.get(request.query.get("shorturl", ""))
+        q = request.query
+        if q.get("shorturl"):
+            return self.shares.get(q["shorturl"])
+        return next((s for s in self.shares.values() if str(s.shareid) == q.get("shareid")
+                     and str(s.share_uk) == q.get("uk")), None)
 
+    # -- BaiduPCS-Go transfer.go ExtractShareInfo (root=1 + shorturl),
+    #    BaiduPCS-Py pcs.list_shared_paths (dir + uk + shareid)
     async def list(self, request):
         if not self.logged_in(request):
             return self.err(-6)
@@ -230,15 +293,57 @@ class BaiduMock(ThreadedApp):
         items = [{"fs_id": f["fs_id"], "server_filename": f["path"].rsplit("/", 1)[1],
                   "isdir": f["isdir"], "size": f.get("size", 0), "path": f["path"]}
                  for f in s.files if f["path"].rsplit("/", 1)[0] == parent]
-        return web.json_response({"errno": 0, "list": items})
+        page, num = int(q.get("page", "1")), int(q.get("num", "100"))
+        return web.json_response({"errno": 0, "request_id": 1,
+                                  "list": items[(page - 1) * num: page * num]})
 
+    # -- hxz393 network.py get_dir_list (any errno = the folder does not exist; which one: guess)
+    async def api_list(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        d = request.query.get("dir", "/").rstrip("/") or "/"
+        if d not in self.own or not self.own[d]["isdir"]:
+            return self.err(-9)
+        items = [{"fs_id": e["fs_id"], "server_filename": p.rsplit("/", 1)[1], "path": p,
+                  "isdir": e["isdir"], "size": len(e.get("data") or b"")}
+                 for p, e in self.own.items() if p != "/" and (p.rsplit("/", 1)[0] or "/") == d]
+        if self.knobs.stale_listing:
+            items = []
+        return web.json_response({"errno": 0, "request_id": 1, "list": items})
+
+    # -- hxz393 network.py create_dir: POST /api/create?a=commit, path + isdir=1 + block_list=[]
+    async def create(self, request):
+        if not self.logged_in(request):
+            return self.err(-6)
+        if request.query.get("a") != "commit" or request.query.get("bdstoken") != self.bdstoken:
+            return self.err(2)
+        form = await request.post()
+        path = str(form.get("path", ""))
+        name = path.rsplit("/", 1)[-1]
+        if form.get("isdir") != "1" or not path.startswith("/"):
+            return self.err(2)
+        if any(c in name for c in '<>|*?\\:'):
+            return self.err(-7)                 # hxz393 constants: -7 bad folder name
+        parent = path.rsplit("/", 1)[0] or "/"
+        if parent not in self.own:
+            return self.err(2)                  # guess: the parent must exist
+        if path in self.own:
+            return self.err(-8)                 # hxz393 constants: -8 same name exists
+        self._next_fs += 1
+        self.own[path] = {"isdir": 1, "fs_id": self._next_fs}
+        return web.json_response({"errno": 0, "fs_id": self._next_fs, "isdir": 1, "path": path,
+                                  "ctime": int(time.time()), "mtime": int(time.time()), "status": 0,
+                                  "name": path, "category": 6})
+
+    # -- hxz393 network.py transfer_file, BaiduPCS-Go transfer.go GenerateRequestQuery,
+    #    BaiduPCS-Py pcs.transfer_shared_paths ("Referer must be set to shared_url")
     async def transfer(self, request):
         if not self.logged_in(request):
             return self.err(-6)
         if self.knobs.transfer_errno is not None:
             return self.err(self.knobs.transfer_errno)
         q = request.query
-        if q.get("bdstoken") != self.bdstoken:
+        if q.get("bdstoken") != self.bdstoken or "pan.baidu.com" not in request.headers.get("Referer", ""):
             return self.err(-6)
         s = next((x for x in self.shares.values() if str(x.shareid) == q.get("shareid")
                   and str(x.share_uk) == q.get("from")), None)
@@ -246,62 +351,102 @@ class BaiduMock(ThreadedApp):
             return self.err(105)
         form = await request.post()
         ids = json.loads(form["fsidlist"])
-        dest = form["path"]
+        dest = str(form["path"]).rstrip("/") or "/"
+        if dest not in self.own or not self.own[dest]["isdir"]:
+            return self.err(2)                  # hxz393 constants: 2 目标目录不存在
+        tops = [next(x for x in s.files if x["fs_id"] == fid) for fid in ids]
+        subtree = [f for t in tops for f in s.files if f["path"] == t["path"]
+                   or f["path"].startswith(t["path"] + "/")]
+        n_files = sum(1 for f in subtree if not f["isdir"])
+        if self.knobs.file_limit and n_files > self.knobs.file_limit:
+            # BaiduPCS-Go: errno 12 with target_file_nums > target_file_nums_limit
+            return web.json_response({"errno": 12, "task_id": 0, "info": [], "newno": "",
+                                      "target_file_nums": n_files,
+                                      "target_file_nums_limit": self.knobs.file_limit})
+        clash = [t for t in tops if f"{dest.rstrip('/')}/{t['path'].rsplit('/', 1)[1]}" in self.own]
+        if clash:
+            if self.knobs.clash_style == "4":   # BaiduPCS-Go "文件重复", hxz393 "目录中存在同名文件"
+                return self.err(4)
+            # BaiduPCS-Go: errno 12 with info[0].errno -30 = a name clash
+            return web.json_response({"errno": 12, "task_id": 0, "newno": "",
+                                      "info": [{"path": t["path"], "fsid": t["fs_id"],
+                                                "errno": -30 if t in clash else 0} for t in tops],
+                                      "target_file_nums": n_files, "target_file_nums_limit": 500})
         info, lst = [], []
-        for fid in ids:
-            f = next(x for x in s.files if x["fs_id"] == fid)
-            name = f["path"].rsplit("/", 1)[1]
-            if any(o["name"] == name for o in self.own.values()):
-                info.append({"errno": -30, "fsid": fid, "path": f["path"]})
-                continue
-            self._next_fs += 1
-            self.own[self._next_fs] = {"name": name, "path": f"{dest}/{name}", "data": f["data"]}
-            info.append({"errno": 0, "fsid": fid, "path": f["path"]})
-            lst.append({"from": f["path"], "to": f"{dest}/{name}", "from_fs_id": fid,
-                        "to_fs_id": self._next_fs})
-        errno = -30 if all(i["errno"] == -30 for i in info) else 0
-        return web.json_response({"errno": errno, "info": info, "extra": {"list": lst}})
+        for t in tops:
+            base = t["path"].rsplit("/", 1)[0]
+            for f in s.files:
+                if f["path"] == t["path"] or f["path"].startswith(t["path"] + "/"):
+                    to = f"{dest.rstrip('/')}{f['path'][len(base):]}"
+                    self._next_fs += 1
+                    self.own[to] = {"isdir": f["isdir"], "fs_id": self._next_fs, "data": f.get("data")}
+            info.append({"errno": 0, "fsid": t["fs_id"], "path": t["path"]})
+            lst.append({"from": t["path"], "to": f"{dest.rstrip('/')}/{t['path'].rsplit('/', 1)[1]}",
+                        "from_fs_id": t["fs_id"], "to_fs_id": self._next_fs})
+        return web.json_response({"errno": 0, "task_id": 0, "info": info, "extra": {"list": lst},
+                                  "newno": "", "request_id": 1})
 
-    async def own_list(self, request):
-        if not self.logged_in(request):
-            return self.err(-6)
-        d = request.query.get("dir")
-        return web.json_response({"errno": 0, "list": [
-            {"fs_id": k, "server_filename": v["name"], "path": v["path"], "isdir": 0,
-             "size": len(v["data"])} for k, v in self.own.items() if v["path"].rsplit("/", 1)[0] == d]})
+    # -- BaiduPCS-Py pcs.user_info / BaiduPCS-Go (baidu-tools) tieba.NewUserInfoByBDUSS
+    async def tieba_login(self, request):
+        form = dict(await request.post())
+        if form.get("sign") != tieba_sign(form) or request.headers.get("User-Agent") != "bdtb for Android 6.9.2.1":
+            return web.json_response({"error_code": "4", "error_msg": "sign error"})   # guess
+        if form.get("bdusstoken") != self.BDUSS + "|null":
+            return web.json_response({"error_code": "1", "error_msg": "用户未登录或登录失败"})   # guess
+        return web.json_response({"error_code": "0", "user": {"id": self.UID, "name": "zhilian_user",
+                                                               "portrait": "tb.1.x"},
+                                  "anti": {"tbs": secrets.token_hex(8)}})
 
-    async def filemetas(self, request):
-        if not self.logged_in(request):
-            return self.err(-6)
-        if request.headers.get("User-Agent") != "pan.baidu.com":
-            return self.err(31326)
-        ids = json.loads(request.query["fsids"])
-        out = []
-        for fid in ids:
-            o = self.own.get(fid)
-            if not o:
-                return self.err(-9)
-            sign = secrets.token_hex(20)
-            self.signs.append(sign)
-            md5 = hashlib.md5(o["data"]).hexdigest()
-            out.append({"fs_id": fid, "filename": o["name"], "path": o["path"], "size": len(o["data"]),
-                        "dlink": f"https://d.pcs.baidu.com/file/{md5}?fid={fid}&dstime={int(time.time())}"
-                                 f"&rt=sh&sign={sign}&expires=8h&chkbd=0&chkv=2"})
-        return web.json_response({"errno": 0, "list": out})
+    # -- BaiduPCS-Go prepare.go PrepareLocateDownload (POST) / BaiduPCS-Py pcs.download_link (GET);
+    #    errors as BaiduPCS-Go pcserror/pcserrorinfo.go (error_code / error_msg)
+    async def locatedownload(self, request):
+        q = request.query
+        if q.get("method") != "locatedownload":
+            return web.json_response({"error_code": 31023, "error_msg": "param error"}, status=400)
+        if not request.headers.get("User-Agent", "").startswith("netdisk"):
+            # BaiduPCS-Go download_task_unit.go: 31626 "user is not authorized" = wrong User-Agent
+            return web.json_response({"error_code": 31626, "error_msg": "user is not authorized, hitcode:119"},
+                                     status=403)
+        if cookies_of(request).get("BDUSS") != self.BDUSS:
+            return web.json_response({"error_code": 31045, "error_msg": "user not exists"}, status=403)
+        devuid = hashlib.md5(self.BDUSS.encode()).hexdigest().upper() + "|0"
+        ok = (q.get("app_id") == "250528" and q.get("ver") == "4.0" and q.get("clienttype") == "17"
+              and q.get("devuid") == devuid and q.get("cuid") == devuid
+              and q.get("rand") == expected_rand(self.BDUSS, self.UID, q.get("time", ""), devuid))
+        if not ok:
+            return web.json_response({"error_code": 31326, "error_msg": "user is not authorized"},
+                                     status=403)   # guess: which code a bad rand gets
+        path = q.get("path", "")
+        e = self.own_file(path)
+        if e is None:
+            return web.json_response({"error_code": 31066, "error_msg": "file does not exist",
+                                      "request_id": 1}, status=404)
+        if self.knobs.locate_blocked:        # BaiduPCS-Py: host issuecdn.baidupcs.com = blocked file
+            return web.json_response({"host": "issuecdn.baidupcs.com", "server_time": int(time.time()),
+                                      "urls": []})
+        sign = secrets.token_hex(20)
+        self.signs.append(sign)
+        md5 = hashlib.md5(e["data"]).hexdigest()
+        url = (f"https://d.pcs.baidu.com/file/{md5}?fid={self.UID}-250528-{e['fs_id']}"
+               f"&time={int(time.time())}&rt=pr&sign={sign}&expires=8h&chkv=3&chkbd=0&chkpc=&r=1"
+               f"&path={quote(path)}")   # guess: the URL's exact parameters
+        return web.json_response({"host": "d.pcs.baidu.com", "server_time": int(time.time()),
+                                  "urls": [{"url": url, "rank": 1, "encrypt": 0}]})
 
     async def dfile(self, request):
-        if request.headers.get("User-Agent") != "pan.baidu.com" or not self.logged_in(request):
+        # BaiduPCS-Py file_stream: Cookie BDUSS + the netdisk User-Agent on the download
+        if not request.headers.get("User-Agent", "").startswith("netdisk") or not self.logged_in(request):
             return web.json_response({"error_code": 31326, "error_msg": "user is not authorized"},
                                      status=403)
         if self.knobs.dlink_expired > 0:
             self.knobs.dlink_expired -= 1
             return web.json_response({"error_code": 31360, "error_msg": "url is expired"}, status=403)
-        fid = int(request.query["fid"])
-        o = self.own[fid]
-        path = f"/baidu/{fid}/{o['name']}"
-        self.cdn.files[path] = o["data"]
-        return web.Response(status=302, headers={"Location": self.cdn.url(path)})
-
+        e = self.own_file(request.query.get("path", ""))
+        if e is None or request.query.get("sign") not in self.signs:
+            return web.json_response({"error_code": 31066, "error_msg": "file does not exist"}, status=404)
+        cdn_path = f"/baidu/{e['fs_id']}/{request.query['path'].rsplit('/', 1)[1]}"
+        self.cdn.files[cdn_path] = e["data"]
+        return web.Response(status=302, headers={"Location": self.cdn.url(cdn_path)})
 
 # -------------------------------------------------------------------- Quark
 
