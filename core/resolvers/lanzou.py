@@ -1,23 +1,36 @@
 """Lanzou (蓝奏云) share links, with or without password.
 
-Protocol (PROTOCOLS.md, "Lanzou"): share page with a browser User-Agent and
-``Accept-Language: zh-CN``; an anti-bot page carrying ``var arg1='...'`` wants the
-cookie ``acw_sc__v2``, computed here in Python from ``arg1`` (page JavaScript is
-never run).  Without password the ``<iframe src="/fn?...">`` page holds the
-``ajaxm.php`` URL and its form data (values looked up from ``var x = '...'``
-literals by regular expressions); with password the share page itself does, and
-the code goes in ``p``.  ``{"zt":1,"dom":..,"url":..}`` -> ``dom/file/url``
-answers 302 whose Location is the direct link (expiry in its ``e=`` parameter).
+Hosts: every ``lanzou[a-z].com`` (lanzoux, lanzoui, lanzoue, lanzouk, lanzouu, ...,
+any sub-domain: LanZouCloud-API utils.py ``is_file_url``), ``lanzn.com`` and the older
+``lanzous.com``/``woozooo.com``.  ``ilanzou.com`` is another service (its API needs
+an account login and AES-signed timestamps: OpenList drivers/ilanzou) and is refused
+with a clear line.
+
+Protocol, as OpenList drivers/lanzou/util.go and zaxtyson/LanZouCloud-API core.py do
+it: share page with a browser User-Agent and ``Accept-Language: zh-CN``; an anti-bot
+page carrying ``var arg1='...'`` wants the cookie ``acw_sc__v2``, computed here in
+Python from ``arg1`` (page JavaScript is never run).  Without password the
+``<iframe src="/fn?...">`` page holds the ``ajaxm.php`` URL and its form data (values
+looked up from ``var x = '...'`` literals by regular expressions); with password the
+share page itself does, and the code goes in ``p``.  ``{"zt":1,"dom":..,"url":..}``
+-> ``dom/file/url``, fetched with cookie ``down_ip=1`` and ``Referer: dom/file``
+(the anti-bot check may come again there), answers 302 whose Location is the
+direct link (expiry in its ``e=`` parameter).  When that hop answers a page instead
+(a traffic check), its form is posted to ``dom/file/ajax.php`` with ``el=2`` after
+about 2 s and the answer's ``url`` is the direct link.  A folder (``/b0...``,
+password ``pwd``) is listed page by page with ``filemoreajax.php`` and each file is
+resolved as its own share, with the folder's password if it asks for one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html as htmllib
 import json
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from ..errors import LinkExpired, NeedPassword, NotFound, ResolveError, WrongPassword
+from ..errors import LinkExpired, NeedPassword, NotFound, ResolveError, UnsupportedLink, WrongPassword
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
@@ -25,6 +38,9 @@ from .base import Resolver, ResolverContext
 BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/124.0.0.0 Safari/537.36")
 HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "zh-CN,zh;q=0.9"}
+EL2_DELAY = 2.0          # LanZouCloud core.py: ajax.php answers "?SignError" when asked sooner
+BUSY_RETRIES = 5         # folder pages answering zt 4 ("try again") are asked again this often
+_HOST_RE = re.compile(r"(?:^|\.)(?:lanzou[a-z]|lanzou|lanzn|lanzv|woozooo)\.com$")
 
 # acw_sc__v2: permute arg1 by this order, then XOR with the mask (hex pairs).
 _POS = (15, 35, 29, 24, 33, 16, 1, 38, 10, 9, 19, 31, 40, 27, 22, 23, 25, 13, 6, 11,
@@ -59,11 +75,11 @@ def _js_vars(page: str) -> dict[str, str]:
     return out
 
 
-def _ajax_call(page: str) -> tuple[str, dict[str, str]]:
-    """The ajaxm.php URL and its form data (without executing anything)."""
+def _ajax_call(page: str, endpoint: str = "ajaxm.php") -> tuple[str, dict[str, str]]:
+    """The ``endpoint`` URL and its form data (without executing anything)."""
     live = re.sub(r"(?m)^\s*//.*$", "", page)          # commented-out decoys
     live = re.sub(r"/\*.*?\*/", "", live, flags=re.S)
-    m = re.search(r"url\s*:\s*'([^']*ajaxm\.php[^']*)'", live)
+    m = re.search(r"url\s*:\s*'([^']*" + re.escape(endpoint) + r"[^']*)'", live)
     d = re.search(r"data\s*:\s*\{(.*?)\}", live, re.S)
     if not m or not d:
         raise ResolveError("Lanzou changed its page: no download form found")
@@ -110,11 +126,12 @@ def _title(page: str) -> str | None:
 
 class LanzouResolver(Resolver):
     name = "lanzou"
-    hosts = ("lanzou.com", "lanzous.com", "lanzoux.com", "lanzoui.com", "lanzouw.com",
-             "lanzouo.com", "lanzouq.com", "lanzoul.com", "lanzouv.com", "lanzouj.com",
-             "lanzoub.com", "lanzouf.com", "lanzouc.com", "lanzout.com", "lanzoug.com",
-             "lanzouy.com", "lanzn.com", "lanzv.com", "woozooo.com")
+    hosts = ("lanzoux.com", "lanzoui.com", "lanzn.com", "ilanzou.com")   # examples; matches() decides
     priority = 10
+
+    def matches(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return bool(_HOST_RE.search(host)) or host == "ilanzou.com" or host.endswith(".ilanzou.com")
 
     async def _get(self, ctx: ResolverContext, url: str, cookies: dict[str, str],
                    referer: str | None = None) -> tuple[int, str, dict[str, str]]:
@@ -143,6 +160,10 @@ class LanzouResolver(Resolver):
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         parts = urlsplit(link.url)
+        host = (parts.hostname or "").lower()
+        if host == "ilanzou.com" or host.endswith(".ilanzou.com"):
+            raise UnsupportedLink("ilanzou.com (蓝奏云优享版) links are not supported yet: it is another "
+                                  "service whose API needs an account login and signed requests")
         share = f"{parts.scheme or 'https'}://{parts.netloc}{parts.path}"
         password = (link.password or (parse_qs(parts.query).get("pwd") or [None])[0] or "").strip()
         cookies: dict[str, str] = {}
@@ -154,6 +175,10 @@ class LanzouResolver(Resolver):
         name = _title(page)
         if "filemoreajax.php" in page:
             return await self._folder(ctx, link, share, page, password, cookies)
+        return await self._file(ctx, link, share, page, password, cookies, name)
+
+    async def _file(self, ctx: ResolverContext, link: Link, share: str, page: str, password: str,
+                    cookies: dict[str, str], name: str | None) -> list[Resolved]:
         if "pwdload" in page or "passwddiv" in page:
             if not password:
                 raise NeedPassword("This Lanzou share needs a password: add it to the link (密码)")
@@ -170,18 +195,7 @@ class LanzouResolver(Resolver):
                 raise ResolveError(f"Lanzou download frame answered HTTP {status}")
             ajax, data = _ajax_call(fn_page)
             referer = fn_url
-        h = {**HEADERS, "Referer": referer, "X-Requested-With": "XMLHttpRequest"}
-        if cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        try:
-            async with ctx.session.post(ctx.url(urljoin(share, ajax)), data=data, headers=h) as r:
-                text = await r.text()
-        except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach Lanzou: {type(e).__name__}") from None
-        try:
-            ans = json.loads(text)
-        except ValueError:
-            raise ResolveError("Lanzou answered something unexpected to the download request") from None
+        ans = await self._post(ctx, urljoin(share, ajax), data, cookies, referer, "the download request")
         if int(ans.get("zt", 0)) != 1:
             inf = str(ans.get("inf") or "unknown error")
             if "密码" in inf:
@@ -191,8 +205,7 @@ class LanzouResolver(Resolver):
             raise ResolveError(f"Lanzou refused the download: {inf}")
         if isinstance(ans.get("inf"), str) and ans["inf"] and ans["inf"] != "0":
             name = ans["inf"]
-        target = f"{ans['dom'].rstrip('/')}/file/{ans['url']}"
-        direct = await self._follow(ctx, target, cookies)
+        direct = await self._follow(ctx, ans["dom"].rstrip("/"), str(ans["url"]), cookies)
         q = parse_qs(urlsplit(direct).query)
         expires = None
         try:
@@ -205,36 +218,57 @@ class LanzouResolver(Resolver):
                          filename=name, expires_at=expires, resolver=self.name,
                          ref={"link": link.url, "password": password or None})]
 
+    async def _post(self, ctx: ResolverContext, url: str, data: dict[str, str], cookies: dict[str, str],
+                    referer: str, what: str) -> dict:
+        """POST a form, answering the anti-bot check once if it comes; -> the JSON answer."""
+        for _ in range(2):
+            h = {**HEADERS, "Referer": referer, "X-Requested-With": "XMLHttpRequest"}
+            if cookies:
+                h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            try:
+                async with ctx.session.post(ctx.url(url), data=data, headers=h) as r:
+                    text = await r.text(errors="replace")
+            except aiohttp.ClientError as e:
+                raise ResolveError(f"Cannot reach Lanzou: {type(e).__name__}") from None
+            m = _ARG1_RE.search(text)
+            if m and cookies.get("acw_sc__v2") != acw_sc_v2(m.group(1)):
+                cookies["acw_sc__v2"] = acw_sc_v2(m.group(1))
+                continue
+            try:
+                ans = json.loads(text)
+            except ValueError:
+                break
+            if isinstance(ans, dict):
+                return ans
+            break
+        raise ResolveError(f"Lanzou answered something unexpected to {what}")
+
     async def _folder(self, ctx: ResolverContext, link: Link, share: str, page: str,
                       password: str, cookies: dict[str, str]) -> list[Resolved]:
         """A folder share: list it page by page, then resolve each file's own link."""
-        ajax, form = _ajax_call(page.replace("filemoreajax.php", "ajaxm.php"))
-        ajax = ajax.replace("ajaxm.php", "filemoreajax.php")
+        ajax, form = _ajax_call(page, "filemoreajax.php")
         needs_pwd = "pwd" in form and ("pwdload" in page or "passwddiv" in page or 'id="pwd"' in page)
         if needs_pwd and not password:
             raise NeedPassword("This Lanzou folder needs a password: add it to the link (密码)")
         files: list[dict] = []
-        h = {**HEADERS, "Referer": share, "X-Requested-With": "XMLHttpRequest"}
-        for pg in range(1, 100):
+        pg, busy = 1, 0
+        while pg < 100:
             data = {**form, "pg": str(pg)}
             if "pwd" in data:
                 data["pwd"] = password
-            if cookies:
-                h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-            try:
-                async with ctx.session.post(ctx.url(urljoin(share, ajax)), data=data, headers=h) as r:
-                    ans = json.loads(await r.text())
-            except aiohttp.ClientError as e:
-                raise ResolveError(f"Cannot reach Lanzou: {type(e).__name__}") from None
-            except ValueError:
-                raise ResolveError("Lanzou answered something unexpected to the folder listing") from None
+            ans = await self._post(ctx, urljoin(share, ajax), data, cookies, share, "the folder listing")
             zt = int(ans.get("zt", 0))
+            if zt == 4 and busy < BUSY_RETRIES:           # "try again" (OpenList, LanZouCloud)
+                busy += 1
+                await asyncio.sleep(0.5)
+                continue
             if zt == 1 and isinstance(ans.get("text"), list) and ans["text"]:
                 files += ans["text"]
+                pg += 1
                 continue
             if zt == 2 or (zt == 1 and not ans.get("text")):
                 break                                  # no more pages
-            info = str(ans.get("info") or "unknown error")
+            info = str(ans.get("info") or ans.get("inf") or "unknown error")
             if zt == 3 or "密码" in info:
                 raise WrongPassword(f"Wrong password for this Lanzou folder ({info})")
             raise ResolveError(f"Lanzou refused the folder listing: {info}")
@@ -243,22 +277,38 @@ class LanzouResolver(Resolver):
         base = f"{urlsplit(share).scheme}://{urlsplit(share).netloc}"
         out: list[Resolved] = []
         for f in files:
-            [r] = await self.resolve(Link(f"{base}/{f['id']}"), ctx)
+            # A folder's files may ask for the folder's password (OpenList gives it to each file).
+            file_link = f"{base}/{f['id']}"
+            [r] = await self.resolve(Link(file_link, password or None), ctx)
             r.filename = f.get("name_all") or r.filename
             r.path = f.get("name_all") or r.filename
-            r.ref = {"link": f"{base}/{f['id']}", "password": None, "folder": link.url}
+            r.ref = {"link": file_link, "password": password or None, "folder": link.url}
             out.append(r)
         return out
 
-    async def _follow(self, ctx: ResolverContext, target: str, cookies: dict[str, str]) -> str:
-        """``dom/file/url`` -> the 302 Location (the direct link), without following it."""
-        status, page, headers = await self._get(ctx, target, cookies)
+    async def _follow(self, ctx: ResolverContext, dom: str, url: str, cookies: dict[str, str]) -> str:
+        """``dom/file/url`` -> the direct link: the 302 Location, or, when a traffic-check
+        page comes back instead, the ``url`` of its ``ajax.php`` form posted with ``el=2``."""
+        base = f"{dom}/file"
+        hop = {**cookies, "down_ip": "1"}
+        status, page, headers = await self._get(ctx, f"{base}/{url}", hop, referer=base)
         loc = headers.get("Location")
         if status in (301, 302, 303, 307) and loc:
             return ctx.url(loc)
-        if status == 200 and not loc:
-            raise ResolveError("Lanzou asked for a browser check on the download: try again later")
-        raise ResolveError(f"Lanzou download answered HTTP {status}")
+        if status != 200:
+            raise ResolveError(f"Lanzou download answered HTTP {status}")
+        try:
+            ajax, form = _ajax_call(page, "ajax.php")
+        except ResolveError:
+            raise ResolveError("Lanzou asked for a browser check on the download: try again later") from None
+        form["el"] = "2"
+        await asyncio.sleep(EL2_DELAY)
+        ans = await self._post(ctx, urljoin(base + "/", ajax), form, hop, base, "the download check")
+        direct = str(ans.get("url") or "")
+        if int(ans.get("zt", 0)) != 1 or not direct.startswith("http"):
+            info = str(ans.get("info") or ans.get("inf") or "no link")
+            raise ResolveError(f"Lanzou's download check did not pass ({info}); try again later")
+        return ctx.url(direct)
 
     async def refresh(self, resolved: Resolved, ctx: ResolverContext) -> list[Mirror]:
         link = Link(resolved.ref["link"], resolved.ref.get("password"))

@@ -599,21 +599,30 @@ class QuarkMock(ThreadedApp):
 
 
 # -------------------------------------------------------------------- Lanzou
+#
+# Imitates lanzou[a-z].com shares as these maintained clients read them:
+#   OpenList     = OpenListTeam/OpenList drivers/lanzou/util.go + help.go
+#   LanZouCloud  = zaxtyson/LanZouCloud-API lanzou/api/core.py + utils.py
+# Page markup beyond what their regular expressions need is a guess.
 
-_POS = (15, 35, 29, 24, 33, 16, 1, 38, 10, 9, 19, 31, 40, 27, 22, 23, 25, 13, 6, 11,
-        39, 18, 20, 8, 14, 21, 32, 26, 2, 30, 7, 4, 17, 5, 3, 28, 34, 37, 12, 36)
+# OpenList drivers/lanzou/help.go unbox(): arg1[i] goes to position _BOX[i]; then XOR with the mask
+_BOX = (6, 28, 34, 31, 33, 18, 30, 23, 9, 8, 19, 38, 17, 24, 0, 5, 32, 21, 10, 22, 25, 14, 15, 3, 16,
+        27, 13, 35, 2, 29, 11, 26, 4, 36, 1, 39, 37, 7, 20, 12)
 _MASK = "3000176000856006061501533003690027800375"
 
 
 def expected_acw(arg1: str) -> str:
-    """Independent formulation: output position j takes arg1[_POS[j]-1]; XOR bytes with the mask."""
-    permuted = "".join(arg1[p - 1] for p in _POS)
-    a = bytes.fromhex(permuted)
-    b = bytes.fromhex(_MASK)
-    return bytes(x ^ y for x, y in zip(a, b)).hex()
+    """acw_sc__v2 as OpenList's CalcAcwScV2 computes it (written independently of the resolver)."""
+    box = [""] * len(arg1)
+    for i, j in enumerate(_BOX):
+        if j < len(box):
+            box[j] = arg1[i]
+    return bytes(x ^ y for x, y in zip(bytes.fromhex("".join(box)), bytes.fromhex(_MASK))).hex()
 
 
 class LanzouMock(ThreadedApp):
+    DOM = "https://developer-oss.lanzouc.com"
+
     def __init__(self) -> None:
         super().__init__()
         self.shares: dict[str, dict[str, Any]] = {}
@@ -623,28 +632,46 @@ class LanzouMock(ThreadedApp):
         self.files: dict[str, bytes] = {}
         self.folders: dict[str, dict[str, Any]] = {}
         self.file_arg1: str | None = None       # a second challenge on the download host
+        self.verify_page = False                # the /file/ hop answers a page, not a 302
+        self.el2_delay = 2.0                    # LanZouCloud: ajax.php needs ~2 s after that page
+        self.busy_pages = 0                     # next N folder pages answer zt 4 (try again)
+        self._verify_at: dict[str, float] = {}
 
     def host_map(self) -> dict[str, str]:
-        return {h: self.base for h in ("www.lanzoux.com", "wwa.lanzoui.com", "developer-oss.lanzouc.com",
-                                       "down-load.lanzouc.com")}
+        return {h: self.base for h in ("www.lanzoux.com", "wwa.lanzoui.com", "wwk.lanzouk.com",
+                                       "wwu.lanzouu.com", "www.lanzn.com", "developer-oss.lanzouc.com",
+                                       "down-load.lanzouc.com", "www.ilanzou.com")}
 
     def add_share(self, sid: str, name: str, data: bytes, pwd: str | None = None, state: str = "ok"):
         self.shares[sid] = {"name": name, "data": data, "pwd": pwd, "state": state,
                             "file": str(1000 + len(self.shares))}
+
+    def add_folder(self, sid: str, name: str, pwd: str, files: list[str], page_size: int = 2,
+                   files_locked: bool = False):
+        """``files_locked``: the folder's files ask for the folder's password too
+        (OpenList getFolderByShareUrl gives every file the folder's pwd)."""
+        self.folders[sid] = {"name": name, "pwd": pwd, "files": files, "fid": 7000 + len(self.folders),
+                             "page_size": page_size}
+        if files_locked:
+            for f in files:
+                self.shares[f]["pwd"] = pwd
 
     def routes(self, app):
         app.router.add_get("/fn", self.fn)
         app.router.add_post("/ajaxm.php", self.ajax)
         app.router.add_post("/filemoreajax.php", self.more)
         app.router.add_get("/file/", self.file_redirect)
+        app.router.add_post("/file/ajax.php", self.file_ajax)
         app.router.add_get("/dl/{name}", self.dl)
         app.router.add_get("/{sid}", self.page)
 
-    def challenge(self, request) -> web.Response | None:
-        if cookies_of(request).get("acw_sc__v2") == expected_acw(self.arg1):
+    def challenge(self, request, arg1: str | None = None) -> web.Response | None:
+        """OpenList request()/LanZouCloud: a page with `arg1='...'` until cookie acw_sc__v2 answers it."""
+        arg1 = arg1 or self.arg1
+        if cookies_of(request).get("acw_sc__v2") == expected_acw(arg1):
             return None
         self.challenges += 1
-        return web.Response(text=f"<html><script>var arg1='{self.arg1}';"
+        return web.Response(text=f"<html><script>var arg1='{arg1}';"
                                  "function setCookie(){}</script></html>", content_type="text/html")
 
     def browserish(self, request) -> bool:
@@ -657,13 +684,15 @@ class LanzouMock(ThreadedApp):
         if (c := self.challenge(request)):
             return c
         if request.match_info["sid"] in self.folders:
+            # LanZouCloud get_folder_info_by_url: 'lx', 'fid', t and k from `var xxxxxx = '...'`;
+            # OpenList getFolderByShareUrl: the same `data : {...}` read by htmlJsonToMap
             f = self.folders[request.match_info["sid"]]
             return web.Response(text=f"""<html><title>{f['name']} - 蓝奏云</title>
 <div id="pwdload"><input id="pwd"></div>
 <script>
 var pgs;
 var ib4i8f = '1763800000';
-var _h2d8c = 'k{f['fid']}';
+var _h2d8c = 'k{f['fid']}abcdefghijklmno';
 pgs = 1;
 function more(){{
   var pwd = document.getElementById('pwd').value;
@@ -680,6 +709,7 @@ function more(){{
             return web.Response(text="<html><div class='off'>来晚啦...文件取消分享了</div></html>",
                                 content_type="text/html")
         if s["pwd"]:
+            # OpenList getFilesByShareUrl: "pwdload"/"passwddiv", function down_p, '/ajaxm.php?file=N'
             return web.Response(text=f"""<html><title>{s['name']} - 蓝奏云</title>
 <div id="passwddiv"><input id="pwd"></div><div id="pwdload"></div>
 <script>
@@ -695,30 +725,33 @@ function down_p(){{
   }});
 }}
 </script></html>""", content_type="text/html")
+        # OpenList: the <iframe src="/fn?..."> download frame
         return web.Response(text=f"""<html><title>{s['name']} - 蓝奏云</title>
 <div class="n_box_3fn">{s['name']}</div>
 <iframe class="ifr2" name="1" src="/fn?TOKEN{s['file']}" frameborder="0"></iframe></html>""",
                             content_type="text/html")
 
-    def add_folder(self, sid: str, name: str, pwd: str, files: list[str], page_size: int = 2):
-        self.folders[sid] = {"name": name, "pwd": pwd, "files": files, "fid": 7000 + len(self.folders),
-                             "page_size": page_size}
-
+    # -- LanZouCloud get_folder_info_by_url / OpenList getFolderByShareUrl: zt 1 page, 2 done,
+    #    3 wrong password, 4 try again
     async def more(self, request):
         form = await request.post()
-        f = next((x for x in self.folders.values() if str(x["fid"]) == request.query.get("file")), None)
-        if f is None or form.get("k") != f"k{f['fid']}" or form.get("t") != "1763800000":
+        fid = request.query.get("file") or form.get("fid")
+        f = next((x for x in self.folders.values() if str(x["fid"]) == str(fid)), None)
+        if f is None or form.get("k") != f"k{f['fid']}abcdefghijklmno" or form.get("t") != "1763800000":
             return web.json_response({"zt": 0, "info": "sign error"})
         if form.get("pwd") != f["pwd"]:
             return web.json_response({"zt": 3, "info": "密码不正确"})
+        if self.busy_pages > 0:
+            self.busy_pages -= 1
+            return web.json_response({"zt": 4, "info": "请稍后再试"})
         pg = int(form.get("pg", "1"))
         n = f["page_size"]
         chunk = f["files"][(pg - 1) * n: pg * n]
         if not chunk:
             return web.json_response({"zt": 2, "info": "没有了", "text": 0})
         return web.json_response({"zt": 1, "info": "success", "text": [
-            {"icon": "zip", "t": 0, "id": sid, "name_all": self.shares[sid]["name"], "size": "1 K"}
-            for sid in chunk]})
+            {"icon": "zip", "t": 0, "id": sid, "name_all": self.shares[sid]["name"], "size": "1.0 K",
+             "time": "2 天前", "duoimg": 0, "p": 0} for sid in chunk]})
 
     async def fn(self, request):
         if (c := self.challenge(request)):
@@ -755,21 +788,54 @@ $.ajax({{
                     or form.get("websignkey") != "2jzy"):
                 return web.json_response({"zt": 0, "inf": "sign错误"})
             inf = 0
-        return web.json_response({"zt": 1, "dom": "https://developer-oss.lanzouc.com",
-                                  "url": f"?tok{fid}", "inf": inf})
+        # OpenList FileShareInfoAndUrlResp: dom + "/file/" + url
+        return web.json_response({"zt": 1, "dom": self.DOM, "url": f"?tok{fid}", "inf": inf})
 
+    def _direct(self, fid: str) -> str:
+        s = next(x for x in self.shares.values() if x["file"] == fid)
+        self.files[s["name"]] = s["data"]
+        return f"https://down-load.lanzouc.com/dl/{s['name']}?e={self.expiry}&sign=abc"
+
+    # -- OpenList getFilesByShareUrl: GET dom/file/<url> with cookie down_ip=1 and Referer
+    #    dom/file, no redirects; acw_sc__v2 again; a page instead of a 302 -> ajax.php el=2
     async def file_redirect(self, request):
         if not self.browserish(request):
             return web.Response(status=403)
-        if self.file_arg1 and cookies_of(request).get("acw_sc__v2") != expected_acw(self.file_arg1):
-            self.challenges += 1
-            return web.Response(text=f"<html><script>var arg1='{self.file_arg1}';</script></html>",
-                                content_type="text/html")
+        if self.file_arg1 and (c := self.challenge(request, self.file_arg1)):
+            return c
         fid = request.query_string.replace("tok", "")
-        s = next(x for x in self.shares.values() if x["file"] == fid)
-        self.files[s["name"]] = s["data"]
-        return web.Response(status=302, headers={
-            "Location": f"https://down-load.lanzouc.com/dl/{s['name']}?e={self.expiry}&sign=abc"})
+        down_ip = cookies_of(request).get("down_ip") == "1"
+        if self.verify_page or not down_ip or not request.headers.get("Referer"):
+            # LanZouCloud: '网络异常' page holding 'file' and 'sign'; OpenList reads its `data : {...}`
+            # (the markup around those is a guess)
+            self._verify_at[fid] = time.monotonic()
+            return web.Response(text=f"""<html><head><title>验证</title></head><body>
+<div class="load">网络异常，请点击验证后下载</div>
+<script>
+var ws_sign = 'vsign{fid}';
+function down_r(el){{
+  $.ajax({{
+    type : 'post',
+    url : 'ajax.php',
+    data : {{ 'file':'?tok{fid}','el':el,'sign':ws_sign }},
+    dataType : 'json',
+    success:function(msg){{ if(msg.zt == 1){{ window.location.href = msg.url; }} }}
+  }});
+}}
+</script></body></html>""", content_type="text/html")
+        return web.Response(status=302, headers={"Location": self._direct(fid)})
+
+    async def file_ajax(self, request):
+        form = await request.post()
+        fid = str(form.get("file", "")).replace("?tok", "")
+        if cookies_of(request).get("down_ip") != "1" or form.get("sign") != f"vsign{fid}" \
+                or form.get("el") != "2":
+            return web.json_response({"zt": 0, "info": "sign error"})
+        shown = self._verify_at.get(fid)
+        if shown is None or time.monotonic() - shown < self.el2_delay:
+            # LanZouCloud core.py: "必需等待2s, 否则直链返回 ?SignError"
+            return web.json_response({"zt": 0, "info": "?SignError"})
+        return web.json_response({"zt": 1, "info": "success", "url": self._direct(fid)})
 
     async def dl(self, request):
         data = self.files.get(request.match_info["name"])
@@ -778,7 +844,6 @@ $.ajax({{
         if int(request.query.get("e", "0")) < time.time():
             return web.Response(status=403, text="expired")
         return serve_bytes(request, data)
-
 
 # -------------------------------------------------------------------- SharePoint
 

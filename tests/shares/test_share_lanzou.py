@@ -90,3 +90,77 @@ def test_refused_challenge_answer_is_a_clear_error(lanzou, monkeypatch):
     with pytest.raises(errors.ResolveError) as ei:
         resolve(lanzou, "https://www.lanzoux.com/iBad")
     assert "anti-bot" in str(ei.value)
+
+
+@pytest.mark.parametrize("url", [
+    "https://wwe.lanzoue.com/iAb1", "https://wwm.lanzoum.com/iAb1", "https://lanzouh.com/iAb1",
+    "https://wwp.lanzoup.com/iAb1", "https://wwk.lanzouk.com/iAb1", "https://wwu.lanzouu.com/iAb1",
+    "https://www.lanzoux.com/iAb1", "https://wwi.lanzoui.com/b0fold", "https://www.lanzn.com/iAb1",
+    "https://pan.lanzouw.com/iAb1", "https://LANZOUQ.COM/iAb1", "https://www.ilanzou.com/s/AbC",
+])
+def test_every_lanzou_host_is_recognised(url):
+    r = find(url)
+    assert r is not None and r.name == "lanzou"
+
+
+@pytest.mark.parametrize("url", ["https://lanzou-mirror.example.com/iAb1", "https://notlanzoux.com/iAb1",
+                                 "https://lanzouxx.com/iAb1"])
+def test_look_alike_hosts_are_not_lanzou(url):
+    r = find(url)
+    assert r is None or r.name != "lanzou"
+
+
+@pytest.mark.parametrize("host", ["wwk.lanzouk.com", "wwu.lanzouu.com", "www.lanzn.com"])
+def test_share_on_newer_hosts_resolves(lanzou, host):
+    lanzou.add_share("iNew1", "face.onnx", b"N" * 64)
+    [r] = resolve(lanzou, f"https://{host}/iNew1")
+    assert r.filename == "face.onnx" and "/dl/face.onnx?e=" in r.mirrors[0].url
+
+
+def test_file_hop_sends_down_ip_cookie_and_referer(lanzou):
+    lanzou.add_share("iHop", "a.bin", b"A" * 10)
+    resolve(lanzou, "https://www.lanzoux.com/iHop")
+    [hop] = [q for q in lanzou.requests if q["path"] == "/file/"]
+    assert "down_ip=1" in hop["headers"]["Cookie"]
+    assert hop["headers"]["Referer"] == lanzou.DOM + "/file"
+    assert not [q for q in lanzou.requests if q["path"] == "/file/ajax.php"]
+
+
+def test_second_challenge_on_file_hop_with_down_ip(lanzou):
+    lanzou.add_share("iTwo2", "b.bin", b"B" * 10)
+    lanzou.file_arg1 = "0F1E2D3C4B5A69788796A5B4C3D2E1F001234567"
+    [r] = resolve(lanzou, "https://www.lanzoux.com/iTwo2")
+    hops = [q for q in lanzou.requests if q["path"] == "/file/"]
+    assert len(hops) == 2 and all("down_ip=1" in q["headers"]["Cookie"] for q in hops)
+    assert f"acw_sc__v2={expected_acw(lanzou.file_arg1)}" in hops[1]["headers"]["Cookie"]
+    assert "/dl/b.bin?e=" in r.mirrors[0].url
+
+
+def test_page_instead_of_302_goes_through_ajax_el2(lanzou):
+    """OpenList util.go / LanZouCloud core.py: wait ~2 s, POST dom/file/ajax.php with el=2."""
+    lanzou.add_share("iEl2", "c.bin", b"C" * 10)
+    lanzou.verify_page = True
+    [r] = resolve(lanzou, "https://www.lanzoux.com/iEl2")
+    assert "/dl/c.bin?e=" in r.mirrors[0].url and r.expires_at == lanzou.expiry
+    [post] = [q for q in lanzou.requests if q["path"] == "/file/ajax.php"]
+    assert "down_ip=1" in post["headers"]["Cookie"]
+
+
+def test_folder_files_each_become_a_download_with_the_folder_password(lanzou):
+    for i in range(3):
+        lanzou.add_share(f"iLk{i}", f"w2l.zip.00{i + 1}", bytes([65 + i]) * 10)
+    lanzou.add_folder("b0Lock9x", "Wav2Lip", "f0ld", [f"iLk{i}" for i in range(3)], page_size=2,
+                      files_locked=True)
+    lanzou.busy_pages = 1                       # zt 4 once: asked again, not an error
+    rs = resolve(lanzou, "https://www.lanzn.com/b0Lock9x?pwd=f0ld")
+    assert [r.path for r in rs] == ["w2l.zip.001", "w2l.zip.002", "w2l.zip.003"]
+    assert [r.ref["link"] for r in rs] == [f"https://www.lanzn.com/iLk{i}" for i in range(3)]
+    assert all(r.ref["password"] == "f0ld" and r.ref["folder"].endswith("/b0Lock9x?pwd=f0ld") for r in rs)
+    assert len({r.mirrors[0].url for r in rs}) == 3
+
+
+def test_ilanzou_is_a_clear_not_supported_line(lanzou):
+    with pytest.raises(errors.UnsupportedLink) as ei:
+        resolve(lanzou, "https://www.ilanzou.com/s/AbCdEf")
+    assert "ilanzou.com" in str(ei.value) and "not supported yet" in str(ei.value)
+    assert not lanzou.requests                  # nothing was sent
