@@ -1,11 +1,19 @@
 """Quark (夸克网盘) share links: pan.quark.cn/s/<pwd_id>, optional passcode.
 
-Protocol (PROTOCOLS.md, "Quark"): token (pwd_id + passcode -> stoken) -> detail
-(files, folders walked) -> save into the user's drive -> poll the task until
-status 2 -> ``file/download`` gives ``download_url``.  Every call carries the
-account Cookie, ``Referer: https://pan.quark.cn`` and the Quark desktop
-User-Agent; downloads need the same three.  The host rotates ``__puus`` with
-Set-Cookie: the new value is used at once and saved back to the keyring.
+Protocol (ihmily/QuarkPanTool quark.py, Cp0204/quark-auto-save, OpenList
+drivers/quark_uc): token (pwd_id + passcode -> stoken) -> detail (files, folders
+walked) -> save into the user's drive -> poll the task until status 2 ->
+``file/download`` gives ``download_url``.  Every call carries the account Cookie,
+``Referer: https://pan.quark.cn`` and a Quark desktop User-Agent; downloads need
+the same three.  The host rotates ``__puus`` with Set-Cookie: the new value is
+used at once and saved back to the keyring.
+
+A link to a sub-folder (``/s/<pwd_id>#/list/share/<fid>-<name>[/<fid>-<name>...]``)
+lists and saves that folder only, starting at the last fid (quark-auto-save
+``extract_url``).  ``file/download`` answers error 23018 "download file size limit"
+for big files on the web API; as QuarkPanTool does, the call is repeated once with
+its older desktop User-Agent (quark-cloud-drive/2.5.56) and ``sys=win32&ve=2.5.56``;
+a second 23018 is reported as such.
 """
 
 from __future__ import annotations
@@ -32,18 +40,33 @@ from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
 
 API = "https://drive-pc.quark.cn/1/clouddrive"
-DL_API = "https://drive.quark.cn/1/clouddrive"
+DL_API = "https://drive.quark.cn/1/clouddrive"             # OpenList drivers/quark_uc
+
 REFERER = "https://pan.quark.cn"
 DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "quark-cloud-drive/3.14.2 Chrome/112.0.5615.165 Electron/24.1.3.8 Safari/537.36 "
               "Channel/pckk_other_ch")
 BASE_Q = {"pr": "ucpro", "fr": "pc"}
+# QuarkPanTool's retry after 23018: its older desktop UA and these parameters
+RETRY_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "quark-cloud-drive/2.5.56 Chrome/100.0.4896.160 Electron/18.3.5.12-a038f7b798 Safari/537.36 "
+            "Channel/pckk_other_ch")
+RETRY_Q = {"pr": "ucpro", "fr": "pc", "sys": "win32", "ve": "2.5.56", "ut": "", "guid": ""}
+_SUBFOLDER_RE = re.compile(r"/(\w{32})(?:-[^/]*)?")
 MAX_CONNECTIONS = 3
 POLL_DELAYS = (0.2, 0.3, 0.5, 0.5, 1, 1, 1, 2, 2, 2, 3, 3, 3, 5, 5, 5, 5, 5)
 
 
+class SizeLimit(ResolveError):
+    """Error 23018: the web API refuses to hand out a link for a file this big."""
+
+
 def _error(status: int, code: int, message: str, passcode: str | None) -> ResolveError:
     m = message or ""
+    if code == 23018:
+        return SizeLimit("Quark refuses a web download of this file: download file size limit "
+                         "(error 23018). Download it with the Quark desktop app, or ask the sharer "
+                         "to split it")
     low = m.lower()
     detail = f" ({m}, code {code})" if m else f" (code {code})"
     if status == 401 or code in (31001, 31002) or "login" in low or "登录" in m:
@@ -80,9 +103,10 @@ class QuarkResolver(Resolver):
 
     async def _call(self, ctx: ResolverContext, method: str, url: str, cookies: dict[str, str],
                     rotated: dict[str, str], *, params: dict[str, Any] | None = None,
-                    body: dict | None = None, passcode: str | None = None) -> Any:
-        q = urlencode({**BASE_Q, **(params or {})})
-        headers = {"Cookie": cookie_header(cookies), "Referer": REFERER, "User-Agent": DESKTOP_UA,
+                    body: dict | None = None, passcode: str | None = None,
+                    ua: str = DESKTOP_UA, base_q: dict[str, str] = BASE_Q) -> Any:
+        q = urlencode({**base_q, **(params or {})})
+        headers = {"Cookie": cookie_header(cookies), "Referer": REFERER, "User-Agent": ua,
                    "Accept": "application/json, text/plain, */*"}
         try:
             async with ctx.session.request(method, ctx.url(f"{url}?{q}"), json=body,
@@ -111,21 +135,23 @@ class QuarkResolver(Resolver):
         if not m:
             raise UnsupportedLink("Not a Quark share link (expected pan.quark.cn/s/...)")
         pwd_id = m.group(1)
+        sub = _SUBFOLDER_RE.findall(parts.fragment) if parts.fragment.startswith("/list/share") else []
+        pdir = sub[-1] if sub else "0"
         passcode = (link.password or (parse_qs(parts.query).get("pwd") or [""])[0]).strip()
         cookies = self._cookies(ctx)
         rotated: dict[str, str] = {}
         try:
-            return await self._resolve(ctx, link, pwd_id, passcode, cookies, rotated)
+            return await self._resolve(ctx, link, pwd_id, passcode, cookies, rotated, pdir)
         finally:
             if rotated and ctx.save_cookies:
                 ctx.save_cookies("pan.quark.cn", dict(rotated))
 
     async def _resolve(self, ctx: ResolverContext, link: Link, pwd_id: str, passcode: str,
-                       cookies: dict[str, str], rotated: dict[str, str]) -> list[Resolved]:
+                       cookies: dict[str, str], rotated: dict[str, str], pdir: str) -> list[Resolved]:
         tok = await self._call(ctx, "POST", f"{API}/share/sharepage/token", cookies, rotated,
                                body={"pwd_id": pwd_id, "passcode": passcode}, passcode=passcode)
         stoken = tok["data"]["stoken"]
-        files = await self._list(ctx, pwd_id, stoken, cookies, rotated)
+        files = await self._list(ctx, pwd_id, stoken, cookies, rotated, pdir)
         if not files:
             raise NotFound("This Quark share is empty")
         save = await self._call(ctx, "POST", f"{API}/share/sharepage/save", cookies, rotated,
@@ -150,9 +176,8 @@ class QuarkResolver(Resolver):
             raise ResolveError("Quark did not finish saving the share in time; try again")
         if len(own) != len(files):
             raise ResolveError("Quark saved a different number of files than the share holds")
-        dl = await self._call(ctx, "POST", f"{DL_API}/file/download", cookies, rotated,
-                              body={"fids": own})
-        urls = {d["fid"]: d for d in dl.get("data") or []}
+        items, ua = await self._download(ctx, own, cookies, rotated)
+        urls = {d["fid"]: d for d in items}
         folder = len(files) > 1 or any("/" in f["rel"] for f in files)
         out: list[Resolved] = []
         for f, fid in zip(files, own):
@@ -160,7 +185,7 @@ class QuarkResolver(Resolver):
             if not d or not d.get("download_url"):
                 raise ResolveError(f"Quark gave no download link for {f['name']}")
             out.append(Resolved(
-                mirrors=[self._mirror(ctx, d["download_url"], cookies)],
+                mirrors=[self._mirror(ctx, d["download_url"], cookies, ua)],
                 filename=f["name"], size=int(d.get("size") or f["size"] or 0) or None,
                 md5=(d.get("md5") or None) if re.fullmatch(r"[0-9a-f]{32}", d.get("md5") or "") else None,
                 max_connections=MAX_CONNECTIONS, resolver=self.name,
@@ -168,16 +193,29 @@ class QuarkResolver(Resolver):
                 path=f["rel"] if folder else None))
         return out
 
-    def _mirror(self, ctx: ResolverContext, url: str, cookies: dict[str, str]) -> Mirror:
-        headers = {"Referer": REFERER, "User-Agent": DESKTOP_UA}
+    async def _download(self, ctx: ResolverContext, fids: list[str], cookies: dict[str, str],
+                        rotated: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
+        """``file/download`` -> (items with download_url, the User-Agent that got them)."""
+        try:
+            dl = await self._call(ctx, "POST", f"{DL_API}/file/download", cookies, rotated,
+                                  body={"fids": fids})
+            return list(dl.get("data") or []), DESKTOP_UA
+        except SizeLimit:
+            pass
+        dl = await self._call(ctx, "POST", f"{API}/file/download", cookies, rotated,
+                              body={"fids": fids}, ua=RETRY_UA, base_q=RETRY_Q)
+        return list(dl.get("data") or []), RETRY_UA
+
+    def _mirror(self, ctx: ResolverContext, url: str, cookies: dict[str, str], ua: str = DESKTOP_UA) -> Mirror:
+        headers = {"Referer": REFERER, "User-Agent": ua}
         if cookie_allowed("quark.cn", urlsplit(url).hostname or ""):   # never to a foreign CDN
             headers["Cookie"] = cookie_header(cookies)
         return Mirror(url=ctx.url(url), headers=headers, max_connections=MAX_CONNECTIONS)
 
     async def _list(self, ctx: ResolverContext, pwd_id: str, stoken: str, cookies: dict[str, str],
-                    rotated: dict[str, str]) -> list[dict[str, Any]]:
+                    rotated: dict[str, str], root: str = "0") -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        stack: list[tuple[str, str]] = [("0", "")]
+        stack: list[tuple[str, str]] = [(root, "")]
         while stack:
             pdir, rel = stack.pop()
             page = 1
@@ -209,11 +247,9 @@ class QuarkResolver(Resolver):
         cookies = self._cookies(ctx)
         rotated: dict[str, str] = {}
         try:
-            dl = await self._call(ctx, "POST", f"{DL_API}/file/download", cookies, rotated,
-                                  body={"fids": [fid]})
-            items = dl.get("data") or []
+            items, ua = await self._download(ctx, [fid], cookies, rotated)
             if items and items[0].get("download_url"):
-                return [self._mirror(ctx, items[0]["download_url"], cookies)]
+                return [self._mirror(ctx, items[0]["download_url"], cookies, ua)]
         except NotFound:
             pass
         finally:

@@ -449,6 +449,18 @@ class BaiduMock(ThreadedApp):
         return web.Response(status=302, headers={"Location": self.cdn.url(cdn_path)})
 
 # -------------------------------------------------------------------- Quark
+#
+# Imitates drive(-pc).quark.cn as these maintained clients talk to it:
+#   QuarkPanTool    = ihmily/QuarkPanTool quark.py (token, detail, task, file/download + 23018)
+#   quark-auto-save = Cp0204/quark-auto-save quark_auto_save.py (detail paging, save, extract_url)
+#   OpenList        = OpenListTeam/OpenList drivers/quark_uc (desktop UA, Referer pan.quark.cn)
+# Answers use their fields (status, code, message, data, metadata._total/_size/_count).
+# The error codes other than 23018 and 31001 are guesses.
+
+QUARKPANTOOL_RETRY_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "quark-cloud-drive/2.5.56 Chrome/100.0.4896.160 Electron/18.3.5.12-a038f7b798 "
+                         "Safari/537.36 Channel/pckk_other_ch")
+
 
 class QuarkMock(ThreadedApp):
     PUS = "pus-" + "K" * 40
@@ -463,9 +475,17 @@ class QuarkMock(ThreadedApp):
         self.stokens: dict[str, str] = {}
         self.download_tokens: list[str] = []
         self.download_host = "dl-pc.pds.quark.cn"
+        self.web_cap = 0            # > 0: files bigger than this get 23018 on a web download
+        self.cap_everywhere = False  # 23018 even for QuarkPanTool's desktop retry
+        self.saved_fids: list[list[str]] = []
 
     def host_map(self) -> dict[str, str]:
         return {h: self.base for h in ("drive-pc.quark.cn", "drive.quark.cn", "dl-pc.pds.quark.cn")}
+
+    @staticmethod
+    def fid(pwd_id: str, path: str) -> str:
+        """32 hex characters, like the fids quark-auto-save's extract_url reads from links."""
+        return hashlib.md5(f"{pwd_id}/{path}".encode()).hexdigest()
 
     def add_share(self, pwd_id: str, passcode: str, files: dict[str, bytes], state: str = "ok"):
         items: list[dict[str, Any]] = []
@@ -476,14 +496,14 @@ class QuarkMock(ThreadedApp):
             for i in range(1, len(parts)):
                 d = "/".join(parts[:i])
                 if d not in dirs:
-                    n += 1
-                    dirs[d] = f"{pwd_id}d{n}"
+                    dirs[d] = self.fid(pwd_id, d)
                     items.append({"fid": dirs[d], "pdir_fid": dirs["/".join(parts[:i - 1])],
-                                  "file_name": parts[i - 1], "dir": True, "file_type": 0})
+                                  "file_name": parts[i - 1], "dir": True, "file_type": 0,
+                                  "share_fid_token": f"dtok{len(dirs)}", "status": 1})
             n += 1
-            items.append({"fid": f"{pwd_id}f{n}", "pdir_fid": dirs["/".join(parts[:-1])],
+            items.append({"fid": self.fid(pwd_id, path), "pdir_fid": dirs["/".join(parts[:-1])],
                           "file_name": parts[-1], "dir": False, "file_type": 1, "size": len(data),
-                          "share_fid_token": f"tok{n}", "data": data})
+                          "share_fid_token": f"tok{n}", "status": 1, "data": data})
         self.shares[pwd_id] = {"passcode": passcode, "items": items, "state": state}
 
     def routes(self, app):
@@ -497,7 +517,13 @@ class QuarkMock(ThreadedApp):
 
     @staticmethod
     def err(status: int, code: int, message: str) -> web.Response:
-        return web.json_response({"status": status, "code": code, "message": message}, status=status)
+        return web.json_response({"status": status, "code": code, "message": message,
+                                  "timestamp": int(time.time()), "data": None}, status=status)
+
+    @staticmethod
+    def ok(data: Any, **extra) -> web.Response:
+        return web.json_response({"status": 200, "code": 0, "message": "ok",
+                                  "timestamp": int(time.time()), "data": data, **extra})
 
     def check(self, request, need_puus: bool = False) -> web.Response | None:
         c = cookies_of(request)
@@ -517,6 +543,7 @@ class QuarkMock(ThreadedApp):
         resp.set_cookie("__puus", self.puus, domain=".quark.cn")
         return resp
 
+    # -- QuarkPanTool get_stoken / quark-auto-save get_stoken
     async def token(self, request):
         if (bad := self.check(request)):
             return bad
@@ -530,8 +557,9 @@ class QuarkMock(ThreadedApp):
             return self.err(400, 41008, "提取码错误")
         st = secrets.token_urlsafe(16)
         self.stokens[body["pwd_id"]] = st
-        return self.rotate(web.json_response({"status": 200, "code": 0, "data": {"stoken": st}}))
+        return self.rotate(self.ok({"stoken": st, "title": "share", "share_type": 1}))
 
+    # -- QuarkPanTool get_detail / quark-auto-save get_detail (pdir_fid, _page, _size=50)
     async def detail(self, request):
         if (bad := self.check(request)):
             return bad
@@ -541,14 +569,18 @@ class QuarkMock(ThreadedApp):
             return self.err(400, 41010, "stoken invalid")
         lst = [{k: v for k, v in it.items() if k != "data"} for it in s["items"]
                if it["pdir_fid"] == q.get("pdir_fid")]
-        return web.json_response({"status": 200, "code": 0, "data": {"list": lst},
-                                  "metadata": {"_total": len(lst)}})
+        page, size = int(q.get("_page", "1")), int(q.get("_size", "50"))
+        chunk = lst[(page - 1) * size: page * size]
+        return self.ok({"is_owner": 0, "list": chunk},
+                       metadata={"_total": len(lst), "_size": size, "_page": page, "_count": len(chunk)})
 
+    # -- quark-auto-save save_file (fid_list, fid_token_list, to_pdir_fid, pdir_fid "0", scene link)
     async def save(self, request):
         if (bad := self.check(request, need_puus=True)):
             return bad
         body = await request.json()
         s = self.shares[body["pwd_id"]]
+        self.saved_fids.append(list(body["fid_list"]))
         saved = []
         for fid, tok in zip(body["fid_list"], body["fid_token_list"]):
             it = next(i for i in s["items"] if i["fid"] == fid)
@@ -559,44 +591,53 @@ class QuarkMock(ThreadedApp):
             saved.append(own)
         tid = secrets.token_hex(8)
         self.tasks[tid] = {"polls": 0, "fids": saved}
-        return web.json_response({"status": 200, "code": 0, "data": {"task_id": tid}})
+        return self.ok({"task_id": tid})
 
+    # -- QuarkPanTool submit_task / quark-auto-save query_task: status 2 = done
     async def task(self, request):
         if (bad := self.check(request)):
             return bad
         t = self.tasks[request.query["task_id"]]
         t["polls"] += 1
         if t["polls"] < 2:
-            return web.json_response({"status": 200, "code": 0, "data": {"status": 0}})
-        return web.json_response({"status": 200, "code": 0, "data": {
-            "status": 2, "save_as": {"save_as_top_fids": t["fids"]}}})
+            return self.ok({"status": 0, "task_title": "分享-转存"})
+        return self.ok({"status": 2, "task_title": "分享-转存",
+                        "save_as": {"save_as_top_fids": t["fids"], "to_pdir_name": "根目录"}})
 
+    def _quarkpantool_retry(self, request) -> bool:
+        q = request.query
+        return (request.headers.get("User-Agent") == QUARKPANTOOL_RETRY_UA
+                and q.get("sys") == "win32" and q.get("ve") == "2.5.56")
+
+    # -- QuarkPanTool download: 23018 "download file size limit[<id>]" (HTTP 400: zhangjingwei/
+    #    kuake_cli #12) for big files, passed by its retry with the 2.5.56 desktop UA + sys/ve
     async def download(self, request):
         if (bad := self.check(request, need_puus=True)):
             return bad
-        if "quark-cloud-drive" not in request.headers.get("User-Agent", ""):
-            return self.err(403, 23018, "download file size limit (use the desktop client)")
         body = await request.json()
+        items = [self.own[fid] for fid in body["fids"]]
+        over = self.web_cap and any(len(it["data"]) > self.web_cap for it in items)
+        if over and (self.cap_everywhere or not self._quarkpantool_retry(request)):
+            return self.err(400, 23018, f"download file size limit[{secrets.token_hex(12)}]")
         out = []
-        for fid in body["fids"]:
-            it = self.own[fid]
+        for fid, it in zip(body["fids"], items):
             tok = secrets.token_hex(16)
             self.download_tokens.append(tok)
             out.append({"fid": fid, "file_name": it["file_name"], "size": len(it["data"]),
-                        "md5": hashlib.md5(it["data"]).hexdigest(),
+                        "md5": hashlib.md5(it["data"]).hexdigest(), "pdir_fid": "0",
                         "download_url": f"https://{self.download_host}/dl/{fid}?auth_key={tok}"})
-        return self.rotate(web.json_response({"status": 200, "code": 0, "data": out}))
+        return self.rotate(self.ok(out))
 
+    # -- QuarkPanTool download_file: cookie + referer + a browser-like User-Agent
     async def file(self, request):
         c = cookies_of(request)
         if (c.get("__pus") != self.PUS or request.headers.get("Referer", "").rstrip("/") != "https://pan.quark.cn"
-                or "quark-cloud-drive" not in request.headers.get("User-Agent", "")):
+                or "Mozilla" not in request.headers.get("User-Agent", "")):
             return web.Response(status=403, text="forbidden")
         it = self.own.get(request.match_info["fid"])
         if it is None:
             return web.Response(status=404)
         return serve_bytes(request, it["data"])
-
 
 # -------------------------------------------------------------------- Lanzou
 #

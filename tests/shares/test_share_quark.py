@@ -67,3 +67,52 @@ def test_cookie_never_attached_to_a_download_host_outside_quark(quark):
     m = r.mirrors[0]
     assert "example-cdn.net" in m.url and "Cookie" not in m.headers
     assert m.headers["Referer"] == "https://pan.quark.cn"
+
+
+def fetch(mirror, hosts):
+    import aiohttp
+
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            async with s.get(mirror.url, headers=mirror.headers) as r:
+                return r.status, await r.read()
+    return asyncio.run(go())
+
+
+def test_subfolder_link_saves_only_that_folder(quark):
+    quark.add_share("fold2", "", {"ckpt/a.pth": b"a" * 5, "ckpt/b/c.pth": b"c" * 7, "other/x.bin": b"x"})
+    ckpt, b = QuarkMock.fid("fold2", "ckpt"), QuarkMock.fid("fold2", "ckpt/b")
+    rs = resolve(quark, f"https://pan.quark.cn/s/fold2#/list/share/{ckpt}-ckpt")
+    assert [r.path for r in rs] == ["a.pth", "b/c.pth"]
+    [saved] = quark.saved_fids
+    assert sorted(saved) == sorted([QuarkMock.fid("fold2", "ckpt/a.pth"), QuarkMock.fid("fold2", "ckpt/b/c.pth")])
+    details = [q for q in quark.requests if q["path"].endswith("/sharepage/detail")]
+    assert f"pdir_fid={ckpt}" in details[0]["query"]
+    assert not any("pdir_fid=0" in q["query"] for q in details)
+    # a deeper link (the web's breadcrumb of fid-name parts) saves only the last folder
+    [r] = resolve(quark, f"https://pan.quark.cn/s/fold2#/list/share/{ckpt}-ckpt/{b}-b")
+    assert r.filename == "c.pth" and quark.saved_fids[-1] == [QuarkMock.fid("fold2", "ckpt/b/c.pth")]
+
+
+def test_size_limit_23018_is_retried_the_way_quarkpantool_does(quark):
+    data = b"Q" * 3000
+    quark.add_share("big1", "", {"model.safetensors": data})
+    quark.web_cap = 1000
+    [r] = resolve(quark, "https://pan.quark.cn/s/big1")
+    calls = [q for q in quark.requests if q["path"].endswith("/file/download")]
+    assert len(calls) == 2
+    assert "sys=win32" in calls[1]["query"] and "ve=2.5.56" in calls[1]["query"]
+    assert "quark-cloud-drive/2.5.56" in calls[1]["headers"]["User-Agent"]
+    m = r.mirrors[0]
+    assert m.headers["User-Agent"] == calls[1]["headers"]["User-Agent"]
+    assert fetch(m, quark.host_map()) == (200, data)
+
+
+def test_size_limit_23018_after_the_retry_is_a_clear_line(quark):
+    quark.add_share("big2", "", {"model.safetensors": b"Q" * 3000})
+    quark.web_cap, quark.cap_everywhere = 1000, True
+    with pytest.raises(errors.ResolveError) as ei:
+        resolve(quark, "https://pan.quark.cn/s/big2")
+    msg = str(ei.value)
+    assert "23018" in msg and "size limit" in msg and "Quark desktop app" in msg
+    assert not isinstance(ei.value, (errors.NeedLogin, errors.Throttled))
