@@ -1,49 +1,95 @@
-"""ModelScope (modelscope.cn) model repositories.
+"""ModelScope (modelscope.cn, modelscope.ai) model and dataset repositories.
 
-Links understood::
+Links understood (``datasets`` in place of ``models`` works the same way)::
 
-    https://www.modelscope.cn/models/<owner>/<name>[/files|/summary]    every file
-    https://www.modelscope.cn/models/<owner>/<name>/tree/<rev>/<folder> files under a folder
-    https://www.modelscope.cn/models/<owner>/<name>/file/view/<rev>/<path>   one file
-    https://www.modelscope.cn/models/<owner>/<name>/resolve/<rev>/<path>     one file
+    https://www.modelscope.cn/models/<owner>/<name>[/files|/summary]        every file
+    https://www.modelscope.cn/models/<owner>/<name>/tree/<rev>/<folder>     files under a folder
+    https://www.modelscope.cn/models/<owner>/<name>/file/view/<rev>/<path>  one file
+    https://www.modelscope.cn/models/<owner>/<name>/file/view/<rev>?fileName=<path>   one file
+    https://www.modelscope.cn/models/<owner>/<name>/resolve/<rev>/<path>    one file
 
-File list: ``GET /api/v1/models/<id>/repo/files?Revision=<rev>&Recursive=true`` ->
-``Data.Files[]`` with ``Name, Path, Type, Size, Sha256``.  A file is fetched from
-``GET /api/v1/models/<id>/repo?Revision=<rev>&FilePath=<path>`` (Range works).
-A token (account of modelscope.cn, or ``MODELSCOPE_API_TOKEN``) is sent as
-``Authorization: Bearer`` for private models.
+As the modelscope SDK does it (modelscope/hub/api.py, file_download.py):
+
+- models: ``GET /api/v1/models/<id>/repo/files?Revision=<rev>&Recursive=True`` ->
+  ``Data.Files[]`` with ``Name, Path, Type, Size, Sha256``; a file is
+  ``GET /api/v1/models/<id>/repo?Revision=<rev>&FilePath=<path>`` (Range works);
+- datasets: ``GET /api/v1/datasets/<owner>/<name>`` -> ``Data.Id``; then
+  ``GET /api/v1/datasets/<Id>/repo/tree?Revision&Root&Recursive=True&PageNumber&PageSize``
+  page by page; a file is ``/api/v1/datasets/<owner>/<name>/repo?Source=SDK&Revision=&FilePath=``;
+- private repositories: the access token (account of modelscope.cn, or
+  ``MODELSCOPE_API_TOKEN``) goes in the cookie ``m_session_id``, as the SDK's
+  ``get_cookies`` builds it; these APIs take no ``Authorization: Bearer``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from ..errors import NeedLogin, NotFound, ResolveError, UnsupportedLink
 from ..models import Link, Mirror, Resolved
-from ._web import UnexpectedAnswer, common_errors, fetch, token_for
+from ._web import Answer, UnexpectedAnswer, common_errors, fetch, token_for
 from .base import Resolver, ResolverContext
 
-API_HOST = "https://www.modelscope.cn"
+PAGE_SIZE = 100          # the SDK's get_dataset_files default
 
 
-def parse_ms_url(url: str) -> tuple[str, str, str, str | None, str]:
-    """-> (origin, model id, revision, kind 'file'|'folder'|None, path)."""
+@dataclass
+class MsLink:
+    origin: str          # scheme://host of the pasted link
+    api: str             # scheme://host of the API (www. added to a bare domain)
+    kind: str            # "models" | "datasets"
+    repo: str            # owner/name
+    rev: str
+    scope: str | None    # "file" | "folder" | None (whole repository)
+    path: str
+
+
+def parse_ms_url(url: str) -> MsLink:
     p = urlsplit(url)
     parts = [unquote(x) for x in p.path.split("/") if x]
-    if parts[:1] == ["datasets"]:
-        raise UnsupportedLink("ModelScope datasets are not supported yet; paste a model link")
-    if parts[:1] != ["models"] or len(parts) < 3:
-        raise UnsupportedLink("This ModelScope link does not name a model (…/models/<owner>/<name>)")
-    model_id = f"{parts[1]}/{parts[2]}"
-    rest = parts[3:]
+    if parts[:1] not in (["models"], ["datasets"]) or len(parts) < 3:
+        raise UnsupportedLink("This ModelScope link does not name a model or dataset "
+                              "(…/models/<owner>/<name> or …/datasets/<owner>/<name>)")
     origin = f"{p.scheme}://{p.netloc}"
-    if rest[:2] == ["file", "view"] and len(rest) >= 4:
-        return origin, model_id, rest[2], "file", "/".join(rest[3:])
+    host = p.hostname or ""
+    api = origin if host.startswith("www.") or host.count(".") >= 2 else origin.replace("://", "://www.", 1)
+    kind, repo, rest = parts[0], f"{parts[1]}/{parts[2]}", parts[3:]
+    q = parse_qs(p.query)
+    if rest[:2] == ["file", "view"] and len(rest) >= 3:
+        path = "/".join(rest[3:]) or (q.get("fileName") or q.get("filename") or [""])[0]
+        if path:
+            return MsLink(origin, api, kind, repo, rest[2], "file", path)
+        return MsLink(origin, api, kind, repo, rest[2], None, "")
     if rest[:1] == ["resolve"] and len(rest) >= 3:
-        return origin, model_id, rest[1], "file", "/".join(rest[2:])
+        return MsLink(origin, api, kind, repo, rest[1], "file", "/".join(rest[2:]))
     if rest[:1] == ["tree"] and len(rest) >= 2:
-        return origin, model_id, rest[1], "folder", "/".join(rest[2:])
-    return origin, model_id, "master", None, ""
+        return MsLink(origin, api, kind, repo, rest[1], "folder", "/".join(rest[2:]))
+    return MsLink(origin, api, kind, repo, "master", None, "")
+
+
+def _check(ans: Answer, what: str, rev: str) -> dict[str, Any]:
+    """The JSON answer of a ModelScope API call, or the error it means."""
+    if ans.status in (401, 403):
+        raise NeedLogin("modelscope.cn", message=(
+            f"{what} is private or needs a login: add your ModelScope token in Accounts"))
+    data = ans.json() if ans.body.strip().startswith(b"{") else None
+    if isinstance(data, dict) and (data.get("Code") not in (200, None) or data.get("Success") is False):
+        msg = str(data.get("Message") or "")
+        code = data.get("Code")
+        low = msg.lower()
+        if ans.status == 404 or code == 404 or "not exist" in low or "not found" in low:
+            if "revision" in low:
+                raise NotFound(f"Revision '{rev}' does not exist in {what}")
+            raise NotFound(f"{what} does not exist (or is private)")
+        if code in (401, 403) or "login" in low or "permission" in low:
+            raise NeedLogin("modelscope.cn", message=f"{what} needs a login: add your ModelScope token in Accounts")
+        raise ResolveError(f"ModelScope: {msg or 'error ' + str(code)}")
+    common_errors(ans, what)
+    if ans.status >= 400 or not isinstance(data, dict):
+        raise UnexpectedAnswer(f"ModelScope answered HTTP {ans.status} for {what}")
+    return data
 
 
 class ModelScopeResolver(Resolver):
@@ -52,62 +98,65 @@ class ModelScopeResolver(Resolver):
     priority = 20
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
-        origin, model_id, rev, kind, path = parse_ms_url(link.url)
-        host = urlsplit(origin).hostname or ""
-        api_origin = origin if host.startswith("www.") or host.count(".") >= 2 else \
-            origin.replace("://", "://www.", 1)
+        ml = parse_ms_url(link.url)
         token = token_for(ctx, "modelscope.cn", "MODELSCOPE_API_TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        q = urlencode({"Revision": rev, "Recursive": "true"})
-        ans = await fetch(ctx, f"{api_origin}/api/v1/models/{model_id}/repo/files?{q}", headers=headers)
-        what = f"ModelScope model {model_id}"
-        if ans.status in (401, 403):
-            raise NeedLogin("modelscope.cn", message=(
-                f"{model_id} is private or needs a login: add your ModelScope token in Accounts"))
-        data = ans.json() if ans.body.strip().startswith(b"{") else None
-        if isinstance(data, dict) and (data.get("Code") not in (200, None) or data.get("Success") is False):
-            msg = str(data.get("Message") or "")
-            code = data.get("Code")
-            if ans.status == 404 or code == 404 or "not exist" in msg.lower() or "not found" in msg.lower():
-                if "revision" in msg.lower():
-                    raise NotFound(f"Revision '{rev}' does not exist in {model_id}")
-                raise NotFound(f"{what} does not exist (or is private)")
-            if code in (401, 403) or "login" in msg.lower() or "permission" in msg.lower():
-                raise NeedLogin("modelscope.cn", message=(
-                    f"{model_id} needs a login: add your ModelScope token in Accounts"))
-            raise ResolveError(f"ModelScope: {msg or 'error ' + str(code)}")
-        common_errors(ans, what)
-        if ans.status >= 400 or not isinstance(data, dict):
-            raise UnexpectedAnswer(f"ModelScope answered HTTP {ans.status} for {what}")
-        files = ((data.get("Data") or {}).get("Files")) or []
+        headers = {"Cookie": f"m_session_id={token}"} if token else {}
+        what = f"ModelScope {'dataset' if ml.kind == 'datasets' else 'model'} {ml.repo}"
+        if ml.kind == "datasets":
+            files = await self._dataset_files(ctx, ml, headers, what)
+        else:
+            q = urlencode({"Revision": ml.rev, "Recursive": "True"})
+            ans = await fetch(ctx, f"{ml.api}/api/v1/models/{ml.repo}/repo/files?{q}", headers=headers)
+            files = list((_check(ans, what, ml.rev).get("Data") or {}).get("Files") or [])
         out: list[Resolved] = []
-        prefix = path.strip("/") + "/" if kind == "folder" and path.strip("/") else ""
+        prefix = ml.path.strip("/") + "/" if ml.scope == "folder" and ml.path.strip("/") else ""
         for f in files:
             if not isinstance(f, dict) or f.get("Type") == "tree":
                 continue
             fpath = str(f.get("Path") or f.get("Name") or "")
-            if not fpath:
+            if not fpath or (ml.scope == "file" and fpath != ml.path) or (prefix and not fpath.startswith(prefix)):
                 continue
-            if kind == "file" and fpath != path:
-                continue
-            if prefix and not fpath.startswith(prefix):
-                continue
-            fq = urlencode({"Revision": rev, "FilePath": fpath}, quote_via=quote)
-            url = f"{api_origin}/api/v1/models/{model_id}/repo?{fq}"
             sha = f.get("Sha256")
             size = f.get("Size") if isinstance(f.get("Size"), int) else None
-            single = f"{origin}/models/{model_id}/resolve/{quote(rev, safe='')}/{quote(fpath, safe='/')}"
+            single = (f"{ml.origin}/{ml.kind}/{ml.repo}/resolve/{quote(ml.rev, safe='')}/"
+                      f"{quote(fpath, safe='/')}")
             out.append(Resolved(
-                mirrors=[Mirror(ctx.url(url), headers=dict(headers))],
+                mirrors=[Mirror(ctx.url(self._file_url(ml, fpath)), headers=dict(headers))],
                 filename=fpath.rsplit("/", 1)[-1], size=size,
                 sha256=str(sha).lower() if sha else None, resolver=self.name,
                 ref={"link": single, "listed_from": link.url},
-                path=None if kind == "file" else fpath))
+                path=None if ml.scope == "file" else fpath))
         if not out:
-            if kind == "file":
-                raise NotFound(f"{path} is not in {model_id} at revision '{rev}'")
-            raise NotFound(f"No files in {model_id}" + (f"/{path}" if path else ""))
+            if ml.scope == "file":
+                raise NotFound(f"{ml.path} is not in {ml.repo} at revision '{ml.rev}'")
+            raise NotFound(f"No files in {ml.repo}" + (f"/{ml.path}" if ml.path else ""))
         return out
+
+    @staticmethod
+    def _file_url(ml: MsLink, fpath: str) -> str:
+        if ml.kind == "datasets":   # get_dataset_file_url: FilePath last
+            q = urlencode({"Source": "SDK", "Revision": ml.rev, "FilePath": fpath}, quote_via=quote)
+            return f"{ml.api}/api/v1/datasets/{ml.repo}/repo?{q}"
+        q = urlencode({"Revision": ml.rev, "FilePath": fpath}, quote_via=quote)
+        return f"{ml.api}/api/v1/models/{ml.repo}/repo?{q}"
+
+    async def _dataset_files(self, ctx: ResolverContext, ml: MsLink, headers: dict[str, str],
+                             what: str) -> list[dict[str, Any]]:
+        ans = await fetch(ctx, f"{ml.api}/api/v1/datasets/{ml.repo}", headers=headers)
+        ds_id = (_check(ans, what, ml.rev).get("Data") or {}).get("Id")
+        if ds_id is None:
+            raise UnexpectedAnswer(f"ModelScope gave no id for {what}")
+        root = ml.path.strip("/") if ml.scope == "folder" else ""
+        files: list[dict[str, Any]] = []
+        for page in range(1, 10_000):
+            q = urlencode({"Revision": ml.rev, "Root": root or "/", "Recursive": "True",
+                           "PageNumber": page, "PageSize": PAGE_SIZE})
+            ans = await fetch(ctx, f"{ml.api}/api/v1/datasets/{ds_id}/repo/tree?{q}", headers=headers)
+            batch = list((_check(ans, what, ml.rev).get("Data") or {}).get("Files") or [])
+            files += batch
+            if len(batch) < PAGE_SIZE:
+                break
+        return files
 
     async def refresh(self, resolved: Resolved, ctx: ResolverContext) -> list[Mirror]:
         fresh = await self.resolve(Link(resolved.ref["link"]), ctx)

@@ -287,48 +287,110 @@ class MockHF(MockHost):
 
 
 class MockModelScope(MockHost):
+    """www.modelscope.cn as the modelscope SDK talks to it (modelscope/modelscope
+    modelscope/hub/api.py before its move to modelscope_hub, commit 1804ac6):
+    - auth: cookie ``m_session_id=<access token>`` (``HubApi._get_cookies``); the repo API
+      takes no ``Authorization: Bearer`` (the SDK sends Bearer only to its separate OpenAPI);
+    - models: ``repo/files?Revision&Recursive`` (``get_model_files``), file
+      ``repo?Revision&FilePath`` (file_download ``get_file_download_url``);
+    - datasets: ``/api/v1/datasets/<ns>/<name>`` -> ``Data.Id`` (``get_dataset_id_and_type``),
+      ``/api/v1/datasets/<Id>/repo/tree?Revision&Root&Recursive&PageNumber&PageSize``
+      (``get_dataset_files``), file ``/api/v1/datasets/<ns>/<name>/repo?Source=SDK&Revision&FilePath``
+      (``get_dataset_file_url``).
+    Error codes and messages are guesses in the SDK's ``Code``/``Success``/``Message`` shape."""
+
     def __init__(self, token: str = "ms-token") -> None:
         super().__init__()
         self.models: dict[str, dict] = {}
+        self.datasets: dict[str, dict] = {}
         self.token = token
 
     def add_model(self, model_id: str, files: dict[str, bytes], private: bool = False) -> None:
         self.models[model_id] = {"files": files, "private": private}
 
+    def add_dataset(self, dataset_id: str, files: dict[str, bytes], private: bool = False) -> None:
+        self.datasets[dataset_id] = {"files": files, "private": private, "id": 80000 + len(self.datasets)}
+
+    def _authorized(self, request: web.Request) -> bool:
+        c = request.headers.get("Cookie", "")
+        return f"m_session_id={self.token}" in [x.strip() for x in c.split(";")]
+
+    @staticmethod
+    def _fail(status: int, code: int, message: str) -> web.Response:
+        return web.json_response({"Code": code, "Success": False, "Message": message, "RequestId": "r1"},
+                                 status=status)
+
+    @staticmethod
+    def _entries(files: dict[str, bytes], root: str = "") -> list[dict]:
+        out = []
+        dirs = sorted({p.rsplit("/", 1)[0] for p in files if "/" in p})
+        for d in dirs:
+            out.append({"Name": d.rsplit("/", 1)[-1], "Path": d, "Type": "tree", "Size": 0,
+                        "Sha256": "", "Revision": "a1b2c3", "CommitId": None})
+        for p, data in sorted(files.items()):
+            out.append({"Name": p.rsplit("/", 1)[-1], "Path": p, "Type": "blob", "Size": len(data),
+                        "Sha256": hashlib.sha256(data).hexdigest(), "Revision": "a1b2c3",
+                        "IsLFS": len(data) > 1024})
+        return [e for e in out if not root or e["Path"].startswith(root.strip("/") + "/")]
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(p) for p in request.path.split("/") if p]
+        if parts[:3] == ["api", "v1", "datasets"]:
+            return await self._dataset(request, parts[3:])
         if parts[:3] != ["api", "v1", "models"] or len(parts) < 6:
             return web.Response(status=404, text="not found")
         mid = f"{parts[3]}/{parts[4]}"
         m = self.models.get(mid)
         if m is None:
-            return web.json_response({"Code": 10010205001, "Success": False,
-                                      "Message": f"model {mid} not exists", "RequestId": "r1"}, status=404)
-        if m["private"] and request.headers.get("Authorization") != f"Bearer {self.token}":
-            return web.json_response({"Code": 10010205004, "Success": False,
-                                      "Message": "permission denied, please login"}, status=401)
+            return self._fail(404, 10010205001, f"model {mid} not exists")
+        if m["private"] and not self._authorized(request):
+            return self._fail(401, 10010205004, "permission denied, please login")
         rev = request.query.get("Revision", "master")
         if rev != "master":
-            return web.json_response({"Code": 10010205002, "Success": False,
-                                      "Message": f"revision {rev} not exists"}, status=404)
+            return self._fail(404, 10010205002, f"revision {rev} not exists")
         if parts[5:] == ["repo", "files"]:
-            files = []
-            dirs = sorted({p.rsplit("/", 1)[0] for p in m["files"] if "/" in p})
-            for d in dirs:
-                files.append({"Name": d.rsplit("/", 1)[-1], "Path": d, "Type": "tree", "Size": 0,
-                              "Sha256": "", "Revision": "a1b2c3"})
-            for p, data in sorted(m["files"].items()):
-                files.append({"Name": p.rsplit("/", 1)[-1], "Path": p, "Type": "blob", "Size": len(data),
-                              "Sha256": hashlib.sha256(data).hexdigest(), "Revision": "a1b2c3",
-                              "IsLFS": len(data) > 1024})
             return web.json_response({"Code": 200, "Success": True, "Message": "success",
-                                      "Data": {"Files": files, "LatestCommitter": {}}})
+                                      "Data": {"Files": self._entries(m["files"]), "LatestCommitter": {}}})
         if parts[5:] == ["repo"]:
             fp = request.query.get("FilePath", "")
             if fp not in m["files"]:
-                return web.json_response({"Code": 10010205003, "Success": False,
-                                          "Message": f"file {fp} not exists"}, status=404)
+                return self._fail(404, 10010205003, f"file {fp} not exists")
             return await serve_bytes(request, m["files"][fp])
+        return web.Response(status=404)
+
+    async def _dataset(self, request: web.Request, rest: list[str]) -> web.StreamResponse:
+        q = request.query
+        if len(rest) >= 3 and rest[0].isdigit() and rest[1:3] == ["repo", "tree"]:
+            ds = next((d for d in self.datasets.values() if str(d["id"]) == rest[0]), None)
+            if ds is None:
+                return self._fail(404, 10010205001, f"dataset {rest[0]} not exists")
+            if ds["private"] and not self._authorized(request):
+                return self._fail(401, 10010205004, "permission denied, please login")
+            if q.get("Revision", "master") != "master":
+                return self._fail(404, 10010205002, f"revision {q.get('Revision')} not exists")
+            entries = self._entries(ds["files"], q.get("Root", "/").strip("/"))
+            if q.get("Recursive") != "True":
+                root = q.get("Root", "/").strip("/")
+                entries = [e for e in entries if e["Path"].count("/") == (root.count("/") + 1 if root else 0)]
+            page, size = int(q.get("PageNumber", "1")), int(q.get("PageSize", "100"))
+            return web.json_response({"Code": 200, "Success": True, "Message": "success",
+                                      "Data": {"Files": entries[(page - 1) * size: page * size]}})
+        if len(rest) < 2:
+            return web.Response(status=404)
+        did = f"{rest[0]}/{rest[1]}"
+        ds = self.datasets.get(did)
+        if ds is None:
+            return self._fail(404, 10010205001, f"dataset {did} not exists")
+        if ds["private"] and not self._authorized(request):
+            return self._fail(401, 10010205004, "permission denied, please login")
+        if rest[2:] == []:
+            return web.json_response({"Code": 200, "Success": True, "Message": "success",
+                                      "Data": {"Id": ds["id"], "Type": 0, "Name": rest[1], "Namespace": rest[0]}})
+        if rest[2:] == ["repo"]:
+            fp = q.get("FilePath", "")
+            if fp not in ds["files"]:
+                return self._fail(404, 10010205003, f"file {fp} not exists")
+            return await serve_bytes(request, ds["files"][fp])
         return web.Response(status=404)
 
 

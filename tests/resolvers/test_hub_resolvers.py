@@ -134,8 +134,58 @@ def test_modelscope_errors(msrepo):
     [r] = resolve("https://www.modelscope.cn/models/me/secret", h,
                   credentials={"modelscope.cn": {"token": msrepo.token}})
     assert fetch_mirror(r.mirrors[0], h) == (200, b"x" * 10)
-    with pytest.raises(UnsupportedLink):
+    with pytest.raises(NotFound, match="does not exist"):
         resolve("https://www.modelscope.cn/datasets/a/b", h)
+
+
+def test_modelscope_file_view_and_resolve_links_are_one_file(msrepo):
+    h = {"www.modelscope.cn": msrepo.base, "modelscope.cn": msrepo.base}
+    [r] = resolve("https://www.modelscope.cn/models/iic/cosyvoice-300m/file/view/master"
+                  "?fileName=speech_tokenizer%2Fmodel.onnx&status=1", h)
+    assert (r.filename, r.path, r.size, r.sha256) == ("model.onnx", None, len(S3FD), sha(S3FD))
+    assert fetch_mirror(r.mirrors[0], h) == (200, S3FD)
+    [r] = resolve("https://modelscope.cn/models/iic/cosyvoice-300m/resolve/master/llm.pt", h)
+    assert r.filename == "llm.pt" and r.path is None
+    with pytest.raises(NotFound, match="nope.bin"):
+        resolve("https://www.modelscope.cn/models/iic/cosyvoice-300m/file/view/master?fileName=nope.bin", h)
+
+
+def test_modelscope_private_model_sends_the_sdk_cookie_not_bearer(ms):
+    h = {"www.modelscope.cn": ms.base}
+    ms.add_model("me/secret2", {"w.bin": b"s" * 20}, private=True)
+    [r] = resolve("https://www.modelscope.cn/models/me/secret2", h,
+                  credentials={"modelscope.cn": {"token": ms.token}})
+    api = [q for q in ms.requests if q["path"].endswith("/repo/files")]
+    assert api and all("Authorization" not in q["headers"] for q in api)
+    assert all(f"m_session_id={ms.token}" in q["headers"]["Cookie"] for q in api)
+    assert r.mirrors[0].headers == {"Cookie": f"m_session_id={ms.token}"}
+    assert fetch_mirror(r.mirrors[0], h) == (200, b"s" * 20)
+    [r] = resolve("https://www.modelscope.cn/models/me/secret2", h, env={"MODELSCOPE_API_TOKEN": ms.token})
+    assert fetch_mirror(r.mirrors[0], h) == (200, b"s" * 20)
+
+
+def test_modelscope_dataset_repo_via_the_dataset_api(ms):
+    h = {"www.modelscope.cn": ms.base}
+    files = {f"train/part-{i:03d}.parquet": bytes([i % 256]) * 3 for i in range(150)}
+    files["README.md"] = b"# ds"
+    ms.add_dataset("ns/lipsync-set", files)
+    out = resolve("https://www.modelscope.cn/datasets/ns/lipsync-set/files", h)
+    assert len(out) == 151 and {r.path for r in out} == set(files)
+    trees = [q for q in ms.requests if q["path"].endswith("/repo/tree")]
+    assert len(trees) == 2 and trees[1]["query"]["PageNumber"] == "2"     # paged like the SDK
+    by = {r.path: r for r in out}
+    m = by["train/part-007.parquet"].mirrors[0]
+    assert "/api/v1/datasets/ns/lipsync-set/repo?" in m.url and "FilePath=train%2Fpart-007.parquet" in m.url
+    assert fetch_mirror(m, h) == (200, b"\x07" * 3) and by["README.md"].sha256 == sha(b"# ds")
+    [r] = resolve("https://www.modelscope.cn/datasets/ns/lipsync-set/resolve/master/README.md", h)
+    assert r.path is None and fetch_mirror(r.mirrors[0], h) == (200, b"# ds")
+    [r] = resolve("https://www.modelscope.cn/datasets/ns/lipsync-set/file/view/master?fileName=README.md", h)
+    assert r.filename == "README.md"
+    sub = resolve("https://www.modelscope.cn/datasets/ns/lipsync-set/tree/master/train", h)
+    assert len(sub) == 150
+    ms.add_dataset("ns/private-set", {"a.bin": b"p"}, private=True)
+    with pytest.raises(NeedLogin, match="ModelScope token"):
+        resolve("https://www.modelscope.cn/datasets/ns/private-set", h)
 
 
 # -- CivitAI -----------------------------------------------------------------------
