@@ -468,23 +468,53 @@ class MockGitHub(MockHost):
 
 
 class MockCivitai(MockHost):
+    """civitai.com (and civitai.red, the same site) as civitai/civitai answers
+    (src/pages/api/download/models/[modelVersionId].ts, src/server/auth/get-server-auth-session.ts,
+    src/server/utils/request-helpers.ts isRequestFromBrowser, src/server/services/file.service.ts):
+    - auth: ``Authorization: Bearer <key>`` (read first) or ``?token=<key>``, or the site's
+      session cookie (``__Secure-civ-token``);
+    - every download needs it unless the site runs with UNAUTHENTICATED_DOWNLOAD
+      (``unauthenticated_download`` here; off, as on the site now);
+    - without it: a non-browser User-Agent gets 401 JSON, a browser one (mozilla, chrome, safari,
+      firefox, opera, edge) a 307 to ``/login?returnUrl=/model-versions/<id>&reason=download-auth``;
+    - early access: 403 JSON ``{"error": "Early Access", "deadline", "message"}``, or for a browser a
+      307 to ``/model-versions/<id>``;
+    - success: 307 to the signed file URL (Next.js ``res.redirect`` answers 307).
+    ``browser_answers`` treats every request as a browser's: a guess at what a proxy or WAF that
+    rewrites the User-Agent would cause."""
+
+    BROWSERS = ("mozilla", "chrome", "safari", "firefox", "opera", "edge")
+
     def __init__(self, cdn: MockS3CDN, token: str = "civitai-token") -> None:
         super().__init__()
         self.cdn = cdn
         self.token = token
+        self.session = "civ-session-" + "S" * 24
         self.versions: dict[int, dict] = {}
         self.models: dict[int, list[int]] = {}
+        self.unauthenticated_download = False
+        self.browser_answers = False
 
     def add_version(self, model_id: int, version_id: int, files: list[tuple[str, bytes, dict]],
-                    *, login: bool = False) -> None:
-        self.versions[version_id] = {"model": model_id, "files": files, "login": login}
+                    *, login: bool = False, early_access: bool = False) -> None:
+        self.versions[version_id] = {"model": model_id, "files": files, "login": login,
+                                     "early_access": early_access}
         self.models.setdefault(model_id, []).insert(0, version_id)
         for name, data, _meta in files:
             self.cdn.put(f"civitai/{version_id}/{name}", data)
 
-    def _auth_ok(self, request: web.Request) -> bool:
-        return (request.headers.get("Authorization") == f"Bearer {self.token}"
-                or request.query.get("token") == self.token)
+    def _user(self, request: web.Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        if auth:
+            return auth.split(" ")[-1] == self.token
+        if request.query.get("token"):
+            return request.query["token"] == self.token
+        c = request.headers.get("Cookie", "")
+        return f"__Secure-civ-token={self.session}" in [x.strip() for x in c.split(";")]
+
+    def _browser(self, request: web.Request) -> bool:
+        ua = request.headers.get("User-Agent", "").lower()
+        return self.browser_answers or any(b in ua for b in self.BROWSERS)
 
     def _files_json(self, vid: int) -> list[dict]:
         out = []
@@ -517,12 +547,25 @@ class MockCivitai(MockHost):
         if parts[:3] == ["api", "download", "models"] and len(parts) == 4:
             vid = int(parts[3])
             v = self.versions.get(vid)
+            browser = self._browser(request)
             if v is None:
-                return web.json_response({"error": "Model not found"}, status=404)
-            if v["login"] and not self._auth_ok(request):
+                return (web.Response(status=404, text="File not found") if browser
+                        else web.json_response({"error": "File not found"}, status=404))
+            user = self._user(request)
+            if (v["login"] or not self.unauthenticated_download) and not user:
+                if browser:
+                    return web.Response(status=307, headers={
+                        "Location": "/login?" + urlencode({"returnUrl": f"/model-versions/{vid}",
+                                                           "reason": "download-auth"})})
                 return web.json_response({"error": "Unauthorized", "message":
                                           "The creator of this asset requires you to be logged in to download it"},
                                          status=401)
+            if v["early_access"]:
+                if browser:
+                    return web.Response(status=307, headers={"Location": f"/model-versions/{vid}"})
+                return web.json_response({"error": "Early Access", "deadline": "2026-12-01T00:00:00.000Z",
+                                          "message": "This asset is in Early Access. You can use Buzz access it now!"},
+                                         status=403)
             want = request.query.get("type")
             name = next((n for n, _d, m in v["files"] if want and m.get("type") == want), v["files"][0][0])
             return web.Response(status=307, headers={"Location": self.cdn.sign(f"civitai/{vid}/{name}", ttl=86400)})

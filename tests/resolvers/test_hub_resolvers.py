@@ -195,6 +195,7 @@ def cv_hosts(civitai):
 
 
 def test_civitai_download_link_public(civitai):
+    civitai.unauthenticated_download = True     # the site's UNAUTHENTICATED_DOWNLOAD switch
     civitai.add_version(4201, 128713, [("dreamshaper_8.safetensors", W2L, {}),
                                        ("dreamshaper_8.yaml", b"cfg", {"type": "Config", "format": "Other"})])
     [r] = resolve("https://civitai.com/api/download/models/128713", cv_hosts(civitai))
@@ -206,6 +207,7 @@ def test_civitai_download_link_public(civitai):
 
 
 def test_civitai_model_page_takes_latest_version(civitai):
+    civitai.unauthenticated_download = True
     civitai.add_version(4201, 100, [("old.safetensors", S3FD, {})])
     civitai.add_version(4201, 101, [("new.safetensors", W2L, {})])
     [r] = resolve("https://civitai.com/models/4201/dreamshaper", cv_hosts(civitai))
@@ -230,6 +232,53 @@ def test_civitai_token_in_link_and_refresh_keeps_it_out_of_ref(civitai):
                              cv_hosts(civitai), refresh_after=True)
     assert civitai.token not in repr(out[0].ref)
     assert fresh and fetch_mirror(fresh[0], {}) == (200, S3FD)
+
+
+CV_NEEDS_TOKEN = "CivitAI needs an API token"
+
+
+def test_civitai_every_download_needs_a_token_sent_as_bearer(civitai):
+    civitai.add_version(42, 420, [("public.safetensors", S3FD, {})])        # no login asked by its creator
+    with pytest.raises(NeedLogin, match=CV_NEEDS_TOKEN) as ei:
+        resolve("https://civitai.com/api/download/models/420", cv_hosts(civitai))
+    assert "log in" in str(ei.value) and "Accounts" in str(ei.value)      # what the GUI acts on
+    [r] = resolve(f"https://civitai.com/api/download/models/420?token={civitai.token}", cv_hosts(civitai))
+    dl = [q for q in civitai.requests if q["path"] == "/api/download/models/420"][-1]
+    assert dl["headers"]["Authorization"] == f"Bearer {civitai.token}" and "token" not in dl["query"]
+    assert fetch_mirror(r.mirrors[0], {}) == (200, S3FD)
+
+
+def test_civitai_login_redirect_for_browsers_becomes_need_login(civitai):
+    civitai.browser_answers = True
+    civitai.add_version(43, 430, [("a.safetensors", S3FD, {})])
+    with pytest.raises(NeedLogin, match=CV_NEEDS_TOKEN):
+        resolve("https://civitai.com/api/download/models/430", cv_hosts(civitai))
+    [r] = resolve("https://civitai.com/api/download/models/430", cv_hosts(civitai),
+                  credentials={"civitai.com": {"token": civitai.token}})
+    assert fetch_mirror(r.mirrors[0], {}) == (200, S3FD)
+
+
+@pytest.mark.parametrize("browser", [False, True])
+def test_civitai_early_access_becomes_need_login(civitai, browser):
+    civitai.browser_answers = browser
+    civitai.add_version(44, 440, [("ea.safetensors", S3FD, {})], early_access=True)
+    with pytest.raises(NeedLogin, match="Early Access") as ei:
+        resolve("https://civitai.com/api/download/models/440", cv_hosts(civitai),
+                credentials={"civitai.com": {"token": civitai.token}})
+    assert "CivitAI" in str(ei.value) and "log in" in str(ei.value)
+
+
+def test_civitai_red_links_and_session_cookies_from_accounts(civitai):
+    civitai.add_version(45, 450, [("red.safetensors", W2L, {})])
+    hosts = {"civitai.com": civitai.base, "civitai.red": civitai.base}
+    [r] = resolve("https://civitai.red/api/download/models/450", hosts,
+                  credentials={"civitai.com": {"token": civitai.token}})
+    assert r.filename == "red.safetensors" and fetch_mirror(r.mirrors[0], {}) == (200, W2L)
+    assert r.ref["link"].startswith("https://civitai.red/")
+    [r] = resolve("https://civitai.com/models/45", hosts,
+                  credentials={"civitai.com": {"cookies": {"__Secure-civ-token": civitai.session}}})
+    assert fetch_mirror(r.mirrors[0], {}) == (200, W2L)
+    assert civitai.session not in repr(r.mirrors[0].headers)           # the R2 URL needs no cookie
 
 
 def test_civitai_missing(civitai):
