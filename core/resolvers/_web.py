@@ -60,6 +60,19 @@ def _is_text(headers: Any) -> bool:
     return any(t in ctype for t in TEXT_TYPES) or not ctype
 
 
+async def _read_limited(stream: Any) -> bytes:
+    """The body up to BODY_LIMIT bytes (``read(n)`` alone stops at what has arrived)."""
+    chunks: list[bytes] = []
+    got = 0
+    while got < BODY_LIMIT:
+        chunk = await stream.read(BODY_LIMIT - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
 async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                 headers: dict[str, str] | None = None, data: Any = None,
                 follow: bool = True, max_hops: int = 10) -> Answer:
@@ -83,7 +96,7 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                 if method == "HEAD":
                     body, is_file = b"", False
                 elif _is_text(r.headers) or r.status >= 300:
-                    body, is_file = await r.content.read(BODY_LIMIT), False
+                    body, is_file = await _read_limited(r.content), False
                 else:
                     body, is_file = b"", True
                 return Answer(r.status, CIMultiDict(r.headers), body, url, is_file)

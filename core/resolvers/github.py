@@ -14,10 +14,19 @@ is the stable github.com URL (the engine follows the redirect for every new
 connection); ``refresh()`` asks again.  A token (account of github.com, or
 ``GITHUB_TOKEN``) lifts the API rate limit and opens private repositories, whose
 assets are then fetched through the API with ``Accept: application/octet-stream``.
+
+A repository file (``blob``/``raw`` link) without a token is the stable
+``github.com/<o>/<r>/raw/<ref>/<path>`` URL.  With a token it is the contents API,
+``api.github.com/repos/<o>/<r>/contents/<path>?ref=<ref>`` with
+``Accept: application/vnd.github.raw``: ``github.com/raw`` redirects to
+raw.githubusercontent.com and the token is dropped at that host change, so a private
+file would fail.  The API serves files up to 100 MB this way (GitHub changelog
+2022-05-03); a file kept in Git LFS answers its pointer, which is refused clearly.
 """
 
 from __future__ import annotations
 
+import base64
 import time
 from urllib.parse import quote, unquote, urlsplit
 
@@ -88,12 +97,35 @@ class GitHubResolver(Resolver):
             raise UnsupportedLink("Paste a release page or a release asset link")
         if rest[:1] in (["blob"], ["raw"]) and len(rest) >= 3:
             ref, path = rest[1], "/".join(rest[2:])
+            if token:
+                return [await self._contents(ctx, link, owner, repo, ref, path, token)]
             raw = f"{WEB}/{owner}/{repo}/raw/{quote(ref, safe='')}/{quote(path, safe='/')}"
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             return [Resolved(mirrors=[Mirror(ctx.url(raw), headers=headers)],
                              filename=path.rsplit("/", 1)[-1], resolver=self.name,
                              ref={"link": link.url})]
         raise UnsupportedLink("Only GitHub release assets and repository files can be downloaded")
+
+    async def _contents(self, ctx: ResolverContext, link: Link, owner: str, repo: str, ref: str,
+                        path: str, token: str) -> Resolved:
+        """A repository file through the contents API, so the token reaches the file."""
+        api = f"{API}/repos/{owner}/{repo}/contents/{quote(path, safe='/')}?ref={quote(ref, safe='')}"
+        ans = await fetch(ctx, api, headers=_api_headers(token))
+        if ans.status >= 400:
+            _api_error(ans, f"{path} at {ref} in {owner}/{repo}", True)
+        meta = ans.json()
+        if not isinstance(meta, dict) or meta.get("type") != "file":
+            raise UnsupportedLink("This GitHub link is a folder: paste the link of each file")
+        size = meta.get("size") if isinstance(meta.get("size"), int) else None
+        if meta.get("encoding") == "base64" and (size or 0) < 1024:
+            head = base64.b64decode(str(meta.get("content") or "").encode() or b"", validate=False)
+            if head.startswith(b"version https://git-lfs.github.com/spec/"):
+                raise UnsupportedLink(f"{path} is stored with Git LFS: files of private repositories "
+                                      "kept in LFS are not supported yet (a release asset works)")
+        headers = {"Accept": "application/vnd.github.raw", "Authorization": f"Bearer {token}",
+                   "X-GitHub-Api-Version": "2022-11-28"}
+        return Resolved(mirrors=[Mirror(ctx.url(api), headers=headers)], filename=path.rsplit("/", 1)[-1],
+                        size=size, resolver=self.name, ref={"link": link.url})
 
     async def _release_json(self, ctx: ResolverContext, owner: str, repo: str, tag: str | None,
                             token: str | None) -> dict:

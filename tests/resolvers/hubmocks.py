@@ -5,6 +5,7 @@ all reach them).  They follow the protocols described in PROTOCOLS.md."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import calendar
 import hashlib
 import hmac
@@ -395,7 +396,12 @@ class MockModelScope(MockHost):
 
 
 class MockGitHub(MockHost):
-    """github.com release downloads (302 to the CDN) and api.github.com releases."""
+    """github.com release downloads (302 to the CDN) and api.github.com releases; repository
+    files: ``github.com/<o>/<r>/raw/<ref>/<path>`` 302 to raw.githubusercontent.com, and
+    ``api.github.com/repos/<o>/<r>/contents/<path>?ref=`` (GitHub REST docs "Repository
+    contents": JSON with base64 ``content`` up to 1 MB, the file itself with
+    ``Accept: application/vnd.github.raw``, up to 100 MB per the 2022-05-03 changelog).
+    A private repository's files need the token on the host that serves them."""
 
     def __init__(self, cdn: MockS3CDN) -> None:
         super().__init__()
@@ -404,6 +410,10 @@ class MockGitHub(MockHost):
         self.latest: dict[str, str] = {}
         self.rate_limited = False
         self.token: str | None = None      # set: repo is private, needs this token
+        self.files: dict[tuple[str, str, str], bytes] = {}   # (repo, ref, path) -> data
+
+    def add_file(self, repo: str, ref: str, path: str, data: bytes) -> None:
+        self.files[(repo, ref, path)] = data
 
     def add_release(self, repo: str, tag: str, assets: dict[str, bytes], *, latest: bool = True,
                     with_digest: bool = True) -> None:
@@ -412,6 +422,24 @@ class MockGitHub(MockHost):
             self.cdn.put(f"gh/{repo}/{tag}/{name}", data)
         if latest:
             self.latest[repo] = tag
+
+    def _contents(self, request: web.Request, repo: str, path: str) -> web.StreamResponse:
+        ref = request.query.get("ref", "main")
+        data = self.files.get((repo, ref, path))
+        if data is None or not self._authorized(request):
+            return web.json_response({"message": "Not Found",
+                                      "documentation_url": "https://docs.github.com/rest/repos/contents"},
+                                     status=404)
+        if request.headers.get("Accept", "").startswith(("application/vnd.github.raw",
+                                                          "application/vnd.github.v3.raw")):
+            return web.Response(body=data, headers={"Content-Type": "application/vnd.github.raw",
+                                                    "ETag": f'"{git_sha1(data)}"'})
+        small = len(data) <= 1 << 20
+        return web.json_response({
+            "type": "file", "name": path.rsplit("/", 1)[-1], "path": path, "size": len(data),
+            "sha": git_sha1(data), "encoding": "base64" if small else "none",
+            "content": base64.b64encode(data).decode() if small else "",
+            "download_url": f"https://raw.githubusercontent.com/{repo}/{ref}/{quote(path)}"})
 
     def _asset_json(self, repo: str, tag: str, i: int, name: str, data: bytes, digest: bool) -> dict:
         a = {"url": f"https://api.github.com/repos/{repo}/releases/assets/{1000 + i}",
@@ -427,6 +455,19 @@ class MockGitHub(MockHost):
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(p) for p in request.path.split("/") if p]
+        if parts[:1] == ["repos"] and parts[3:4] == ["contents"]:
+            return self._contents(request, f"{parts[1]}/{parts[2]}", "/".join(parts[4:]))
+        if len(parts) >= 5 and parts[2:3] == ["raw"]:          # github.com/<o>/<r>/raw/<ref>/<path>
+            repo, ref, path = f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
+            if (repo, ref, path) not in self.files or not self._authorized(request):
+                return web.Response(status=404, text="Not Found")
+            return web.Response(status=302, headers={
+                "Location": f"https://raw.githubusercontent.com/{repo}/{ref}/{quote(path)}"})
+        key = (f"{parts[0]}/{parts[1]}", parts[2], "/".join(parts[3:])) if len(parts) >= 4 else None
+        if key in self.files:                  # raw.githubusercontent.com/<o>/<r>/<ref>/<path>
+            if not self._authorized(request):
+                return web.Response(status=404, text="404: Not Found")
+            return await serve_bytes(request, self.files[key], {"Content-Type": "text/plain; charset=utf-8"})
         if parts[:1] == ["repos"]:       # api.github.com
             if self.rate_limited:
                 return web.json_response({"message": "API rate limit exceeded for 127.0.0.1.",

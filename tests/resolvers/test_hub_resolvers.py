@@ -80,6 +80,32 @@ def test_github_blob_link_to_raw(release):
     assert r.mirrors[0].url == release.base + "/o/r/raw/main/models/a.onnx" and r.filename == "a.onnx"
 
 
+def test_github_private_blob_link_uses_the_contents_api_with_the_token(release):
+    hosts = {**gh_hosts(release), "raw.githubusercontent.com": release.base}
+    data = make_blob(300_000, seed=21)
+    release.add_file("o/private-models", "main", "models/a.onnx", data)
+    release.token = "ghp_mock"
+    creds = {"github.com": {"token": "ghp_mock"}}
+    [r] = resolve("https://github.com/o/private-models/blob/main/models/a.onnx", hosts, credentials=creds)
+    m = r.mirrors[0]
+    assert m.url == release.base + "/repos/o/private-models/contents/models/a.onnx?ref=main"
+    assert m.headers["Accept"] == "application/vnd.github.raw"
+    assert m.headers["Authorization"] == "Bearer ghp_mock"
+    assert (r.filename, r.size) == ("a.onnx", len(data))
+    assert fetch_mirror(m, hosts) == (200, data)       # the token reached the file
+    with pytest.raises(NotFound, match="nope.onnx"):
+        resolve("https://github.com/o/private-models/blob/main/nope.onnx", hosts, credentials=creds)
+
+
+def test_github_private_lfs_pointer_is_a_clear_line(release):
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"a" * 64 + b"\nsize 123456789\n"
+    release.add_file("o/private-models", "main", "big.safetensors", pointer)
+    release.token = "ghp_mock"
+    with pytest.raises(UnsupportedLink, match="Git LFS"):
+        resolve("https://github.com/o/private-models/blob/main/big.safetensors", gh_hosts(release),
+                credentials={"github.com": {"token": "ghp_mock"}})
+
+
 def test_github_refresh(release):
     out, fresh = run_resolve("https://github.com/Rudrabha/Wav2Lip/releases/download/v1.0/s3fd.pth",
                              gh_hosts(release), refresh_after=True)
