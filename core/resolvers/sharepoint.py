@@ -5,15 +5,30 @@
 link sets a ``FedAuth`` cookie (anonymous guest access); the download request
 reuses it.  Links limited to an organisation need the user's own FedAuth/rtFa
 cookies for that tenant (``zhilian accounts import <tenant>-my.sharepoint.com``).
+
+A password-protected link answers the page itself (no redirect) with the form
+``inputForm``; as OpenList drivers/onedrive_sharelink (getCookiesWithPassword) does,
+its ``__VIEWSTATE`` and ``__EVENTVALIDATION`` are posted back with ``txtPassword``
+(and an empty ``__VIEWSTATEENCRYPTED``) to the form's action; the answer sets
+FedAuth when the password is right.  Personal OneDrive links are ``onedrive.py``.
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from ..accounts.hosts import cookie_header, creds_for
-from ..errors import LinkExpired, NeedLogin, NotFound, ResolveError, UnsupportedLink
+from ..errors import (
+    LinkExpired,
+    NeedLogin,
+    NeedPassword,
+    NotFound,
+    ResolveError,
+    UnsupportedLink,
+    WrongPassword,
+)
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
 from .base import Resolver, ResolverContext
@@ -23,6 +38,20 @@ UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like
 _LINK_RE = re.compile(r"^/:(?P<kind>[a-z]):/(?P<scope>[a-z])/(?P<site>personal|sites|teams)/"
                       r"(?P<owner>[^/]+)/(?P<token>[A-Za-z0-9_-]+)")
 _LOGIN_HOSTS = ("login.microsoftonline.com", "login.live.com", "login.windows.net")
+_PASSWORD_FORM = re.compile(r"<form\b[^>]*\bid=[\"']inputForm[\"'][^>]*>", re.I)
+
+
+def _attr(tag: str, name: str) -> str:
+    m = re.search(rf"\b{name}\s*=\s*[\"']([^\"']*)[\"']", tag, re.I)
+    return m.group(1) if m else ""
+
+
+def _hidden(page: str, field: str) -> str:
+    """The value of the hidden input with this id (attributes in any order)."""
+    for tag in re.findall(r"<input\b[^>]*>", page, re.I):
+        if _attr(tag, "id") == field or _attr(tag, "name") == field:
+            return htmllib.unescape(_attr(tag, "value"))
+    return ""
 
 
 def _filename(cd: str | None) -> str | None:
@@ -60,8 +89,11 @@ class SharePointResolver(Resolver):
         headers = {"User-Agent": UA}
 
         if m:  # open the share link once: it sets FedAuth for guest access
-            st, loc, set_c, _ = await self._req(ctx, link.url, cookies, headers)
-            self._check(st, loc, host, bool(cookies))
+            st, loc, set_c, resp_h = await self._req(ctx, link.url, cookies, headers)
+            if st == 200 and not loc and _PASSWORD_FORM.search(resp_h["_body"]):
+                set_c = await self._password(ctx, link, resp_h["_body"], cookies, headers)
+            else:
+                self._check(st, loc, host, bool(cookies))
             cookies.update(set_c)
         st, loc, set_c, resp_h = await self._req(ctx, dl_url, cookies, {**headers, "Range": "bytes=0-0"})
         cookies.update(set_c)
@@ -84,17 +116,38 @@ class SharePointResolver(Resolver):
                          filename=name, size=size, resolver=self.name,
                          ref={"link": link.url, "password": link.password})]
 
+    async def _password(self, ctx: ResolverContext, link: Link, page: str, cookies: dict[str, str],
+                        headers: dict[str, str]) -> dict[str, str]:
+        """Post the password form; -> the cookies it set (FedAuth when the password is right)."""
+        if not link.password:
+            raise NeedPassword("This OneDrive/SharePoint link is protected by a password: add it to the "
+                               "link text (password: ...) or use --password")
+        form_tag = _PASSWORD_FORM.search(page)
+        action = htmllib.unescape(_attr(form_tag.group(0), "action") if form_tag else "")
+        data = {"txtPassword": link.password, "__EVENTVALIDATION": _hidden(page, "__EVENTVALIDATION"),
+                "__VIEWSTATE": _hidden(page, "__VIEWSTATE"), "__VIEWSTATEENCRYPTED": ""}
+        if not action or not data["__VIEWSTATE"]:
+            raise ResolveError("SharePoint changed its password page: the form could not be read")
+        st, _loc, set_c, _ = await self._req(ctx, urljoin(link.url, action), cookies, headers, data=data)
+        if st >= 500:
+            raise ResolveError(f"SharePoint answered HTTP {st} to the password")
+        if not set_c.get("FedAuth"):
+            raise WrongPassword("Wrong password for this OneDrive/SharePoint link")
+        return set_c
+
     async def _req(self, ctx: ResolverContext, url: str, cookies: dict[str, str],
-                   headers: dict[str, str]) -> tuple[int, str, dict[str, str], dict[str, str]]:
+                   headers: dict[str, str], data: dict[str, str] | None = None
+                   ) -> tuple[int, str, dict[str, str], dict[str, str]]:
         h = dict(headers)
         if cookies:
             h["Cookie"] = cookie_header(cookies)
         try:
-            async with ctx.session.get(ctx.url(url), headers=h, allow_redirects=False) as r:
+            async with ctx.session.request("POST" if data is not None else "GET", ctx.url(url), headers=h,
+                                           data=data, allow_redirects=False) as r:
                 set_c = {k: mo.value for k, mo in r.cookies.items() if mo.value}
                 body = b""
-                if r.status >= 400:
-                    body = await r.content.read(65536)
+                if r.status >= 400 or "text/html" in r.headers.get("Content-Type", ""):
+                    body = await r.content.read(256 * 1024)
                 resp_h = {k: v for k, v in r.headers.items()}
                 resp_h["_body"] = body.decode("utf-8", "replace")
                 return r.status, r.headers.get("Location", ""), set_c, resp_h

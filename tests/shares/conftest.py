@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from share_mocks import CDN, BaiduMock, LanzouMock, QuarkMock, SharePointMock  # noqa: E402
+from share_mocks import CDN, BaiduMock, LanzouMock, OneDriveMock, QuarkMock, SharePointMock  # noqa: E402
 
 
 @pytest.fixture
@@ -43,6 +43,13 @@ def lanzou():
 @pytest.fixture
 def sharepoint():
     s = SharePointMock().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def onedrive():
+    s = OneDriveMock().start()
     yield s
     s.stop()
 

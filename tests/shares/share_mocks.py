@@ -6,6 +6,7 @@ cookies went where."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -889,6 +890,12 @@ function down_r(el){{
 # -------------------------------------------------------------------- SharePoint
 
 class SharePointMock(ThreadedApp):
+    """OneDrive for Business / SharePoint share links as OpenList drivers/onedrive_sharelink
+    (util.go getHeaders, getCookiesWithPassword) reads them: the share link answers 302 and a
+    guest FedAuth cookie; a password-protected link answers 200 with the form ``inputForm``
+    (``__VIEWSTATE``, ``__EVENTVALIDATION``) that takes ``txtPassword`` and sets FedAuth when
+    right.  Page markup beyond those ids, and the error redirects, are guesses."""
+
     HOST = "contoso-my.sharepoint.com"
 
     def __init__(self) -> None:
@@ -896,19 +903,33 @@ class SharePointMock(ThreadedApp):
         self.shares: dict[str, dict[str, Any]] = {}
         self.fedauth = "fedauth-guest-" + secrets.token_hex(16)
         self.org_fedauth = "fedauth-org-" + "M" * 30
+        self.password_posts: list[dict[str, str]] = []
 
     def host_map(self) -> dict[str, str]:
         return {self.HOST: self.base}
 
-    def add_share(self, token: str, name: str, data: bytes, state: str = "ok"):
-        self.shares[token] = {"name": name, "data": data, "state": state}
+    def add_share(self, token: str, name: str, data: bytes, state: str = "ok", password: str | None = None):
+        self.shares[token] = {"name": name, "data": data, "state": state, "password": password,
+                              "viewstate": secrets.token_urlsafe(24), "validation": secrets.token_urlsafe(12)}
 
     def link(self, token: str, kind: str = "u") -> str:
         return f"https://{self.HOST}/:{kind}:/g/personal/alice_contoso_com/{token}?e=AbCd12"
 
     def routes(self, app):
         app.router.add_get("/personal/{user}/_layouts/52/download.aspx", self.download)
+        app.router.add_post("/personal/{user}/_layouts/15/guestaccess.aspx", self.password_form)
         app.router.add_get("/{kind}/g/personal/{user}/{token}", self.share)
+
+    def _form(self, token: str, wrong: bool = False) -> web.Response:
+        s = self.shares[token]
+        note = '<span id="passwordError">The password is incorrect.</span>' if wrong else ""
+        return web.Response(text=f"""<html><head><title>Enter password</title></head><body>
+<form method="post" action="/personal/alice_contoso_com/_layouts/15/guestaccess.aspx?share={token}&amp;e=AbCd12" id="inputForm">
+<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{s['viewstate']}" />
+<input type="hidden" name="__EVENTVALIDATION" id="__EVENTVALIDATION" value="{s['validation']}" />
+<input name="txtPassword" type="password" id="txtPassword" />{note}
+<input type="submit" name="btnSubmitPassword" value="Verify" id="btnSubmitPassword" />
+</form></body></html>""", content_type="text/html")
 
     async def share(self, request):
         s = self.shares.get(request.match_info["token"])
@@ -920,10 +941,29 @@ class SharePointMock(ThreadedApp):
         if s["state"] == "org" and cookies_of(request).get("FedAuth") != self.org_fedauth:
             return web.Response(status=302, headers={
                 "Location": "https://login.microsoftonline.com/common/oauth2/authorize?client_id=x"})
+        if s["password"]:               # OpenList: no Location = a password-protected link
+            return self._form(request.match_info["token"])
         resp = web.Response(status=302, headers={
             "Location": "/personal/alice_contoso_com/_layouts/15/onedrive.aspx?id=x"})
         if s["state"] == "ok":
             resp.set_cookie("FedAuth", self.fedauth, httponly=True, secure=True)
+        return resp
+
+    async def password_form(self, request):
+        token = request.query.get("share", "")
+        s = self.shares.get(token)
+        form = dict(await request.post())
+        self.password_posts.append(form)
+        if s is None:
+            return web.Response(status=404)
+        if (form.get("__VIEWSTATE") != s["viewstate"] or form.get("__EVENTVALIDATION") != s["validation"]
+                or "__VIEWSTATEENCRYPTED" not in form):
+            return web.Response(status=400, text="Bad Request")
+        if form.get("txtPassword") != s["password"]:
+            return self._form(token, wrong=True)    # OpenList: no FedAuth = wrong password
+        resp = web.Response(status=302, headers={
+            "Location": "/personal/alice_contoso_com/_layouts/15/onedrive.aspx?id=x"})
+        resp.set_cookie("FedAuth", self.fedauth, httponly=True, secure=True)
         return resp
 
     async def download(self, request):
@@ -934,3 +974,140 @@ class SharePointMock(ThreadedApp):
         if fed not in (self.fedauth, self.org_fedauth):
             return web.Response(status=403, text="Access denied")
         return serve_bytes(request, s["data"], s["name"])
+
+
+# -------------------------------------------------------------------- OneDrive (personal)
+
+class OneDriveMock(ThreadedApp):
+    """Personal OneDrive share links as a maintained downloader reads them today:
+    jbsparrow/CyberDropDownloader cyberdrop_dl/crawlers/onedrive.py (1drv.ms -> onedrive.live.com
+    with ``redeem``; anonymous "Badger" token from api-badgerp.svc.ms with AppId 1141147648 and
+    appId 5cbed6ac-...; ``my.microsoftpersonalcontent.com/_api/v2.0/shares/u!<redeem>/driveitem``
+    with ``Authorization: Badger``, ``Prefer: autoredeem``; old links with ``resid`` + ``authkey``
+    on ``api.onedrive.com/v1.0/drives/<cid>/items/<resid>``), sub-folders by drive item id as
+    felixrieseberg/onedrive-link issue #1 describes.  The 401 body without a token is the one
+    recorded in diego-apellaniz/PowerBI3D issue #2.  Item JSON uses Microsoft's driveItem field
+    names; the ids, the redirect's other parameters and the download host are guesses."""
+
+    APP_ID, APP_UUID = "1141147648", "5cbed6ac-a083-4e14-b191-b4ba07653de2"
+    CID = "a1b2c3d4e5f60718"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, dict[str, Any]] = {}       # item id -> {name, data?, children?, parent}
+        self.redeems: dict[str, str] = {}                # redeem -> item id
+        self.shares: dict[str, str] = {}                 # 1drv.ms token -> item id
+        self.tokens: list[str] = []
+        self.downloads: dict[str, str] = {}              # download token -> item id
+        self._n = 100
+
+    def host_map(self) -> dict[str, str]:
+        return {h: self.base for h in ("1drv.ms", "onedrive.live.com", "api-badgerp.svc.ms",
+                                       "my.microsoftpersonalcontent.com", "api.onedrive.com",
+                                       "public.dm.files.1drv.com")}
+
+    def _new_id(self) -> str:
+        self._n += 1
+        return f"{self.CID.upper()}!s{self._n}"
+
+    def add_file(self, name: str, data: bytes, parent: str | None = None) -> str:
+        iid = self._new_id()
+        self.items[iid] = {"name": name, "data": data, "parent": parent}
+        if parent:
+            self.items[parent]["children"].append(iid)
+        return iid
+
+    def add_folder(self, name: str, parent: str | None = None) -> str:
+        iid = self._new_id()
+        self.items[iid] = {"name": name, "children": [], "parent": parent}
+        if parent:
+            self.items[parent]["children"].append(iid)
+        return iid
+
+    def share(self, iid: str) -> str:
+        """A new-style 1drv.ms link to ``iid``."""
+        token = "E" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+        link = f"https://1drv.ms/u/c/{self.CID}/{token}"
+        redeem = base64.urlsafe_b64encode(link.encode()).decode().rstrip("=")
+        self.shares[token] = iid
+        self.redeems[redeem] = iid
+        return link + "?e=Ab12Cd"
+
+    def routes(self, app):
+        app.router.add_get("/{kind}/c/{cid}/{token}", self.short)
+        app.router.add_post("/v1.0/token", self.badger)
+        app.router.add_get("/_api/v2.0/shares/{share}/driveitem", self.shared_item)
+        app.router.add_get("/v1.0/drives/{drive}/items/{item}", self.drive_item)
+        app.router.add_get("/y4m/{tok}", self.content)
+
+    async def short(self, request):
+        iid = self.shares.get(request.match_info["token"])
+        if iid is None:
+            return web.Response(status=404, text="<html>This item might not exist</html>", content_type="text/html")
+        redeem = next(r for r, i in self.redeems.items() if i == iid)
+        return web.Response(status=301, headers={
+            "Location": f"https://onedrive.live.com/?redeem={redeem}&cid={self.CID}&id={quote(iid)}"
+                        f"&parId=root&o=OneUp"})
+
+    async def badger(self, request):
+        body = await request.json()
+        if request.headers.get("AppId") != self.APP_ID or body.get("appId") != self.APP_UUID:
+            return web.json_response({"error": {"code": "invalidRequest"}}, status=400)
+        tok = "badger-" + secrets.token_hex(16)
+        self.tokens.append(tok)
+        return web.json_response({"token": tok, "expiryTimeUtc": "2099-01-01T00:00:00.0000000Z",
+                                  "authScheme": "Badger"})
+
+    def _auth(self, request) -> web.Response | None:
+        auth = request.headers.get("Authorization", "")
+        if not (auth.startswith("Badger ") and auth[7:] in self.tokens
+                and request.headers.get("Prefer") == "autoredeem"):
+            return web.json_response({"error": {"code": "unauthenticated", "message":
+                                      "Exception of type 'Microsoft.Vroom.Exceptions.UnauthenticatedVroomException' "
+                                      "was thrown."}}, status=401)
+        return None
+
+    def _item_json(self, iid: str, expand: bool) -> dict[str, Any]:
+        it = self.items[iid]
+        out: dict[str, Any] = {
+            "id": iid, "name": it["name"], "webUrl": f"https://1drv.ms/u/c/{self.CID}/{iid}",
+            "fileSystemInfo": {"lastModifiedDateTime": "2026-05-01T10:00:00Z"},
+            "parentReference": {"driveId": self.CID, "id": it["parent"] or "root"}}
+        if "children" in it:
+            out["folder"] = {"childCount": len(it["children"])}
+            if expand:
+                out["children"] = [self._item_json(c, False) for c in it["children"]]
+        else:
+            tok = secrets.token_urlsafe(20)
+            self.downloads[tok] = iid
+            out["size"] = len(it["data"])
+            out["file"] = {"mimeType": "application/octet-stream", "hashes": {
+                "sha1Hash": hashlib.sha1(it["data"]).hexdigest().upper(),
+                "sha256Hash": hashlib.sha256(it["data"]).hexdigest().upper()}}
+            out["@content.downloadUrl"] = f"https://public.dm.files.1drv.com/y4m/{tok}"
+        return out
+
+    async def shared_item(self, request):
+        if (bad := self._auth(request)):
+            return bad
+        share = request.match_info["share"]
+        iid = self.redeems.get(share[2:]) if share.startswith("u!") else None
+        if iid is None:
+            return web.json_response({"error": {"code": "itemNotFound", "message": "Item does not exist"}},
+                                     status=404)
+        return web.json_response(self._item_json(iid, request.query.get("expand") == "children"))
+
+    async def drive_item(self, request):
+        if (bad := self._auth(request)):
+            return bad
+        iid = request.match_info["item"]
+        if iid not in self.items or request.match_info["drive"].lower() != self.CID:
+            return web.json_response({"error": {"code": "itemNotFound", "message": "Item does not exist"}},
+                                     status=404)
+        return web.json_response(self._item_json(iid, request.query.get("expand") == "children"))
+
+    async def content(self, request):
+        iid = self.downloads.get(request.match_info["tok"])
+        if iid is None:
+            return web.Response(status=404)
+        return serve_bytes(request, self.items[iid]["data"])

@@ -9,12 +9,12 @@ from core.models import Link
 from core.resolvers import find
 
 
-def resolve(mock, url, creds=None, saved=None):
+def resolve(mock, url, creds=None, saved=None, pwd=None):
     async def go():
         async with make_ctx(mock.host_map(), creds, saved) as ctx:
             r = find(url)
             assert r is not None and r.name == "sharepoint"
-            return await r.resolve(Link(url), ctx)
+            return await r.resolve(Link(url, pwd), ctx)
     return asyncio.run(go())
 
 
@@ -47,3 +47,21 @@ def test_errors(sharepoint, token, state, kind, exc):
         sharepoint.add_share(token, "x", b"x", state=state)
     with pytest.raises(exc):
         resolve(sharepoint, sharepoint.link(token, kind))
+
+
+def test_password_protected_link_posts_the_txtpassword_form(sharepoint):
+    """OpenList drivers/onedrive_sharelink getCookiesWithPassword: the form inputForm with
+    __VIEWSTATE / __EVENTVALIDATION takes txtPassword and sets FedAuth."""
+    sharepoint.add_share("PwTok", "s3fd.pth", b"S" * 300, password="hunter2")
+    [r] = resolve(sharepoint, sharepoint.link("PwTok"), pwd="hunter2")
+    [post] = sharepoint.password_posts
+    s = sharepoint.shares["PwTok"]
+    assert post["txtPassword"] == "hunter2" and post["__VIEWSTATE"] == s["viewstate"]
+    assert post["__EVENTVALIDATION"] == s["validation"] and post["__VIEWSTATEENCRYPTED"] == ""
+    assert r.size == 300 and r.filename == "s3fd.pth"
+    assert r.mirrors[0].headers["Cookie"] == f"FedAuth={sharepoint.fedauth}"
+    assert r.ref["password"] == "hunter2"
+    with pytest.raises(errors.NeedPassword):
+        resolve(sharepoint, sharepoint.link("PwTok"))
+    with pytest.raises(errors.WrongPassword):
+        resolve(sharepoint, sharepoint.link("PwTok"), pwd="nope")
