@@ -30,6 +30,7 @@ _URL_RE = re.compile(rf"(?i:https?)://[^{_STOP}]+")
 # Hosts users paste without "https://" (share texts sometimes drop it).
 _BARE_HOSTS = (
     r"pan\.baidu\.com|yun\.baidu\.com|(?:[\w-]+\.)?lanzou\w?\.com|(?:[\w-]+\.)?lanzn\.com|"
+    r"(?:[\w-]+\.)?ilanzou\.com|1drv\.ms|onedrive\.live\.com|civitai\.red|(?:www\.)?modelscope\.ai|"
     r"pan\.quark\.cn|(?:www\.)?alipan\.com|(?:www\.)?aliyundrive\.com|(?:www\.)?123pan\.com|"
     r"(?:www\.)?123pan\.cn|cloud\.189\.cn|pan\.xunlei\.com|huggingface\.co|hf-mirror\.com|"
     r"github\.com|(?:www\.)?modelscope\.cn|civitai\.com|drive\.google\.com|(?:www\.)?dropbox\.com|"
@@ -82,8 +83,10 @@ def _dedupe_key(url: str) -> str:
         p = urlsplit(url)
         q = [(k, v) for k, v in parse_qsl(p.query, keep_blank_values=True) if k.lower() not in _PWD_KEYS]
         path = p.path.rstrip("/") or "/"
+        # "#/list/share/<fid>" (a Quark sub-folder) names another target; "#top" does not
+        fragment = p.fragment if p.fragment.startswith("/") else ""
         return urlunsplit(("https", (p.hostname or "").lower() + (f":{p.port}" if p.port else ""),
-                           path, urlencode(q), ""))
+                           path, urlencode(q), fragment))
     except ValueError:   # a malformed port or host: compare the text itself
         return url
 

@@ -166,3 +166,26 @@ def test_never_raises_on_arbitrary_text():
             assert link.url.startswith(("http://", "https://"))
             assert not link.url.endswith(("。", "，", "）", " "))
     check()
+
+
+@pytest.mark.parametrize("text,url,code", [
+    ("蓝奏：wwk.lanzouk.com/iAbC123 密码:1a2b", "https://wwk.lanzouk.com/iAbC123", "1a2b"),
+    ("文件夹 lanzoue.com/b0abcdefg 密码：q9q9", "https://lanzoue.com/b0abcdefg", "q9q9"),
+    ("链接：www.lanzn.com/iXyZ9 ", "https://www.lanzn.com/iXyZ9", None),
+    ("优享版 www.ilanzou.com/s/AbCd", "https://www.ilanzou.com/s/AbCd", None),
+    ("模型 civitai.red/models/4201/dreamshaper 下载", "https://civitai.red/models/4201/dreamshaper", None),
+    ("OneDrive：1drv.ms/u/c/a1b2c3/EaBcD123?e=x1Y2（权重）", "https://1drv.ms/u/c/a1b2c3/EaBcD123?e=x1Y2", None),
+    ("onedrive.live.com/?redeem=aHR0cHM6Ly8xZHJ2&cid=A1B2 模型", "https://onedrive.live.com/?redeem=aHR0cHM6Ly8xZHJ2&cid=A1B2", None),
+    ("www.modelscope.cn/datasets/ns/lipsync-set/files。", "https://www.modelscope.cn/datasets/ns/lipsync-set/files", None),
+])
+def test_share_hosts_without_scheme(text, url, code):
+    link = one(text)
+    assert (link.url, link.password) == (url, code)
+
+
+def test_quark_subfolder_fragment_is_kept_and_not_merged_with_the_share():
+    fid = "0123456789abcdef0123456789abcdef"
+    links = parse_links(f"整个：https://pan.quark.cn/s/f00ba4 子目录：https://pan.quark.cn/s/f00ba4#/list/share/{fid}-ckpt "
+                        "提取码：Q1W2")
+    assert [x.url for x in links] == ["https://pan.quark.cn/s/f00ba4",
+                                      f"https://pan.quark.cn/s/f00ba4#/list/share/{fid}-ckpt"]
