@@ -413,3 +413,25 @@ def test_refresh_of_a_listed_modelscope_file_picks_that_file(msrepo):
             return await make_refresher(target, ctx)()
     fresh = asyncio.run(go())
     assert fetch_mirror(fresh[0], h) == (200, S3FD)
+
+
+def test_civitai_cookies_imported_like_the_accounts_dialog_does_open_downloads(civitai):
+    """The GUI's Accounts dialog imports cookies (core.accounts.import_cookies): a civitai.com
+    session cookie imported there, read back from the keyring, is enough to download."""
+    import asyncio
+
+    import aiohttp
+
+    from core import accounts
+    from core.resolve import make_context, resolve_links
+    civitai.add_version(46, 460, [("gui.safetensors", S3FD, {})])
+    accounts.import_cookies("civitai.com", f"__Secure-civ-token={civitai.session}; other=1")
+
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            ctx = make_context(s, host_map=cv_hosts(civitai), env={})     # credentials: the keyring
+            return await resolve_links("https://civitai.com/api/download/models/460", ctx)
+    [r] = asyncio.run(go())
+    assert fetch_mirror(r.mirrors[0], {}) == (200, S3FD)
+    dl = [q for q in civitai.requests if q["path"] == "/api/download/models/460"][-1]
+    assert f"__Secure-civ-token={civitai.session}" in dl["headers"]["Cookie"]
