@@ -18,6 +18,9 @@ SECRET_PARAMS = {
 }
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-auth-token"}
 MASK = "***"
+# Path segments that are credentials: OneDrive's pre-authenticated download URLs carry
+# their token as a path segment starting "y4" (…files.1drv.com/y4m<token>/name).
+_SECRET_SEGMENT = re.compile(r"^y4[A-Za-z][\w-]{20,}$")
 
 
 def redact_url(url: str) -> str:
@@ -28,6 +31,9 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:  # user:password@host
         netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
+    if "/y4" in parts.path:
+        parts = parts._replace(path="/".join(MASK if _SECRET_SEGMENT.match(seg) else seg
+                                             for seg in parts.path.split("/")))
     if not parts.query:
         return urlunsplit(parts._replace(netloc=netloc))
     q = [(k, MASK if k.lower() in SECRET_PARAMS else v)

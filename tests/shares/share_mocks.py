@@ -1038,7 +1038,7 @@ class OneDriveMock(ThreadedApp):
         app.router.add_post("/v1.0/token", self.badger)
         app.router.add_get("/_api/v2.0/shares/{share}/driveitem", self.shared_item)
         app.router.add_get("/v1.0/drives/{drive}/items/{item}", self.drive_item)
-        app.router.add_get("/y4m/{tok}", self.content)
+        app.router.add_get("/y4m{tok}/{name}", self.content)
 
     async def short(self, request):
         iid = self.shares.get(request.match_info["token"])
@@ -1078,13 +1078,13 @@ class OneDriveMock(ThreadedApp):
             if expand:
                 out["children"] = [self._item_json(c, False) for c in it["children"]]
         else:
-            tok = secrets.token_urlsafe(20)
+            tok = secrets.token_urlsafe(40)
             self.downloads[tok] = iid
             out["size"] = len(it["data"])
             out["file"] = {"mimeType": "application/octet-stream", "hashes": {
                 "sha1Hash": hashlib.sha1(it["data"]).hexdigest().upper(),
                 "sha256Hash": hashlib.sha256(it["data"]).hexdigest().upper()}}
-            out["@content.downloadUrl"] = f"https://public.dm.files.1drv.com/y4m/{tok}"
+            out["@content.downloadUrl"] = f"https://public.dm.files.1drv.com/y4m{tok}/{quote(it['name'])}?download"
         return out
 
     async def shared_item(self, request):
