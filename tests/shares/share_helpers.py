@@ -21,3 +21,15 @@ async def make_ctx(host_map, credentials=None, saved=None):
 
 
 BAIDU_CREDS = {"baidu.com": {"cookies": {"BDUSS": BaiduMock.BDUSS, "STOKEN": BaiduMock.STOKEN}}}
+
+
+def fetch_mirror(mirror) -> tuple[int, bytes]:
+    """GET a resolved mirror with its headers: (status, body)."""
+    import asyncio
+
+    import aiohttp
+
+    async def go():
+        async with aiohttp.ClientSession() as s, s.get(mirror.url, headers=mirror.headers) as r:
+            return r.status, await r.read()
+    return asyncio.run(go())

@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 from servers import make_blob
-from share_helpers import make_ctx
+from share_helpers import fetch_mirror, make_ctx
 
 from core import errors
-from core.models import Link
+from core.models import Link, Mirror
 from core.resolvers import find
 
 
@@ -24,13 +24,8 @@ def resolve(mock, url, pwd=None, refresh=False):
     return asyncio.run(go())
 
 
-def get(url, headers=None):
-    import aiohttp
-
-    async def go():
-        async with aiohttp.ClientSession() as s, s.get(url, headers=headers or {}) as r:
-            return r.status, await r.read()
-    return asyncio.run(go())
+def get(url):
+    return fetch_mirror(Mirror(url))
 
 
 def test_1drv_ms_file_link_resolves_through_the_badger_token(onedrive):

@@ -1,7 +1,7 @@
 import asyncio
 
 import pytest
-from share_helpers import make_ctx
+from share_helpers import fetch_mirror, make_ctx
 from share_mocks import QuarkMock
 
 from core import errors
@@ -69,16 +69,6 @@ def test_cookie_never_attached_to_a_download_host_outside_quark(quark):
     assert m.headers["Referer"] == "https://pan.quark.cn"
 
 
-def fetch(mirror, hosts):
-    import aiohttp
-
-    async def go():
-        async with aiohttp.ClientSession() as s:
-            async with s.get(mirror.url, headers=mirror.headers) as r:
-                return r.status, await r.read()
-    return asyncio.run(go())
-
-
 def test_subfolder_link_saves_only_that_folder(quark):
     quark.add_share("fold2", "", {"ckpt/a.pth": b"a" * 5, "ckpt/b/c.pth": b"c" * 7, "other/x.bin": b"x"})
     ckpt, b = QuarkMock.fid("fold2", "ckpt"), QuarkMock.fid("fold2", "ckpt/b")
@@ -105,7 +95,7 @@ def test_size_limit_23018_is_retried_the_way_quarkpantool_does(quark):
     assert "quark-cloud-drive/2.5.56" in calls[1]["headers"]["User-Agent"]
     m = r.mirrors[0]
     assert m.headers["User-Agent"] == calls[1]["headers"]["User-Agent"]
-    assert fetch(m, quark.host_map()) == (200, data)
+    assert fetch_mirror(m) == (200, data)
 
 
 def test_size_limit_23018_after_the_retry_is_a_clear_line(quark):
