@@ -36,7 +36,9 @@ def test_add_dialog_lists_files_with_sizes_and_queues_only_the_ticked(qtbot, mon
         monkeypatch.setenv("ZHILIAN_HOST_MAP", json.dumps({"huggingface.co": hf.base}))
         monkeypatch.delenv("HF_ENDPOINT", raising=False)
         from core.selection import link_options, preview_files
+        from gui import i18n
         from gui.add_dialog import AddDialog
+        i18n.install("en")   # as the app does at start: English plural forms ("3 files")
         dlg = AddDialog(None, text="https://huggingface.co/org/sd", lister=preview_files, runner=_sync_runner)
         qtbot.addWidget(dlg)
         assert dlg.list_btn.isVisibleTo(dlg) and dlg.list_btn.isEnabled()
