@@ -94,6 +94,7 @@ def _check(ans: Answer, what: str, rev: str) -> dict[str, Any]:
 
 class ModelScopeResolver(Resolver):
     name = "modelscope"
+    keep_layout = True      # a repo's files keep its folders, as the official SDK downloads them
     hosts = ("modelscope.cn", "modelscope.ai")
     priority = 20
 

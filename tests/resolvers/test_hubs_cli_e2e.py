@@ -67,3 +67,22 @@ def test_ollama_model_into_a_models_folder(tmp_path):
         assert (home_models / "manifests" / "registry.ollama.ai" / "library" / "qwen2" / "0.5b").read_bytes() == raw
     finally:
         o.stop()
+
+
+def test_modelscope_repo_files_keep_their_folders(tmp_path):
+    """Two files called config.json in one ModelScope repo land in their own folders, as the
+    SDK lays them out (not side by side as config.json and config (1).json)."""
+    from hubmocks import MockModelScope
+    ms = MockModelScope().start()
+    try:
+        unet, vae = make_blob(40_000, 3), make_blob(30_000, 4)
+        ms.add_model("org/sd", {"unet/config.json": unet, "vae/config.json": vae, "README.md": b"hi"})
+        env = {"ZHILIAN_HOST_MAP": json.dumps({"www.modelscope.cn": ms.base, "modelscope.cn": ms.base})}
+        r = run("get", "https://www.modelscope.cn/models/org/sd", "-d", str(tmp_path), "-q", env_extra=env)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "unet" / "config.json").read_bytes() == unet
+        assert (tmp_path / "vae" / "config.json").read_bytes() == vae
+        assert (tmp_path / "README.md").read_bytes() == b"hi"
+        assert not list(tmp_path.glob("config*.json"))
+    finally:
+        ms.stop()
