@@ -7,9 +7,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and (argv[0] in ("-h", "--help", "--version") or not argv[0].startswith("-")):
+    first = argv[1] if argv[:1] in (["-v"], ["--verbose"]) and len(argv) > 1 else (argv[0] if argv else "")
+    if first and (first in ("-h", "--help", "--version") or not first.startswith("-")):
         from core.commands import is_command
-        if argv[0] in ("-h", "--help", "--version") or is_command(argv[0]):
+        if first in ("-h", "--help", "--version") or is_command(first):
             from core.commands import main as cli_main
             return cli_main(argv)
     from gui.app import run_gui

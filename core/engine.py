@@ -561,6 +561,13 @@ class Download:
         self.message = msg
         log.info("%s: %s", self.path.name if self.path else "download", msg)
 
+    def _log(self, level: int, msg: str, *args: object) -> None:
+        """A record about this download (decisions and outcomes only: never per chunk)."""
+        if log.isEnabledFor(level):
+            name = self.path.name if self.path else (
+                self.opts.filename or name_from_url(self._mirrors[0].mirror.url) if self._mirrors else None)
+            log.log(level, "%s: " + msg, name or "download", *args)
+
     # -- run ----------------------------------------------------------------------
     async def run(self) -> Path:
         try:
@@ -580,21 +587,29 @@ class Download:
         try:
             path = await self._run()
         except asyncio.CancelledError:
+            self._log(logging.INFO, "stopped at %d of %s bytes; the .part and its journal are kept",
+                      self._done.total(), self.total)
             self._emit("paused")
             if self._cancelled:
                 raise Cancelled() from None
             raise
         except ZhilianError as e:
+            self._log(logging.INFO, "failed (%s): %s; sources: %s", e.__class__.__name__, e,
+                      ", ".join(redact_url(m.mirror.url) + (f" ({m.error})" if m.error else "")
+                                for m in self._mirrors))
             self._emit("paused" if isinstance(e, (Cancelled, LinkExpired)) else "failed", error=str(e))
             raise
         except OSError as e:
             if e.errno == errno.ENOSPC:
                 err = DiskFull(self._remaining(), shutil.disk_usage(self.dest_dir).free, str(self.dest_dir))
+                self._log(logging.INFO, "failed: %s", err)
                 self._emit("failed", error=str(err))
                 raise err from None
             err2 = ZhilianError(f"Cannot write {self.part or self.dest_dir}: {e.strerror or e}")
+            self._log(logging.INFO, "failed: %s", err2)
             self._emit("failed", error=str(err2))
             raise err2 from None
+        self._log(logging.INFO, "done: %s bytes saved as %s", self.total, path)
         self._emit("done")
         return path
 
@@ -611,6 +626,9 @@ class Download:
                        else "already downloaded (same name, size and date; no checksum to verify)")
             return complete
         assert self.part is not None and self.path is not None
+        self._log(logging.INFO, "downloading %s bytes (ranges %s, resuming at %d) into %s from %s",
+                  probe.total, "yes" if probe.ranges else "no", self._done.total(),
+                  self.part, ", ".join(redact_url(m.mirror.url) for m in self._mirrors))
         self.dest_dir.mkdir(parents=True, exist_ok=True)
         total = probe.total
         if total is not None:
@@ -676,15 +694,23 @@ class Download:
                     attempt += 1
                     if attempt > self.opts.max_retries:
                         last = HttpError(503, "Service busy", ms.host)
+                        self._log(logging.INFO, "probe of %s: still busy after %d tries: source given up",
+                                  redact_url(ms.mirror.url), attempt)
                         break
+                    self._log(logging.INFO, "probe of %s: busy: back off %.1f s (try %d)",
+                              redact_url(ms.mirror.url), min(b.retry_after, 30), attempt)
                     await asyncio.sleep(min(b.retry_after, 30))
                 except _MirrorDead as d:
                     ms.dead, ms.error, last = True, d.err, d.err
+                    self._log(logging.INFO, "probe of %s: %s: source dropped", redact_url(ms.mirror.url), d.err)
                     break
                 except (TimeoutError, wire.ClientError, _Retry, ProtocolError, ConnectionError) as e:
                     attempt += 1
                     last = e if isinstance(e, ZhilianError) else NoUsableSource(
                         f"Cannot reach {ms.host}: {e.__class__.__name__} {e}".strip())
+                    self._log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),
+                              e.__class__.__name__, e, attempt,
+                              "source given up" if attempt > min(4, self.opts.max_retries) else "retry after a back-off")
                     if attempt > min(4, self.opts.max_retries):
                         break
                     await asyncio.sleep(self._backoff(attempt))
@@ -697,6 +723,10 @@ class Download:
         reuse = False
         try:
             await self._check_status(resp, ms)
+            self._log(logging.DEBUG, "probe of %s: HTTP %d, %s", redact_url(ms.mirror.url), resp.status,
+                      ", ".join(f"{k} {resp.headers.get(k)!r}" for k in (
+                          "Content-Range", "Content-Length", "Content-Type", "ETag", "Last-Modified")
+                                if resp.headers.get(k) is not None))
             cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
             name = cd or name_from_url(ms.mirror.url) or name_from_url(final) or "download"
             etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
@@ -729,6 +759,7 @@ class Download:
         st = resp.status
         if st in (200, 206, 416):
             return
+        self._log(logging.INFO, "HTTP %d %s from %s", st, resp.reason or "", redact_url(ms.mirror.url))
         if st in (429, 503, 509):
             raise _Busy(_retry_after(resp.headers))
         body = b""
@@ -1182,6 +1213,7 @@ class Download:
                        f"retry in {e.retry_after:.0f}s")
             return
         if isinstance(e, _Expired):
+            self._log(logging.INFO, "link expired (%s): asking for a fresh one", redact_url(ms.mirror.url))
             await self._refresh(gen)
             return
         if isinstance(e, _RangeIgnored):
@@ -1204,6 +1236,9 @@ class Download:
                 ms.dead = True
                 self._note(f"dropped source {ms.host} after {ms.failures} failures")
                 return
+            self._log(logging.INFO, "%s from %s (failure %d of %d): retry after a back-off",
+                      e.__class__.__name__ + (f" {e}" if str(e) else ""), redact_url(ms.mirror.url),
+                      ms.failures, self.opts.max_retries)
             await asyncio.sleep(self._backoff(attempt))
             return
         raise e

@@ -1,4 +1,5 @@
-"""Keep secrets out of logs: query values, headers and cookies are masked."""
+"""Keep secrets out of logs: query values, headers, cookies, passwords and tokens are
+masked wherever they appear in a text (a log message, its arguments, a traceback)."""
 
 from __future__ import annotations
 
@@ -45,20 +46,58 @@ def redact_headers(headers) -> dict[str, str]:
     return {k: (MASK if k.lower() in SECRET_HEADERS else v) for k, v in dict(headers).items()}
 
 
-_URL_RE = re.compile(r"https?://[^\s'\"<>]+")
+# any scheme: http(s), socks5://user:pw@host, ftp ...
+_URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+")
+_HEADER_NAMES = r"set-cookie|cookie|proxy-authorization|authorization|x-auth-token|x-api-key"
+# Cookie names of the share hosts: a value after '=' or ':' is masked.
+_COOKIE_NAMES = r"BDUSS\w*|STOKEN|PTOKEN|BDCLND|__puus|__pus|__kp|FedAuth|rtFa|ctoken"
+# Generic secret names: masked after '=' (':' too for the password family).
+_KEYS = (r"token|access_token|refresh_token|api_key|apikey|sign|signature|X-Amz-Signature|"
+         r"X-Amz-Credential|X-Amz-Security-Token|secret|client_secret|sessionid")
+_PASSWORDS = r"password|passwd|passcode|pwd|提取码|密码"
+_NAMES = rf"{_HEADER_NAMES}|{_COOKIE_NAMES}|{_KEYS}|{_PASSWORDS}"
+# 'Cookie': 'a=b; c=d' / "password": "x" (a dict's repr, JSON)
+_QUOTED_RE = re.compile(rf"(?i)(['\"])({_NAMES})\1(\s*:\s*b?)(['\"])((?:\\.|(?!\4).)*)\4")
+# Cookie: a=b; c=d  (a header line: the whole value up to the end of the line or a quote)
+_HEADER_RE = re.compile(rf"(?i)\b({_HEADER_NAMES})(\s*:\s*)([^\r\n'\"]+)")
+_VALUE = r"[^\s;&,'\"]*[^\s;&,'\":.)\]}]"   # a value never takes the text's punctuation
 _KV_RE = re.compile(
-    r"(?i)\b(BDUSS|STOKEN|BDCLND|__puus|__pus|FedAuth|rtFa|token|sign|signature|"
-    r"X-Amz-Signature|Authorization|Cookie|passcode|pwd)(\s*[=:]\s*)(Bearer\s+)?([^\s;&,'\"]+)")
+    rf"(?i)(?<![\w-])({_COOKIE_NAMES}|{_PASSWORDS})(\s*[=:]\s*)({_VALUE})"
+    rf"|(?<![\w-])({_KEYS})(\s*=\s*)({_VALUE})")
+_BEARER_RE = re.compile(r"(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]{8,})")
+# tokens recognisable by their shape: Hugging Face, GitHub, JWTs
+_TOKEN_RE = re.compile(r"\b(hf_|gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
+                       r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+
+
+def _kv(m: re.Match) -> str:
+    if m.group(1) is not None:
+        return f"{m.group(1)}{m.group(2)}{MASK}"
+    return f"{m.group(4)}{m.group(5)}{MASK}"
+
+
+def _url(m: re.Match) -> str:
+    url = m.group(0)
+    core = url.rstrip(".,:;!?)]}")   # "see https://h/f?sign=x." keeps its full stop
+    return redact_url(core) + url[len(core):]
 
 
 def redact_text(text: str) -> str:
-    """Mask URLs' secret query values and anything that looks like `NAME=secret`."""
-    text = _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
-    return _KV_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
+    """Mask URLs' secret query values and user info, header values of Cookie /
+    Authorization, cookies of the share hosts, passwords, `NAME=secret` pairs, bearer
+    and hub tokens."""
+    text = _URL_RE.sub(_url, text)
+    text = _QUOTED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{MASK}{m.group(4)}",
+                          text)
+    text = _HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _KV_RE.sub(_kv, text)
+    text = _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _TOKEN_RE.sub(lambda m: (m.group(1) or "") + MASK, text)
 
 
 class RedactingFilter(logging.Filter):
-    """Attach to handlers: rewrites each record's message with secrets masked."""
+    """Attach to handlers: rewrites each record's message (with its arguments merged)
+    with secrets masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -69,21 +108,9 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int = logging.INFO, to_file: bool = True) -> None:
-    """Root logging for the app: a redacting file handler in the log dir."""
-    from . import paths
-    root = logging.getLogger()
-    if any(getattr(h, "_zhilian", False) for h in root.handlers):
-        return
-    root.setLevel(level)
-    handlers: list[logging.Handler] = []
-    if to_file:
-        from logging.handlers import RotatingFileHandler
-        h = RotatingFileHandler(paths.log_dir() / "zhilian.log", maxBytes=2_000_000,
-                                backupCount=3, encoding="utf-8")
-        handlers.append(h)
-    for h in handlers:
-        h.addFilter(RedactingFilter())
-        h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        h._zhilian = True  # type: ignore[attr-defined]
-        root.addHandler(h)
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose whole output (message, arguments, traceback, stack) goes
+    through ``redact_text``: an exception's text can carry a signed URL as well."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))

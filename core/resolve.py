@@ -151,8 +151,12 @@ async def resolve_links(text: str, ctx: ResolverContext, *,
     out: list[Resolved] = []
     for link in links:
         try:
-            out.extend(await resolve_link(link, ctx))
+            found = await resolve_link(link, ctx)
+            log.info("resolved %s: %d file(s) via %s", redact_url(link.url), len(found),
+                     found[0].resolver if found else "-")
+            out.extend(found)
         except ZhilianError as e:
+            log.info("could not resolve %s: %s", redact_url(link.url), e)
             if errors is None:
                 raise
             errors.append((link, e))

@@ -1,22 +1,51 @@
 """Headless CLI. Each module ``core/commands/<name>.py`` defines
 ``register(subparsers)`` which adds its subcommand and sets ``func`` (a plain
 function taking the parsed args and returning an exit code).  Adding a command
-touches no other file."""
+touches no other file.
+
+Every command also takes ``-v/--verbose`` (debug records on stderr), writes the log file
+(``core/logsetup.py``), stops on SIGTERM and SIGHUP the way it stops on Ctrl-C, and turns
+an unexpected exception into one line that names the log file (exit code
+``EXIT_INTERNAL``)."""
 
 from __future__ import annotations
 
 import argparse
 import functools
 import importlib
+import logging
 import pkgutil
+import signal
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..errors import ZhilianError
 
+log = logging.getLogger("zhilian.cli")
+
+EXIT_INTERNAL = 70   # sysexits.h EX_SOFTWARE: an unexpected error (a bug), details in the log
+# A clean stop (Ctrl-C, SIGTERM, SIGHUP) exits with 130 whatever the signal: the files are
+# closed, the journals written, and the same command resumes; the log names the signal.
+EXIT_STOPPED = 130
+STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+                     if s is not None)
+
 
 def _module_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def _add_verbose(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """``-v/--verbose`` on ``parser`` and every subcommand below it."""
+    if not any("--verbose" in a.option_strings for a in parser._actions):
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            default=False if top else argparse.SUPPRESS,
+                            help="also show the log's debug records on stderr (secrets masked)")
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sp in a.choices.values():
+                _add_verbose(sp)
 
 
 @functools.cache
@@ -30,6 +59,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         m = importlib.import_module(f"{__name__}.{name}")
         if hasattr(m, "register"):
             m.register(sub)
+    _add_verbose(p, top=True)
     return p
 
 
@@ -52,17 +82,89 @@ def is_command(name: str) -> bool:
     return name in _choices(parser_for(name))
 
 
+class _StopOnSignals:
+    """SIGTERM and SIGHUP stop a command like Ctrl-C: the handler does what SIGINT's
+    handler would do (asyncio.run's handler cancels the main task, so downloads close
+    their files and write their journals; elsewhere KeyboardInterrupt is raised). A
+    signal that was ignored when the command started (``nohup``) stays ignored."""
+
+    def __init__(self) -> None:
+        self.signum = signal.SIGINT
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> _StopOnSignals:
+        for sig in STOP_SIGNALS:
+            try:
+                if signal.getsignal(sig) == signal.SIG_IGN:
+                    continue
+                self._old[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):   # not the main thread, or not on this system
+                pass
+        return self
+
+    def _handle(self, signum: int, frame) -> None:  # noqa: ANN001
+        self.signum = signum
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler) and handler is not self._handle:
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            try:
+                signal.signal(sig, old)  # type: ignore[arg-type]
+            except (ValueError, OSError, TypeError):
+                pass
+
+
+def _first_command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _unexpected(e: BaseException, command: str, logfile: Path | None) -> int:
+    from ..logsetup import FILE_ONLY
+    from ..redact import redact_text
+    log.error("unexpected error in `%s`", command, exc_info=(type(e), e, e.__traceback__),
+              extra={FILE_ONLY: True})
+    what = redact_text(str(e).strip().splitlines()[0] if str(e).strip() else "")
+    what = f"{e.__class__.__name__}: {what}" if what else e.__class__.__name__
+    where = f"the details are in {logfile}" if logfile else "no log file could be written"
+    print(f"zhilian: unexpected error ({what[:200]}); {where}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str]) -> int:
-    parser = parser_for(argv[0] if argv and not argv[0].startswith("-") else None)
+    parser = parser_for(_first_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .. import logsetup
+    logfile = logsetup.setup(verbose=bool(getattr(args, "verbose", False)))
     try:
-        return int(args.func(args) or 0)
-    except ZhilianError as e:
-        print(f"zhilian: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("zhilian: stopped; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _run(args, logfile)
+    finally:
+        logsetup.teardown()
+
+
+def _run(args: argparse.Namespace, logfile: Path | None) -> int:
+    command = str(args.command)
+    log.info("zhilian %s: `%s` started (Python %s, %s)", __version__, command,
+             sys.version.split()[0], sys.platform)
+    with _StopOnSignals() as stop:
+        try:
+            rc = int(args.func(args) or 0)
+            log.info("`%s` ended with exit code %d", command, rc)
+            return rc
+        except ZhilianError as e:
+            log.info("`%s` failed: %s", command, e)
+            print(f"zhilian: {e}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            log.info("`%s` stopped by %s (exit code %d)", command, signal.Signals(stop.signum).name,
+                     EXIT_STOPPED)
+            print("zhilian: stopped; run the same command again to resume", file=sys.stderr)
+            return EXIT_STOPPED
+        except Exception as e:   # a bug: one line for the user, the traceback in the log
+            return _unexpected(e, command, logfile)

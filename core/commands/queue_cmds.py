@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 import time
@@ -22,6 +23,9 @@ from pathlib import Path
 
 from ..errors import ZhilianError, human_bytes
 from ..ratelimit import parse_rate
+from . import EXIT_STOPPED, STOP_SIGNALS
+
+log = logging.getLogger("zhilian.cli")
 
 
 def register(sub) -> None:
@@ -238,9 +242,7 @@ class _Printer:
 async def _run(args) -> int:
     from ..queue.service import QueueService
     from ..queue.settings import load_settings
-    settings = load_settings()
-    if settings.load_error:
-        print(f"zhilian: {settings.load_error}", file=sys.stderr)
+    settings = load_settings()   # a problem in the file is logged as a warning (stderr too)
     if args.max_active is not None:
         if not 1 <= args.max_active <= 50:
             raise ZhilianError("-j/--max-active must be between 1 and 50")
@@ -254,9 +256,17 @@ async def _run(args) -> int:
     printer = _Printer(args.quiet, args.interval)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+
+    def on_signal(sig: int) -> None:
+        log.info("`run` stopped by %s", signal.Signals(sig).name)
+        stop.set()
+    # Ctrl-C, SIGTERM (systemd, docker stop) and SIGHUP (the terminal closed) all stop the
+    # queue cleanly; a signal ignored from the start (nohup) stays ignored
+    for sig in (signal.SIGINT, *STOP_SIGNALS):
+        if sig != signal.SIGINT and signal.getsignal(sig) == signal.SIG_IGN:
+            continue
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, int(sig))
         except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
             pass
     await svc.start()
@@ -277,7 +287,7 @@ async def _run(args) -> int:
         await svc.close()
     if stopped:
         print("zhilian: stopped; `main.py run` again resumes", file=sys.stderr)
-        return 130
+        return EXIT_STOPPED
     left = [t for t in svc.tasks() if t.state in ("paused", "failed")]
     if left and not args.quiet:
         print(f"queue: nothing left to run; {len(left)} task(s) paused or failed (main.py list)", flush=True)
