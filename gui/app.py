@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
+
+from core import __version__, logsetup
 
 from . import i18n, icons, prefs
 from .bridge import CoreBridge
@@ -37,6 +41,7 @@ class DesktopApp(QObject):
         app = _qapp()
         super().__init__()
         self.app = app
+        self.log_file = _start_logging()
         self.settings, problem = prefs.load_settings()
         self.language = i18n.install(prefs.get(self.settings, "language", ""))
         self.bridge = CoreBridge(service_factory)
@@ -69,6 +74,28 @@ class DesktopApp(QObject):
         self.window.setProperty("quitOnClose", False)
         self.window.close()
         self.bridge.stop()
+        logging.getLogger("zhilian.gui").info("the app closed")
+        logsetup.teardown()
+
+
+def _start_logging() -> Path | None:
+    """The log file and the window's log dock get every record from here on."""
+    from .log_panel import gui_handler
+    path = logsetup.setup()
+    gui_handler()
+    logging.getLogger("zhilian.gui").info("zhilian %s: the app started (Python %s, %s)", __version__,
+                                          sys.version.split()[0], sys.platform)
+    return path
+
+
+def _log_uncaught() -> None:
+    """A bug in a slot (Qt hands its exception to sys.excepthook) is logged with its
+    traceback (file and log dock) instead of lost on a terminal nobody watches."""
+    log = logging.getLogger("zhilian.gui")
+
+    def hook(tp: type[BaseException], value: BaseException, tb: Any) -> None:
+        log.error("unexpected error", exc_info=(tp, value, tb))
+    sys.excepthook = hook
 
 
 def link_args(argv: list[str]) -> list[str]:
@@ -83,6 +110,7 @@ def run_gui(argv: list[str]) -> int:
         print("Zhilian is already running: the links were handed to its window.")
         return 0
     desktop = DesktopApp(args)
+    _log_uncaught()
     _quit_on_signals(app)
     try:
         return app.exec()
@@ -91,15 +119,18 @@ def run_gui(argv: list[str]) -> int:
 
 
 def _quit_on_signals(app: QApplication) -> None:
-    """Ctrl+C in the terminal or a SIGTERM (logout, systemd) closes cleanly: the queue
-    saves its state and the downloads keep their .part and journal."""
+    """Ctrl+C in the terminal, a SIGTERM (logout, systemd) or a SIGHUP (the terminal
+    closed) closes cleanly: the queue saves its state and the downloads keep their .part
+    and journal."""
     import signal
 
     from PySide6.QtCore import QTimer
 
     def _quit(*_: Any) -> None:
         app.quit()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None or (sig != signal.SIGINT and signal.getsignal(sig) == signal.SIG_IGN):
+            continue   # no SIGHUP on Windows; one ignored from the start (nohup) stays ignored
         try:
             signal.signal(sig, _quit)
         except (ValueError, OSError):      # not the main thread / not supported here

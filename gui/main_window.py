@@ -33,6 +33,7 @@ from . import dropping, fmt, icons, prefs
 from .add_dialog import AddDialog, AddRequest
 from .bridge import CoreBridge
 from .details import DetailsPane
+from .log_panel import attach as attach_log_panel
 from .task_model import COL_NAME, COL_PROGRESS, TaskFilterProxy, TaskModel, task_name
 from .tray import Tray
 from .widgets import ProgressDelegate
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_toolbar()
         self._make_statusbar()
+        self.log_panel = attach_log_panel(self)   # the application log dock (F6)
 
         self.bridge.events.connect(self._on_events)
         self.bridge.ready.connect(self._on_ready)

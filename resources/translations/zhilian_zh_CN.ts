@@ -459,6 +459,59 @@
     </message>
 </context>
 <context>
+    <name>LogPanel</name>
+    <message>
+        <location filename="../../gui/log_panel.py" line="187" />
+        <source>Application log</source>
+        <translation>应用日志</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="189" />
+        <source>Log file:</source>
+        <translation>日志文件：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="191" />
+        <source>none: the log folder cannot be written</source>
+        <translation>无：日志文件夹无法写入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="193" />
+        <source>Open log folder</source>
+        <translation>打开日志文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="194" />
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="195" />
+        <source>Copy the lines shown to the clipboard</source>
+        <translation>将显示的内容复制到剪贴板</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="196" />
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="197" />
+        <source>Clear the lines shown (the log file keeps them)</source>
+        <translation>清空显示的内容（日志文件中仍保留）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="198" />
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <location filename="../../gui/log_panel.py" line="199" />
+        <source>Show or hide the application log (F6)</source>
+        <translation>显示或隐藏应用日志（F6）</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <location filename="../../gui/main_window.py" line="264"/>

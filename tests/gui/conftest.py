@@ -32,8 +32,8 @@ def bridge(qtbot):
     b.stop()
 
 
-@pytest.fixture
-def window(qtbot, bridge):
+def open_window(qtbot, bridge):
+    """A shown MainWindow on ``bridge`` with the saved settings (closing it does not quit)."""
     from gui import prefs
     from gui.main_window import MainWindow
     settings, _problem = prefs.load_settings()
@@ -41,6 +41,18 @@ def window(qtbot, bridge):
     w.setProperty("quitOnClose", False)
     qtbot.addWidget(w)
     w.show()
+    return w
+
+
+@pytest.fixture
+def new_window(qtbot, bridge):
+    """Opens another MainWindow on the test's bridge (e.g. to check what a new one restores)."""
+    return lambda: open_window(qtbot, bridge)
+
+
+@pytest.fixture
+def window(qtbot, bridge):
+    w = open_window(qtbot, bridge)
     qtbot.waitUntil(lambda: w.act_add.isEnabled(), timeout=10000)
     yield w
     w.quitting = True

@@ -54,6 +54,7 @@ def test_real_window_tray_notification_and_screenshots(xvfb, zhilian_home, file_
     assert res["tray_messages"][-1][0] == "Zhilian is still running"      # closed to the tray
     _check_png(out / "main_window.png", 900, 500)
     _check_png(out / "details_pane.png", 400, 150)
+    _check_png(out / "log_dock.png", 900, 500)
     _check_png(out / "add_dialog.png", 400, 300)
     _check_png(out / "notification.png", 1000, 700)
     _check_png(out / "main_window_dark.png", 900, 500)

@@ -70,6 +70,13 @@ def main() -> int:
     screen.grabWindow(w.winId()).save(str(main_png))
     details_png = out / f"details_pane{suffix}.png"
     w.details.grab().save(str(details_png))
+    # the application log dock (F6) with the download's records
+    w.log_panel.toggleViewAction().trigger()
+    step("log_dock_shows_records", spin(lambda: w.log_panel.isVisible() and any(
+        "big-model.safetensors: downloading" in ln for ln in w.log_panel.lines()), 10))
+    spin(lambda: False, 0.3)
+    screen.grabWindow(w.winId()).save(str(out / f"log_dock{suffix}.png"))
+    w.log_panel.toggleViewAction().trigger()
     dlg = w.open_add_dialog(text="链接: https://pan.baidu.com/s/1AbCdEfGh 提取码: x7k2 复制这段内容后打开百度网盘App\n"
                                  "https://huggingface.co/org/model/resolve/main/model.safetensors\n"
                                  "https://hf-mirror.com/org/model/resolve/main/config.json")
