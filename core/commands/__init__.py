@@ -83,10 +83,11 @@ def is_command(name: str) -> bool:
 
 
 class _StopOnSignals:
-    """SIGTERM and SIGHUP stop a command like Ctrl-C: the handler does what SIGINT's
-    handler would do (asyncio.run's handler cancels the main task, so downloads close
-    their files and write their journals; elsewhere KeyboardInterrupt is raised). A
-    signal that was ignored when the command started (``nohup``) stays ignored."""
+    """SIGTERM and SIGHUP stop a command like Ctrl-C: the handler raises SIGINT, so what
+    the command does on Ctrl-C happens (asyncio.run cancels its main task, so downloads
+    close their files and write their journals; a loop's own SIGINT handler stops it;
+    elsewhere KeyboardInterrupt is raised). A signal that was ignored when the command
+    started (``nohup``) stays ignored."""
 
     def __init__(self) -> None:
         self.signum = signal.SIGINT
@@ -104,11 +105,9 @@ class _StopOnSignals:
 
     def _handle(self, signum: int, frame) -> None:  # noqa: ANN001
         self.signum = signum
-        handler = signal.getsignal(signal.SIGINT)
-        if callable(handler) and handler is not self._handle:
-            handler(signal.SIGINT, frame)
-        else:
+        if not callable(signal.getsignal(signal.SIGINT)):   # SIGINT ignored (a background job)
             raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
 
     def __exit__(self, *exc) -> None:
         for sig, old in self._old.items():

@@ -276,3 +276,22 @@ def test_a_hangup_ignored_by_nohup_stays_ignored(file_server, tmp_path):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert (tmp_path / "n.bin").read_bytes() == data
+
+
+def test_sighup_stops_the_share_server_like_ctrl_c(tmp_path):
+    """A command with its own Ctrl-C handling (the share server's loop) gets SIGHUP the same way."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = _main("serve", "--port", str(port), "--session-secret")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    p.send_signal(signal.SIGHUP)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0 and "Share server stopped." in err, (p.returncode, err)
