@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ZhilianError
+from ..redact import redact_text
 
 log = logging.getLogger("zhilian.cli")
 
@@ -123,7 +124,6 @@ def _first_command(argv: list[str]) -> str | None:
 
 def _unexpected(e: BaseException, command: str, logfile: Path | None) -> int:
     from ..logsetup import FILE_ONLY
-    from ..redact import redact_text
     log.error("unexpected error in `%s`", command, exc_info=(type(e), e, e.__traceback__),
               extra={FILE_ONLY: True})
     what = redact_text(str(e).strip().splitlines()[0] if str(e).strip() else "")
@@ -158,7 +158,7 @@ def _run(args: argparse.Namespace, logfile: Path | None) -> int:
             return rc
         except ZhilianError as e:
             log.info("`%s` failed: %s", command, e)
-            print(f"zhilian: {e}", file=sys.stderr)
+            print(f"zhilian: {redact_text(str(e))}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             log.info("`%s` stopped by %s (exit code %d)", command, signal.Signals(stop.signum).name,

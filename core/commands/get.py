@@ -13,6 +13,7 @@ from ..engine import DownloadOptions, Engine, Progress
 from ..errors import ZhilianError, human_bytes
 from ..models import Mirror, Resolved
 from ..ratelimit import parse_rate
+from ..redact import redact_text
 from ..selection import LinkOptions, apply_options, layout_dir
 
 
@@ -170,7 +171,7 @@ async def _run(args) -> int:
                         print(f"{path} ({human_bytes(path.stat().st_size)}) {msg}")
             except ZhilianError as e:
                 bar.done()
-                print(f"zhilian: {url.split('?')[0]}: {e}", file=sys.stderr)
+                print(f"zhilian: {url.split('?')[0]}: {redact_text(str(e))}", file=sys.stderr)
                 failures += 1
     return 1 if failures else 0
 
