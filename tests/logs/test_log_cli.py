@@ -61,7 +61,8 @@ def _no_secret_in(*texts: str | bytes) -> None:
 
 def test_signed_download_with_cookies_logs_the_masked_url_and_no_secret(file_server, tmp_path, zhilian_home):
     data = make_blob(3 << 20, seed=31)
-    file_server.add("/model.safetensors", data, busy=1, retry_after=0.1)   # one 503 first: a decision line
+    # one 503 first (a decision line); slow enough that the second connection goes to the mirror
+    file_server.add("/model.safetensors", data, busy=1, retry_after=0.1, rate=2 << 20)
     url = _signed(file_server.url("/model.safetensors"))
     dead = file_server.url("/gone.safetensors") + f"?sign={SIG}&token={STS}"   # a mirror that 404s
     rc, out, err = _run("get", url, "--mirror", dead, "-d", str(tmp_path), "-x", "2",
