@@ -48,7 +48,7 @@ def redact_headers(headers) -> dict[str, str]:
 
 # any scheme: http(s), socks5://user:pw@host, ftp ...
 _URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+")
-_HEADER_NAMES = r"set-cookie|cookie|proxy-authorization|authorization|x-auth-token|x-api-key"
+_HEADER_NAMES = r"set-cookie|cookie|proxy-authorization|authorization|x-auth-token|x-api-key|x-share-token"
 # Cookie names of the share hosts: a value after '=' or ':' is masked.
 _COOKIE_NAMES = r"BDUSS\w*|STOKEN|PTOKEN|BDCLND|__puus|__pus|__kp|FedAuth|rtFa|ctoken"
 # Generic secret names: masked after '=' (':' too for the password family).
