@@ -74,7 +74,8 @@ log = logging.getLogger("zhilian.engine")
 DEFAULT_CONNECTIONS = 16
 MAX_CONNECTIONS = 64
 UNKNOWN_END = 1 << 62
-RESCUE_SECONDS = 0.5     # a range with this much time left may be split below min_split...
+RESCUE_SECONDS = 0.5     # a range with this much time left (and RESCUE_RTTS request round
+RESCUE_RTTS = 4          # trips of the taking mirror) may be split below min_split...
 RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
@@ -200,6 +201,7 @@ class _Probe:
     etag: str | None
     last_modified: str | None
     name: str
+    ttfb: float = 0.0   # seconds from the request to the answer's head
 
 
 # -- disk helpers ---------------------------------------------------------------
@@ -506,7 +508,8 @@ class Download:
         self._speed = 0.0
         self._last_busy = 0.0
         self._waiting_first_byte = 0
-        self._answered = 0         # connections that got an answer (drives the slow start)
+        self._answered = 0         # answers so far (none yet: one connection at a time)
+        self._probe_resp: tuple[wire.Response, int] | None = None   # the probe's streaming answer
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._jpath: Path | None = None
         self._jlock = threading.Lock()
@@ -621,6 +624,7 @@ class Download:
         probe = self._take_probe(await self._do_probe())
         complete = self._choose_target(probe)
         if complete is not None:
+            self._drop_probe_answer()
             self._done = RangeSet([(0, probe.total or 0)])
             self._note("already downloaded and verified" if (self.opts.sha256 or self.opts.md5)
                        else "already downloaded (same name, size and date; no checksum to verify)")
@@ -651,6 +655,7 @@ class Download:
             await self._download_all()
             return await self._finish()
         finally:
+            self._drop_probe_answer()
             await self._stop_workers()
             if self._fd is not None and self.part is not None and self.part.exists() \
                     and self._jpath is not None and self.state != "done":
@@ -717,16 +722,24 @@ class Download:
         raise last or NoUsableSource("No download source answered")
 
     async def _probe_one(self, ms: _MirrorState) -> _Probe:
+        """The first request asks for the whole file from byte 0 (``Range: bytes=0-``): its
+        head tells size, validator, name and Range support, and its body is the first
+        piece, already on its way while the download is planned (no extra round trip)."""
         self._check_url_expiry(ms)
+        asked = time.monotonic()
+        # a download that will resume (its .part is there) needs only the head: one byte
+        rng = "bytes=0-0" if self._may_resume(ms) else "bytes=0-"
         resp, final = await self.engine.client.get(
-            ms.mirror.url, headers=self._headers(ms, "bytes=0-0"), read_timeout=self.opts.stall_timeout)
-        reuse = False
+            ms.mirror.url, headers=self._headers(ms, rng), read_timeout=self.opts.stall_timeout)
+        keep = False
         try:
             await self._check_status(resp, ms)
             self._log(logging.DEBUG, "probe of %s: HTTP %d, %s", redact_url(ms.mirror.url), resp.status,
                       ", ".join(f"{k} {resp.headers.get(k)!r}" for k in (
                           "Content-Range", "Content-Length", "Content-Type", "ETag", "Last-Modified")
                                 if resp.headers.get(k) is not None))
+            ttfb = time.monotonic() - asked
+            ms.ttfb = ttfb
             cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
             name = cd or name_from_url(ms.mirror.url) or name_from_url(final) or "download"
             etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
@@ -743,17 +756,32 @@ class Download:
                 total, ranges = (int(cl) if cl and cl.isdigit() else None), False
             ms.checked = True
             ms.etag = _strong(etag)
-            if resp.status == 206:
-                try:  # the one byte asked for: then the connection can serve the first piece
-                    reuse = bool(await resp.read(2)) and resp.at_eof()
+            self._answered += 1   # the host answers: the other connections may open at once
+            if resp.status in (200, 206) and total and rng == "bytes=0-":
+                keep = True
+                self._probe_resp = (resp, self._mirrors.index(ms))
+            elif resp.status == 206:
+                try:  # the one byte asked for: then the connection can serve a piece
+                    if await resp.read(2) and resp.at_eof():
+                        keep = True
+                        resp.release()
                 except (TimeoutError, wire.ClientError):
                     pass
-            return _Probe(total, ranges, etag, lm, name)
+            return _Probe(total, ranges, etag, lm, name, ttfb)
         finally:
-            if reuse:
-                resp.release()
-            else:
+            if not keep:
                 resp.close()
+
+    def _may_resume(self, ms: _MirrorState) -> bool:
+        """A .part of the name the file will likely get is there (the server's
+        Content-Disposition may still name it otherwise)."""
+        name = self.opts.filename or name_from_url(ms.mirror.url)
+        return bool(name) and (self.dest_dir / (sanitize(name) + ".part")).exists()
+
+    def _drop_probe_answer(self) -> None:
+        if self._probe_resp is not None:
+            self._probe_resp[0].close()
+            self._probe_resp = None
 
     async def _check_status(self, resp: wire.Response, ms: _MirrorState) -> None:
         st = resp.status
@@ -1031,21 +1059,30 @@ class Download:
             if ms.cap and now - ms.last_busy > 10:
                 ms.cap += 1
                 ms.last_busy = now
-        # slow start: one connection, then as many new ones at a time as have been answered
-        # (1, 1, 2, 4, 8...), so 16 connections are open after 5 round trips, not 16, and a
-        # host that refuses extra connections sees few at once
+        # The probe's answer streams the first piece on its own connection; once a host has
+        # answered, the other connections open all at once (one round trip for all of them,
+        # not one per ramp step). Before any answer, one at a time. A host that refuses
+        # extra connections (503/429) caps the count (see _on_fetch_error).
+        first = self._probe_resp
+        self._probe_resp = None
+        if first is not None and not (self._pool and self._pool[0][0] == 0):
+            first[0].close()   # resuming: the bytes from 0 are on disk already
+            first = None
         while (len(self._workers) < self.target_conns
-               and self._waiting_first_byte < max(1, self._answered)
+               and (self._answered > 0 or self._waiting_first_byte == 0)
                and self._has_work()):
-            mi = self._pick_mirror()
+            mi = first[1] if first is not None else self._pick_mirror()
             if mi is None:
                 return
             ms = self._mirrors[mi]
             if not self.engine.slots.try_acquire(ms.host, self):
+                if first is not None:
+                    first[0].close()
                 return
             ms.active += 1
             self._waiting_first_byte += 1
-            t = asyncio.create_task(self._worker(mi))
+            t = asyncio.create_task(self._worker(mi, first[0] if first is not None else None))
+            first = None
             self._workers.add(t)
             t.add_done_callback(self._worker_done)
 
@@ -1100,6 +1137,10 @@ class Download:
         avg = self._avg_speed()
         s_new = (self._mirrors[mirror].conn_speed if mirror is not None else 0.0) or avg
         rescue_min = min(self.opts.min_split, RESCUE_MIN)
+        # a rescue costs the taker one request round trip before its first byte: worth it
+        # only when the range has several of those left (far hosts: more than half a second)
+        rescue_after = max(RESCUE_SECONDS,
+                           RESCUE_RTTS * (self._mirrors[mirror].ttfb if mirror is not None else 0.0))
         now = time.monotonic()
         best, best_t = None, -1.0
         for s in self._active:
@@ -1115,7 +1156,7 @@ class Download:
             take = int(rem * frac)
             if rem >= 2 * self.opts.min_split:
                 take = min(max(take, self.opts.min_split), rem - self.opts.min_split)
-            elif sp and t_left >= RESCUE_SECONDS and take >= rescue_min:
+            elif sp and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
             elif s.speed and (s_new >= TAKEOVER_RATIO * s.speed or now - s.last > max(
                     TAKEOVER_SILENCE, 2 * self._mirrors[s.mirror].ttfb, rem / s.speed)):
@@ -1149,7 +1190,9 @@ class Download:
             self._waiting_first_byte = max(0, self._waiting_first_byte - 1)
             self._wake.set()
 
-    async def _worker(self, mi: int) -> None:
+    async def _worker(self, mi: int, answer: wire.Response | None = None) -> None:
+        """One connection: takes a range, fetches it, then the next (or the back part of the
+        slowest). ``answer``: the probe's answer, streaming from byte 0 (the first range)."""
         ms = self._mirrors[mi]
         gate = [True]
         attempt = 0
@@ -1162,7 +1205,8 @@ class Download:
                     return
                 gen = self._generation
                 try:
-                    await self._fetch(seg, ms, gate)
+                    given, answer = answer, None
+                    await self._fetch(seg, ms, gate, given)
                     ms.failures = 0
                     attempt = 0
                     sp = seg.speed
@@ -1262,8 +1306,10 @@ class Download:
             self._generation += 1
             self._note("link expired: got a fresh one, continuing")
 
-    async def _fetch(self, seg: _Seg, ms: _MirrorState, gate: list[bool]) -> int:
-        self._check_url_expiry(ms)
+    async def _fetch(self, seg: _Seg, ms: _MirrorState, gate: list[bool],
+                     given: wire.Response | None = None) -> int:
+        """Streams seg from a new request, or from ``given`` (the probe's answer, which runs
+        from byte 0 to the end of the file: it is closed when seg is done)."""
         fd = self._fd
         assert fd is not None
         ranged = self._ranges
@@ -1271,11 +1317,18 @@ class Download:
         rng = f"bytes={seg.pos}-{end_incl}" if ranged else None
         if ranged and self.total is not None and seg.end >= self.total:
             rng = f"bytes={seg.pos}-{self.total - 1}"
-        asked = time.monotonic()
-        resp, _final = await self.engine.client.get(
-            ms.mirror.url, headers=self._headers(ms, rng), read_timeout=self.opts.stall_timeout)
-        wait = time.monotonic() - asked   # what one more request to this mirror costs
-        ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
+        if given is not None and seg.pos != 0:
+            given.close()   # the first range went elsewhere: this one needs its own request
+            given = None
+        if given is not None:
+            resp = given
+        else:
+            self._check_url_expiry(ms)
+            asked = time.monotonic()
+            resp, _final = await self.engine.client.get(
+                ms.mirror.url, headers=self._headers(ms, rng), read_timeout=self.opts.stall_timeout)
+            wait = time.monotonic() - asked   # what one more request to this mirror costs
+            ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
         self._release_gate(gate)
         reuse = False
         try:
@@ -1285,7 +1338,7 @@ class Download:
                     raise _RangeIgnored()
                 cr = _content_range(resp.headers.get("Content-Range"))
                 self._check_same_file(ms, resp.headers.get("ETag"), cr[2] if cr else None)
-                if cr is None or cr[0] != seg.pos or cr[1] > end_incl:
+                if cr is None or cr[0] != seg.pos or (cr[1] > end_incl and given is None):
                     raise ProtocolError(
                         f"{ms.host} answered a different byte range than asked "
                         f"({resp.headers.get('Content-Range')!r} for {rng}); nothing written")

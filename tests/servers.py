@@ -27,6 +27,11 @@ class Faults:
     reset_at: list[int] = field(default_factory=list)  # absolute offsets: drop the connection when passed (once each)
     stall_at: list[int] = field(default_factory=list)  # absolute offsets: stop sending (once each) for stall_seconds
     stall_seconds: float = 30.0
+    # reset_at / stall_at also hit answers to open-ended ranges (`bytes=N-`, the engine's
+    # probe). Such an answer is closed by the client after its first piece while the server
+    # has already pushed further into the socket buffers: set False to keep the faults for
+    # the connections that really read that far.
+    open_ended_faults: bool = True
     busy: int = 0                       # next N requests get 503 + Retry-After
     busy_status: int = 503
     retry_after: float = 1.0
@@ -150,12 +155,13 @@ class FileServer(ServedApp):
             stop = end + 1
             if truncate:
                 stop = start + max(1, (end + 1 - start) // 2)
+            faulty = f.open_ended_faults or not (rng or "").endswith("-")
             loop = asyncio.get_running_loop()
             t0 = loop.time()
             sent_here = 0
             while pos < stop:
                 n = min(chunk, stop - pos)
-                for off in list(f.reset_at):
+                for off in list(f.reset_at) if faulty else ():
                     if pos <= off < pos + n:
                         f.reset_at.remove(off)
                         n = off - pos
@@ -164,7 +170,7 @@ class FileServer(ServedApp):
                             self.bytes_sent += n
                         request.transport.abort() if request.transport else None
                         return resp
-                for off in list(f.stall_at):
+                for off in list(f.stall_at) if faulty else ():
                     if pos <= off < pos + n:
                         f.stall_at.remove(off)
                         self.stalling += 1
