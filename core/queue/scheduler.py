@@ -454,6 +454,9 @@ class Scheduler:
         live.dirty = True
 
     async def _finished(self, row: TaskRow, live: _Live, path: Path) -> None:
+        if live.dirty:   # the last progress goes out before "finished", never after it
+            live.dirty = False
+            self._emit("progress", row.id, live.progress)
         try:
             size = path.stat().st_size
         except OSError:
