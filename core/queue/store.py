@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .. import paths
 from ..errors import ZhilianError
+from ..fsutil import private_file
 from ..redact import SECRET_PARAMS, redact_url
 
 log = logging.getLogger("zhilian.queue")
@@ -262,6 +263,7 @@ class Store:
         self.path = Path(path) if path else db_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path, sqlite=True)       # owner only, and so its -wal/-shm
             self.con = sqlite3.connect(str(self.path), timeout=15, isolation_level=None,
                                        check_same_thread=False)
             self.con.execute("PRAGMA busy_timeout=15000")

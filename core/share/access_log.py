@@ -8,9 +8,12 @@ strings and Authorization headers are not logged at all)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
+
+from ..fsutil import private_file
 
 MAX_BYTES = 5 * 1024 * 1024
 KEEP = 3
@@ -23,6 +26,7 @@ class AccessLog:
             path = log_dir() / "share-access.log"
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._private = False
 
     def write(self, *, client: str, share: str, name: str, status: int, nbytes: int,
               rng: str = "", reason: str = "", agent: str = "", method: str = "GET") -> None:
@@ -36,7 +40,12 @@ class AccessLog:
             try:
                 if self.path.exists() and self.path.stat().st_size > MAX_BYTES:
                     self._rotate()
-                with open(self.path, "a", encoding="utf-8") as f:
+                if not self._private:     # a file left 0644 by an older version
+                    private_file(self.path)
+                    self._private = True
+                # created owner-only whichever process creates it (client addresses, names)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as f:
                     f.write(line)
             except OSError:
                 pass  # a full disk must not break serving
