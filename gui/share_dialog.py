@@ -7,7 +7,6 @@ Both talk to core only through ``core.share.ShareAPI`` (passed in as ``share_api
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,8 @@ def _human(n: float) -> str:
 
 
 def _when(ts: float) -> str:
-    return _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "—"
+    from core.share.limits import when_text  # never fails on an out-of-range stored value
+    return when_text(ts, never="—")
 
 
 class SharesListWidget(QWidget):
@@ -172,6 +172,8 @@ class ShareDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(self.tr("optional"))
+        from core.share.limits import MAX_PASSWORD_CHARS
+        self.password.setMaxLength(MAX_PASSWORD_CHARS)
         form.addRow(self.tr("Password:"), self.password)
         self.limit = QSpinBox()
         self.limit.setRange(0, 10_000_000)

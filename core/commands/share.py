@@ -8,35 +8,114 @@ the running server reads the store on every request, so the link works at once.
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import getpass
 import signal
 import sys
+from typing import Any, Callable
 
 from ..errors import ZhilianError, human_bytes
-from ..ratelimit import parse_rate
+
+
+def _limits():
+    # imported when used: the share package pulls in aiohttp, which commands that never
+    # share should not pay for at start-up
+    from ..share import limits
+    return limits
 
 
 def _rate(text: str | None) -> int:
-    try:
-        return int(parse_rate(text))
-    except ValueError as e:
-        raise ZhilianError(str(e)) from None
+    return _limits().rate(text)
 
 
-def _when(ts: float) -> str:
-    if not ts:
-        return "never"
-    return _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+def _when(ts: Any) -> str:
+    return _limits().when_text(ts)
 
 
-def _password(args) -> str | None:
+def _check(args, **checks: Callable[[Any, Any], Any]) -> None:
+    """Replace each named option's text by its checked value, before anything happens:
+    ``checks`` maps an option to a function of (core.share.limits, text). A bad value stops
+    the command with one sentence naming the option."""
+    from ..share.store import ShareError
+    lim = _limits()
+    for name, check in checks.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        try:
+            setattr(args, name, check(lim, value))
+        except ShareError as e:
+            flag = "-n" if name == "n" else "--" + name.replace("_", "-")
+            raise ShareError(f"{flag}: {e}") from None
+
+
+def _expiry(lim, text):
+    return lim.duration(text, "expiry")
+
+
+def _speed(lim, text):
+    return lim.rate(text)
+
+
+def _port(lim, text):
+    return lim.port(text)
+
+
+def _host(lim, text):
+    return lim.host(text) or ""
+
+
+LITERAL_PASSWORD_WARNING = ("warning: a password typed on the command line is visible to other "
+                            "users of this computer (process list) and stays in the shell history; "
+                            "prefer --ask-password, --password - (stdin) or --password-file FILE")
+
+
+def _add_password_options(p, what: str) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--password", metavar="PW",
+                   help=f"ask downloaders for a password ({what}); '-' reads it from stdin. "
+                        "A literal PW is visible in the process list: prefer the other ways")
+    g.add_argument("--password-file", metavar="FILE", help="read the password from FILE (first line)")
+    g.add_argument("--ask-password", action="store_true", help="type the password without echo")
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0].removesuffix("\r")
+
+
+def _password(args, long_running: bool = False) -> str | None:
+    """The password from a prompt, stdin, a file or (refused for a long-running process,
+    which would show it in `ps` for hours) the command line."""
     if getattr(args, "ask_password", False):
         pw = getpass.getpass("Password for the link: ")
         if pw != getpass.getpass("Again: "):
             raise ZhilianError("The passwords differ")
-        return pw or None
-    return args.password or None
+        return _limits().password(pw)
+    if getattr(args, "password_file", None):
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                pw = _first_line(fh.read(_limits().MAX_PASSWORD_CHARS + 2))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise ZhilianError(f"Cannot read the password file {args.password_file!r}: "
+                               f"{getattr(e, 'strerror', None) or e}") from None
+        if not pw:
+            raise ZhilianError(f"The password file {args.password_file} is empty")
+        return _limits().password(pw)
+    if args.password == "-":
+        try:
+            pw = _first_line(sys.stdin.readline(_limits().MAX_PASSWORD_CHARS + 2))
+        except (OSError, ValueError, AttributeError) as e:     # closed or no stdin
+            raise ZhilianError(f"Cannot read the password from stdin: {e}") from None
+        if not pw:
+            raise ZhilianError("No password on stdin")
+        return _limits().password(pw)
+    if args.password:
+        if long_running:
+            raise ZhilianError("A password on the command line would stay visible in the process "
+                               "list for as long as the server runs; use --ask-password, "
+                               "--password - (stdin) or --password-file FILE")
+        print(LITERAL_PASSWORD_WARNING, file=sys.stderr)
+        return _limits().password(args.password)
+    return None
 
 
 def _session(args) -> None:
@@ -62,15 +141,18 @@ def register(sub) -> None:
                                    "command itself with --serve.")
     p.add_argument("file", help="the file to share")
     p.add_argument("--expires", default=None, metavar="DURATION",
-                   help="lifetime of the link: 30m, 24h, 7d, 1w or never (default: 24h)")
-    p.add_argument("--password", help="ask downloaders for this password (HTTP Basic; any user name)")
-    p.add_argument("--ask-password", action="store_true", help="type the password without echo")
-    p.add_argument("--limit-rate", metavar="SPEED", help="speed cap for this share, e.g. 2M")
+                   help="lifetime of the link: 30m, 24h, 7d, 1w (at most 3650d) or never "
+                        "(default: 24h)")
+    _add_password_options(p, "HTTP Basic; any user name")
+    p.add_argument("--limit-rate", metavar="SPEED",
+                   help="speed cap for this share, e.g. 2M (1K to 10G)")
     p.add_argument("--qr", action="store_true", help="also print a QR code of the link")
     p.add_argument("--serve", action="store_true", help="serve now, in the foreground, until Ctrl-C")
     p.add_argument("--lan", action="store_true",
                    help="with --serve: open to the local network (default: this computer only)")
-    p.add_argument("--port", type=int, help="with --serve: port to listen on")
+    p.add_argument("--port",
+                   help="with --serve: port to listen on; without: make the link for the "
+                        "server running on this port")
     p.add_argument("--session-secret", action="store_true",
                    help="no keyring: sign with a key kept in memory (links die with the server; "
                         "needs --serve)")
@@ -78,14 +160,18 @@ def register(sub) -> None:
 
 
 def _cmd_share(args) -> int:
+    _check(args, expires=_expiry, limit_rate=_speed, port=_port)
     if args.session_secret and not args.serve:
         raise ZhilianError("--session-secret needs --serve: a key kept in memory dies with this command")
     _session(args)
     api = _api(args)
     if args.serve:
+        password = _password(args, long_running=True)
         if args.port is not None:
             api.config.port = args.port
-        return _serve(api, args, share_args=args)
+        return _serve(api, args, share_args=args, password=password)
+    if args.port is not None:
+        api.server_port = args.port
     link = api.create(args.file, expires=args.expires, password=_password(args),
                       limit_bps=_rate(args.limit_rate))
     print(link.url)
@@ -93,7 +179,8 @@ def _cmd_share(args) -> int:
     if args.qr:
         print(api.qr_text(link.url), file=sys.stderr)
     if not api.server_running():
-        print("note: no share server is running; links work once `main.py serve` runs",
+        where = f" on port {args.port}" if args.port is not None else ""
+        print(f"note: no share server is running{where}; links work once `main.py serve` runs",
               file=sys.stderr)
     return 0
 
@@ -114,11 +201,12 @@ def register_serve(sub) -> None:
     p = sub.add_parser("serve", help="run the share server (headless)",
                        description="Serve shared files until Ctrl-C. Shares added with "
                                    "`main.py share` while it runs work at once.")
-    p.add_argument("--port", type=int, help="port (default from settings: 8770)")
+    p.add_argument("--port", help="port (default from settings: 8770; 0: any free port)")
     p.add_argument("--lan", action="store_true",
                    help="open to the local network (default: this computer only)")
     p.add_argument("--public-host", help="host name or address to put in links")
-    p.add_argument("--limit-rate", metavar="SPEED", help="global speed cap for all shares, e.g. 10M")
+    p.add_argument("--limit-rate", metavar="SPEED",
+                   help="global speed cap for all shares, e.g. 10M (1K to 10G)")
     p.add_argument("--qr", action="store_true", help="print a QR code of the server address")
     p.add_argument("--session-secret", action="store_true",
                    help="no keyring: sign with a key kept in memory (links die with the server)")
@@ -126,6 +214,7 @@ def register_serve(sub) -> None:
 
 
 def _cmd_serve(args) -> int:
+    _check(args, port=_port, public_host=_host, limit_rate=_speed)
     _session(args)
     api = _api(args)
     if args.port is not None:
@@ -137,7 +226,7 @@ def _cmd_serve(args) -> int:
     return _serve(api, args)
 
 
-def _serve(api, args, share_args=None) -> int:
+def _serve(api, args, share_args=None, password: str | None = None) -> int:
     from ..share import ShareServer
     from ..share.secret import session_secret_in_use
 
@@ -155,7 +244,7 @@ def _serve(api, args, share_args=None) -> int:
             print(api.qr_text(base), file=sys.stderr)
         if share_args is not None:
             link = api.create(share_args.file, expires=share_args.expires,
-                              password=_password(share_args), limit_bps=_rate(share_args.limit_rate))
+                              password=password, limit_bps=_rate(share_args.limit_rate))
             print(srv.url_for(link.share), flush=True)
             _describe(link)
             if share_args.qr or api.config.lan:       # phones on the LAN scan it
@@ -200,10 +289,11 @@ def register_shares(sub) -> None:
     w.add_argument("folder")
     w.add_argument("--expires", default=None, metavar="DURATION",
                    help="lifetime of each file's link (default: 24h; 'never' allowed)")
-    w.add_argument("--password", help="password for every link of this folder")
-    w.add_argument("--limit-rate", metavar="SPEED", help="speed cap for each of these shares")
+    _add_password_options(w, "for every link of this folder")
+    w.add_argument("--limit-rate", metavar="SPEED",
+                   help="speed cap for each of these shares (1K to 10G)")
     w.add_argument("--no-recursive", action="store_true", help="ignore sub-folders")
-    w.add_argument("--retention-days", type=float, metavar="N",
+    w.add_argument("--retention-days", metavar="N",
                    help="with --retention: act on files older than N days")
     w.add_argument("--retention", choices=("delete", "archive"),
                    help="remove (delete) or move (archive) old files; off unless given")
@@ -219,19 +309,20 @@ def register_shares(sub) -> None:
     pr.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     pr.set_defaults(func=_cmd_prune)
     lg = ss.add_parser("log", help="who fetched what (access log)")
-    lg.add_argument("-n", type=int, default=20, help="last N entries")
+    lg.add_argument("-n", default=20, help="last N entries")
     lg.set_defaults(func=_cmd_log)
     rk = ss.add_parser("rotate-key", help="new signing key: every existing link stops working")
     rk.set_defaults(func=_cmd_rotate)
     tk = ss.add_parser("token", help="print the control API token (for local scripts)")
     tk.set_defaults(func=lambda a: (print(_api().control_token()), 0)[1])
     cf = ss.add_parser("config", help="show or change server settings")
-    cf.add_argument("--port", type=int)
+    cf.add_argument("--port")
     cf.add_argument("--lan", dest="lan", action="store_true", default=None,
                     help="open to the local network")
     cf.add_argument("--no-lan", dest="lan", action="store_false", help="this computer only")
     cf.add_argument("--public-host", help="host in links ('' to detect)")
-    cf.add_argument("--limit-rate", metavar="SPEED", help="global speed cap (0 = none)")
+    cf.add_argument("--limit-rate", metavar="SPEED",
+                    help="global speed cap (0 = none; 1K to 10G)")
     cf.add_argument("--default-expires", metavar="DURATION")
     cf.set_defaults(func=_cmd_config)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
@@ -274,12 +365,14 @@ def _cmd_revoke(args) -> int:
 
 
 def _cmd_watch(args) -> int:
+    _check(args, expires=_expiry, limit_rate=_speed,
+           retention_days=lambda lim, t: lim.retention_days(t))
     api = _api()
     if args.retention and not args.retention_days:
         raise ZhilianError("--retention needs --retention-days N")
     if args.retention_days and not args.retention:
         raise ZhilianError("--retention-days needs --retention delete or --retention archive")
-    w = api.watch(args.folder, expires=args.expires, password=args.password,
+    w = api.watch(args.folder, expires=args.expires, password=_password(args),
                   limit_bps=_rate(args.limit_rate), recursive=not args.no_recursive,
                   retention_days=args.retention_days, retention_action=args.retention,
                   archive_dir=args.archive_dir)
@@ -326,6 +419,7 @@ def _cmd_prune(args) -> int:
 
 
 def _cmd_log(args) -> int:
+    _check(args, n=lambda lim, t: lim.log_lines(t))
     from ..share.access_log import AccessLog
     for rec in AccessLog().tail(args.n):
         print(f"{rec.get('time')}  {rec.get('client'):15}  {rec.get('status')}  "
@@ -342,7 +436,9 @@ def _cmd_rotate(args) -> int:
 
 
 def _cmd_config(args) -> int:
-    from ..share.config import config_path, parse_duration, save_config
+    from ..share.config import config_path, save_config
+    _check(args, port=lambda lim, t: lim.port(t, allow_zero=False), public_host=_host,
+           limit_rate=_speed, default_expires=lambda lim, t: (lim.duration(t, "expiry"), t)[1])
     api = _api()
     cfg = api.config
     if args.port is not None:
@@ -354,7 +450,6 @@ def _cmd_config(args) -> int:
     if args.limit_rate is not None:
         cfg.global_limit_bps = _rate(args.limit_rate)
     if args.default_expires is not None:
-        parse_duration(args.default_expires)
         cfg.default_expires = args.default_expires
     if any(v is not None for v in (args.port, args.lan, args.public_host, args.limit_rate,
                                    args.default_expires)):

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import signing
-from .config import ServerConfig, link_base, load_config, parse_duration, running_server
+from . import limits, signing
+from .config import ServerConfig, link_base, load_config, running_server
 from .secret import forget_secret, get_secret
 from .store import Share, ShareStore, Watch
 from .watch import RetentionReport, apply_retention_all
@@ -40,6 +40,8 @@ class ShareAPI:
         self.store = store or ShareStore()
         self.config = config or load_config()
         self._thread: ServerThread | None = None
+        self.server_port: int | None = None   # links for the server on this port (else: the
+                                              # configured port's, else the newest running)
 
     # -- links --
     def key(self) -> bytes:
@@ -49,10 +51,13 @@ class ShareAPI:
         """Where links point: this process's server, a running ``serve``, or the settings."""
         if self._thread is not None:
             return self._thread.server.link_base()
-        info = running_server()
-        if info and info.get("link_base"):
+        info = self._running()
+        if info:
             return str(info["link_base"])
-        return link_base(self.config)
+        return link_base(self.config, self.server_port)
+
+    def _running(self) -> dict | None:
+        return running_server(self.server_port, self.config.port)
 
     def url_for(self, share: Share) -> str:
         return signing.build_url(self.link_base(), self.key(), share.id, share.name, share.expires)
@@ -60,10 +65,12 @@ class ShareAPI:
     def create(self, path: str | os.PathLike, expires: str | int | None = None, password: str | None = None,
                limit_bps: int = 0) -> ShareLink:
         """Share one file. ``expires``: '24h', '7d', seconds, or 'never'."""
+        secs = limits.duration(self.config.default_expires if expires is None else expires, "expiry")
+        password = limits.password(password)
+        limit_bps = limits.rate(limit_bps)
         key = self.key()                      # no keyring -> NoKeyring before anything is stored
-        secs = parse_duration(self.config.default_expires if expires is None else expires)
         share = self.store.add(path, expires=int(time.time()) + secs if secs else 0,
-                               password=password or None, limit_bps=int(limit_bps))
+                               password=password, limit_bps=limit_bps)
         return ShareLink(share, signing.build_url(self.link_base(), key, share.id, share.name,
                                                   share.expires))
 
@@ -97,9 +104,11 @@ class ShareAPI:
               limit_bps: int = 0, recursive: bool = True, retention_days: float | None = None,
               retention_action: str | None = None,
               archive_dir: str | os.PathLike | None = None) -> Watch:
-        secs = parse_duration(self.config.default_expires if expires is None else expires)
-        return self.store.add_watch(folder, secs, password, limit_bps, recursive, retention_days,
-                                    retention_action, archive_dir)
+        secs = limits.duration(self.config.default_expires if expires is None else expires, "expiry")
+        if retention_days is not None:
+            retention_days = limits.retention_days(retention_days)
+        return self.store.add_watch(folder, secs, limits.password(password), limits.rate(limit_bps),
+                                    recursive, retention_days, retention_action, archive_dir)
 
     def watches(self) -> list[Watch]:
         return self.store.watches()
@@ -131,7 +140,7 @@ class ShareAPI:
 
     # -- a server inside this process (the desktop app) --
     def server_running(self) -> bool:
-        return self._thread is not None or running_server() is not None
+        return self._thread is not None or self._running() is not None
 
     def start_server(self, port: int | None = None) -> int:
         from .server import ServerThread, ShareServer
@@ -154,6 +163,7 @@ class ShareAPI:
             self._thread: ServerThread | None = None
 
     def set_global_limit(self, bps: int) -> None:
-        self.config.global_limit_bps = int(bps)
+        bps = limits.rate(bps)
+        self.config.global_limit_bps = bps
         if self._thread is not None:
             self._thread.call(self._thread.server.set_global_limit, bps)

@@ -1,18 +1,22 @@
 """Share server settings (``config_dir()/share.json``, no secrets in it), the
-running server's address (``data_dir()/share-server.json``), durations and the
-LAN address."""
+running servers' addresses (``data_dir()/share-server-PORT.json``, one per server),
+durations and the LAN address."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import re
 import socket
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any, Callable
 
-from ..errors import ZhilianError
+from .. import netguard
+from ..fsutil import atomic_write, pid_alive
+from . import limits
+from .store import ShareError
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +32,53 @@ class ServerConfig:
     default_expires: str = "24h"
     poll_seconds: float = 5.0         # watched folders
     retention_every_hours: float = 6.0
+    header_timeout: float = netguard.HEADER_TIMEOUT   # a request's headers must arrive within
+    idle_timeout: float = netguard.IDLE_TIMEOUT       # a connection may wait for a request
+    max_connections: int = 0          # all clients together (0 = from the descriptor limit)
+    max_connections_per_client: int = netguard.MAX_PER_CLIENT
 
     @property
     def bind_host(self) -> str:
         return "0.0.0.0" if self.lan else "127.0.0.1"
+
+    def guard_limits(self) -> netguard.GuardLimits:
+        return netguard.GuardLimits(header_timeout=self.header_timeout,
+                                    idle_timeout=self.idle_timeout,
+                                    max_connections=self.max_connections,
+                                    max_per_client=self.max_connections_per_client)
+
+
+def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]:
+    return lambda v: limits.number(v, lo, hi, "value", integer=integer, strict=True)
+
+
+def _flag(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ShareError("not true or false")
+    return v
+
+
+def _expiry_text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ShareError("not a duration text")
+    limits.duration(v)
+    return v
+
+
+# how each setting is checked when share.json is read (a bad value falls back to its default)
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "port": _number(1, 65535, integer=True),
+    "lan": _flag,
+    "public_host": limits.host,
+    "global_limit_bps": lambda v: limits.rate(_number(0, limits.MAX_RATE_BPS)(v)),
+    "default_expires": _expiry_text,
+    "poll_seconds": _number(0.2, 3600),
+    "retention_every_hours": _number(0.01, 24 * 365),
+    "header_timeout": _number(0.5, 300),
+    "idle_timeout": _number(0.5, 3600),
+    "max_connections": _number(0, 1_000_000, integer=True),
+    "max_connections_per_client": _number(1, 100_000, integer=True),
+}
 
 
 def config_path() -> Path:
@@ -40,114 +87,111 @@ def config_path() -> Path:
 
 
 def load_config() -> ServerConfig:
-    """Saved settings; a broken file gives the defaults and a warning, never a crash."""
+    """Saved settings; a broken file or value gives the default and a warning, never a crash."""
     p = config_path()
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return ServerConfig()
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         log.warning("share settings %s unreadable (%s); using defaults", p, e)
         return ServerConfig()
-    known = {f.name for f in fields(ServerConfig)}
-    try:
-        return ServerConfig(**{k: v for k, v in raw.items() if k in known})
-    except TypeError:
+    if not isinstance(raw, dict):
+        log.warning("share settings %s are not a JSON object; using defaults", p)
         return ServerConfig()
+    values: dict[str, Any] = {}
+    for f in fields(ServerConfig):
+        if f.name not in raw:
+            continue
+        try:
+            values[f.name] = _CHECKS[f.name](raw[f.name])
+        except ShareError as e:
+            log.warning("share setting %s in %s ignored (%s); using the default", f.name, p, e)
+    return ServerConfig(**values)
 
 
 def save_config(cfg: ServerConfig) -> None:
-    p = config_path()
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(cfg), indent=2), encoding="utf-8")
-    os.replace(tmp, p)
+    atomic_write(config_path(), json.dumps(asdict(cfg), indent=2))
 
 
-# -- the running server --------------------------------------------------------
+# -- the running servers (one file per port) --------------------------------------------------
 
-def runtime_path() -> Path:
+RUNTIME_PREFIX = "share-server"
+
+
+def runtime_path(port: int) -> Path:
+    """``data_dir()/share-server-PORT.json``: written by the server listening on PORT."""
     from ..paths import data_dir
-    return data_dir() / "share-server.json"
+    return data_dir() / f"{RUNTIME_PREFIX}-{int(port)}.json"
 
 
 def write_runtime(port: int, lan: bool, link_base: str) -> None:
-    p = runtime_path()
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "port": port, "lan": lan,
-                               "link_base": link_base}), encoding="utf-8")
-    os.replace(tmp, p)
+    atomic_write(runtime_path(port), json.dumps({
+        "pid": os.getpid(), "port": port, "lan": lan, "link_base": link_base,
+        "started": time.time()}))
 
 
-def clear_runtime() -> None:
+def clear_runtime(port: int) -> None:
+    """Remove this process's runtime file for ``port`` (another server's is left alone)."""
+    p = runtime_path(port)
+    info = _read_runtime(p)
+    if info is not None and info["pid"] == os.getpid():
+        p.unlink(missing_ok=True)
+
+
+def _read_runtime(p: Path) -> dict | None:
     try:
-        info = json.loads(runtime_path().read_text(encoding="utf-8"))
-        if info.get("pid") == os.getpid():
-            runtime_path().unlink()
-    except (OSError, ValueError):
-        pass
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":       # os.kill(pid, 0) would send Ctrl-C there
-        import ctypes
-        k32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        h = k32.OpenProcess(0x1000, False, pid)      # PROCESS_QUERY_LIMITED_INFORMATION
-        if not h:
-            return False
-        code = ctypes.c_ulong()
-        try:
-            ok = k32.GetExitCodeProcess(h, ctypes.byref(code))
-        finally:
-            k32.CloseHandle(h)
-        return bool(ok) and code.value == 259        # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def running_server() -> dict | None:
-    """``{"pid", "port", "lan", "link_base"}`` of a live share server, else None."""
-    try:
-        info = json.loads(runtime_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(info, dict) or not _pid_alive(int(info.get("pid", 0))):
+    if not isinstance(info, dict):
         return None
-    return info
+    pid, port_, base = info.get("pid"), info.get("port"), info.get("link_base")
+    started = info.get("started", 0)
+    if (not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(port_, int)
+            or not 0 < port_ <= 65535 or not isinstance(base, str) or not base.startswith("http")
+            or not isinstance(started, (int, float))):
+        return None
+    return {"pid": pid, "port": port_, "lan": info.get("lan") is True, "link_base": base,
+            "started": float(started), "file": p}
+
+
+def running_servers() -> list[dict]:
+    """Live share servers, newest first: ``{"pid", "port", "lan", "link_base", "started"}``.
+    Files of servers that are gone are removed."""
+    from ..paths import data_dir
+    live = []
+    for p in sorted(data_dir().glob(f"{RUNTIME_PREFIX}*.json")):
+        info = _read_runtime(p)
+        if info is None:
+            continue
+        if not pid_alive(info["pid"]):
+            p.unlink(missing_ok=True)
+            continue
+        live.append(info)
+    live.sort(key=lambda i: i["started"], reverse=True)
+    return live
+
+
+def running_server(port: int | None = None, preferred_port: int | None = None) -> dict | None:
+    """The server links should point at: the one on ``port`` when given (None if it does not
+    run), else the one on ``preferred_port`` (the configured port), else the newest."""
+    servers = running_servers()
+    if port is not None:
+        return next((s for s in servers if s["port"] == port), None)
+    if preferred_port is not None:
+        for s in servers:
+            if s["port"] == preferred_port:
+                return s
+    return servers[0] if servers else None
 
 
 # -- durations -----------------------------------------------------------------
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
 def parse_duration(text: str | int | float | None) -> int:
-    """'24h' -> 86400, '90m', '7d', '1w', '3600' (seconds); 'never'/'0' -> 0."""
-    if text is None:
-        return 0
-    if isinstance(text, (int, float)):
-        return max(0, int(text))
-    t = text.strip().lower()
-    if t in ("never", "0", "none", "forever"):
-        return 0
-    total = 0
-    pos = 0
-    for m in re.finditer(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)", t):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNITS[m.group(2) or "s"]
-        pos = m.end()
-    if pos != len(t) or not t or total <= 0:
-        raise ZhilianError(f"Not a duration: {text!r} (use e.g. 30m, 24h, 7d, 1w or 'never')")
-    return int(total)
+    """'24h' -> 86400, '90m', '7d', '1w', '3600' (seconds); 'never'/'0' -> 0; at most 10
+    years (see :func:`core.share.limits.duration`)."""
+    return limits.duration(text)
 
 
 def human_duration(seconds: float) -> str:

@@ -14,10 +14,10 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import json
 import logging
 import os
 import socket
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -27,20 +27,25 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from .. import netguard
+from ..netguard import BadRequest, Verdict
 from ..ratelimit import TokenBucket, throttle
-from . import signing
+from . import limits, signing
 from .access_log import AccessLog
 from .config import ServerConfig, clear_runtime, link_base, write_runtime
 from .httprange import UNSATISFIABLE, if_range_allows, parse_range
 from .passwords import verify_password
 from .secret import get_secret
-from .store import Share, ShareStore
+from .store import Share, ShareError, ShareStore, file_identity
 
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 MAX_FAILURES = 10            # wrong passwords per client and share ...
 FAILURE_WINDOW = 600.0       # ... within this many seconds -> 429
+PASSWORD_CHECKS = 4          # scrypt checks running at once (more -> 429 without hashing) ...
+PASSWORD_CHECKS_PER_CLIENT = 2   # ... of them for one client address
+PASSWORD_WORKERS = 2         # threads that compute them (not the pool serving store lookups)
 
 
 @dataclass
@@ -73,8 +78,9 @@ class ShareServer:
         self.port = 0
         self._global = TokenBucket(self.config.global_limit_bps)
         self._buckets: dict[str, TokenBucket] = {}
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._pw_ok: set[tuple[str, str]] = set()
+        self.failures = netguard.FailureCounter(MAX_FAILURES, FAILURE_WINDOW, clock=clock)
+        self.passwords: netguard.SecretCheckGate | None = None
+        self.guard = netguard.ConnectionGuard(self.config.guard_limits(), name="share server")
         self._runner: web.AppRunner | None = None
         self._link_base = ""
         self._tasks: list[asyncio.Task] = []
@@ -84,7 +90,8 @@ class ShareServer:
 
     # -- lifecycle --
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._headers_mw], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[self.guard.middleware, self._headers_mw],
+                              client_max_size=netguard.MAX_JSON_BYTES)
         app.router.add_get("/s/{sid}/{name}", self._serve_file)
         app.router.add_get("/api/status", self._api_status)
         app.router.add_get("/api/shares", self._api_list)
@@ -95,20 +102,23 @@ class ShareServer:
     async def start(self, port: int | None = None) -> int:
         key = get_secret(self.store.secret_id())      # NoKeyring surfaces here, before binding
         del key
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        self.passwords = netguard.SecretCheckGate(self.failures, PASSWORD_CHECKS,
+                                                  PASSWORD_CHECKS_PER_CLIENT, PASSWORD_WORKERS)
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False,
+                                     keepalive_timeout=self.config.idle_timeout)
         await self._runner.setup()
         want = self.config.port if port is None else port
-        site = web.TCPSite(self._runner, self.config.bind_host, want, reuse_address=True)
+        site = netguard.GuardedSite(self._runner, self.config.bind_host, want, self.guard)
         try:
             await site.start()
         except OSError as e:
             await self._runner.cleanup()
             self._runner = None
+            self.passwords.close()
             from ..errors import ZhilianError
             raise ZhilianError(f"Cannot listen on {self.config.bind_host}:{want}: {e.strerror or e}; "
                                "choose another port with --port") from e
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.port = sock.getsockname()[1]
+        self.port = site.port
         self._link_base = link_base(self.config, self.port)
         if self._write_runtime:
             write_runtime(self.port, self.config.lan, self.link_base())
@@ -128,8 +138,10 @@ class ShareServer:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
-        if self._write_runtime:
-            clear_runtime()
+        if self.passwords is not None:
+            self.passwords.close()
+        if self._write_runtime and self.port:
+            clear_runtime(self.port)
 
     def link_base(self) -> str:
         """``http://host:port`` that links use (LAN address when the user opted in)."""
@@ -181,6 +193,15 @@ class ShareServer:
             resp = await handler(request)
         except web.HTTPException as e:
             resp = e
+        except BadRequest as e:
+            resp = self._deny(request, e.status, e.message)
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception as e:     # a bug: one line in the log, one line to the client
+            log.error("share server: %s %s failed: %s: %s", request.method, request.path,
+                      type(e).__name__, e)
+            log.debug("details", exc_info=True)
+            resp = self._deny(request, 500, "Internal error")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         resp.headers.setdefault("Cache-Control", "private, no-store")
@@ -194,6 +215,10 @@ class ShareServer:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         return str(peer[0]) if peer else "?"
 
+    def _counted_as(self, request: web.Request) -> str:
+        """Whom failures are counted for: the address (an IPv6 client per /64)."""
+        return netguard.client_key(self._client(request))
+
     def _deny(self, request: web.Request, status: int, reason: str, share_id: str = "",
               name: str = "", headers: dict | None = None) -> web.Response:
         self.access_log.write(client=self._client(request), share=share_id, name=name, status=status,
@@ -201,28 +226,39 @@ class ShareServer:
                               agent=request.headers.get("User-Agent", ""), method=request.method)
         return web.Response(status=status, text=reason + "\n", headers=headers)
 
-    def _password_ok(self, request: web.Request, share: Share) -> tuple[bool, str]:
-        client = self._client(request)
-        fails = [t for t in self._failures.get((client, share.id), []) if self.clock() - t < FAILURE_WINDOW]
-        self._failures[(client, share.id)] = fails
-        if len(fails) >= MAX_FAILURES:
-            return False, "too many"
+    async def _password_check(self, request: web.Request, share: Share) -> Verdict | None:
+        """None when the request carries no usable password, else the gate's verdict."""
         auth = request.headers.get("Authorization", "")
         if not auth.lower().startswith("basic "):
-            return False, "missing"
+            return None
         try:
-            _user, _, password = base64.b64decode(auth[6:].strip()).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False, "missing"
-        # remember good answers (as a hash, in memory) so 16 connections cost one scrypt
-        memo = (share.id, hashlib.sha256(f"{share.pw_hash}\0{password}".encode()).hexdigest())
-        if memo in self._pw_ok:
-            return True, ""
-        if share.pw_hash and verify_password(password, share.pw_hash):
-            self._pw_ok.add(memo)
-            return True, ""
-        fails.append(self.clock())
-        return False, "wrong"
+            _user, _, password = base64.b64decode(auth[6:].strip(), validate=True).decode(
+                "utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if len(password) > limits.MAX_PASSWORD_CHARS:
+            password = password[:limits.MAX_PASSWORD_CHARS + 1]   # wrong anyway; bounded work
+        assert self.passwords is not None and share.pw_hash
+        pw_hash = share.pw_hash
+        # one attempt = this password against this stored hash; good ones are remembered
+        # (as a digest, in memory) so 16 connections cost one scrypt
+        attempt = hashlib.sha256(f"{pw_hash}\0{password}".encode()).hexdigest()
+        return await self.passwords.check(self._counted_as(request), share.id, attempt,
+                                          lambda: verify_password(password, pw_hash))
+
+    def _password_denial(self, request: web.Request, share: Share,
+                         verdict: Verdict | None) -> web.Response:
+        sid, name = share.id, share.name
+        if verdict is Verdict.TOO_MANY:
+            wait = self.failures.retry_after((self._counted_as(request), sid))
+            return self._deny(request, 429, "Too many wrong passwords; try again later", sid, name,
+                              {"Retry-After": str(max(1, int(wait) + 1))})
+        if verdict is Verdict.BUSY:
+            return self._deny(request, 429, "Busy checking passwords; try again in a moment",
+                              sid, name, {"Retry-After": "1"})
+        return self._deny(request, 401, "Password required" if verdict is None else "Wrong password",
+                          sid, name,
+                          {"WWW-Authenticate": 'Basic realm="Zhilian share", charset="UTF-8"'})
 
     def _file_allowed(self, share: Share) -> str | None:
         """None when the share's file may be sent, else why not."""
@@ -263,14 +299,9 @@ class ShareServer:
         if expires and self.clock() >= expires:
             return self._deny(request, 410, "Gone: this link has expired", sid, name)
         if share.pw_hash:
-            ok, why = await asyncio.to_thread(self._password_ok, request, share)
-            if not ok:
-                if why == "too many":
-                    return self._deny(request, 429, "Too many wrong passwords; try again later",
-                                      sid, name, {"Retry-After": str(int(FAILURE_WINDOW))})
-                return self._deny(request, 401, "Password required" if why == "missing"
-                                  else "Wrong password", sid, name,
-                                  {"WWW-Authenticate": 'Basic realm="Zhilian share", charset="UTF-8"'})
+            verdict = await self._password_check(request, share)
+            if verdict is not Verdict.OK:
+                return self._password_denial(request, share, verdict)
         bad = self._file_allowed(share)
         if bad:
             return self._deny(request, 403, f"Forbidden: {bad}", sid, name)
@@ -282,15 +313,20 @@ class ShareServer:
             return self._deny(request, 403, f"Forbidden: cannot open the file ({e.strerror})", sid, name)
         fobj = os.fdopen(fd, "rb", buffering=0)
         try:
-            return await self._send(request, share, fobj)
+            st = os.fstat(fobj.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return self._deny(request, 403, "Forbidden: not a regular file", sid, name)
+            if share.ino is None:             # shared by an older version: remember it now
+                await asyncio.to_thread(self.store.pin_identity, share.id, st)
+            elif file_identity(st) != (share.dev, share.ino):
+                return self._deny(request, 403, "Forbidden: the shared file was replaced; "
+                                  "share it again", sid, name)
+            return await self._send(request, share, fobj, st)
         finally:
             fobj.close()
 
-    async def _send(self, request: web.Request, share: Share, fobj) -> web.StreamResponse:
-        st = os.fstat(fobj.fileno())
-        import stat as _stat
-        if not _stat.S_ISREG(st.st_mode):
-            return self._deny(request, 403, "Forbidden: not a regular file", share.id, share.name)
+    async def _send(self, request: web.Request, share: Share, fobj,
+                    st: os.stat_result) -> web.StreamResponse:
         size = st.st_size
         etag = f'"{st.st_mtime_ns:x}-{size:x}"'
         headers = {
@@ -406,21 +442,12 @@ class ShareServer:
 
     # -- control API --
     def _allowed_hosts(self) -> set[str]:
-        hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}", f"[::1]:{self.port}"}
-        base = self.link_base().removeprefix("http://")
-        hosts.add(base)
-        return {h.lower() for h in hosts}
+        return netguard.loopback_hosts(self.port) | {self.link_base().removeprefix("http://")}
 
     def _check_control(self, request: web.Request) -> web.Response | None:
-        host = request.headers.get("Host", "").lower()
-        allowed = self._allowed_hosts()
-        if host not in allowed:
-            return self._deny(request, 403, "Forbidden: unexpected Host header")
-        origin = request.headers.get("Origin")
-        if origin is not None and origin.lower().removeprefix("http://") not in allowed:
-            return self._deny(request, 403, "Forbidden: cross-origin request")
-        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-            return self._deny(request, 403, "Forbidden: cross-site request")
+        why = netguard.browser_refusal(request.headers, self._allowed_hosts())
+        if why:
+            return self._deny(request, 403, f"Forbidden: {why}")
         token = request.headers.get("X-Zhilian-Token", "")
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
@@ -429,8 +456,13 @@ class ShareServer:
             expected = signing.control_token(self.key())
         except Exception:
             return self._deny(request, 503, "Sharing is unavailable: the link key cannot be read")
-        import hmac
-        if not token or not hmac.compare_digest(token.encode(), expected.encode()):
+        key = (self._counted_as(request), "control")
+        if not self.failures.begin(key):
+            return self._deny(request, 429, "Too many wrong control tokens; try again later",
+                              headers={"Retry-After": str(max(1, int(self.failures.retry_after(key))))})
+        ok = netguard.token_matches(token, expected)
+        self.failures.end(key, failed=not ok)
+        if not ok:
             return self._deny(request, 401, "Unauthorized: control token required")
         return None
 
@@ -446,43 +478,48 @@ class ShareServer:
         return web.json_response({"port": self.port, "lan": self.config.lan,
                                   "link_base": self.link_base(),
                                   "global_limit_bps": self.config.global_limit_bps,
-                                  "active_connections": self.active_connections})
+                                  "active_connections": self.active_connections,
+                                  "connections": self.guard.stats(),
+                                  "password_checks": self.passwords.checks if self.passwords else 0})
+
+    _FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
 
     async def _api_list(self, request: web.Request) -> web.Response:
         if (bad := self._check_control(request)) is not None:
             return bad
-        shares = await asyncio.to_thread(self.store.list, request.query.get("all") == "1")
+        unknown = set(request.query) - {"all"}
+        if unknown:
+            raise BadRequest(400, f"bad request: unknown parameter {sorted(unknown)[0][:40]!r}")
+        flag = self._FLAGS.get(request.query.get("all", "").lower())
+        if flag is None:
+            raise BadRequest(400, "bad request: 'all' must be 0 or 1")
+        shares = await asyncio.to_thread(self.store.list, flag)
         return web.json_response([self._share_json(s) for s in shares])
 
     async def _api_create(self, request: web.Request) -> web.Response:
         if (bad := self._check_control(request)) is not None:
             return bad
-        if request.content_type != "application/json":
-            return web.Response(status=415, text="send JSON\n")
+        body = await netguard.read_json(request)
         try:
-            body = await request.json()
-            from .config import parse_duration
-            secs = parse_duration(body.get("expires", self.config.default_expires))
+            req = limits.create_request(body, self.config.default_expires)
             share = await asyncio.to_thread(
-                self.store.add, body["path"], int(self.clock()) + secs if secs else 0,
-                body.get("password") or None, int(body.get("limit_bps") or 0))
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
-            return web.Response(status=400, text=f"bad request: {e}\n")
-        except Exception as e:
-            from ..errors import ZhilianError
-            if isinstance(e, ZhilianError):
-                return web.Response(status=400, text=f"{e}\n")
-            raise
+                self.store.add, req.path,
+                int(self.clock()) + req.expires_seconds if req.expires_seconds else 0,
+                req.password, req.limit_bps)
+        except ShareError as e:
+            raise BadRequest(400, f"bad request: {e}") from None
         return web.json_response(self._share_json(share), status=201)
 
     async def _api_revoke(self, request: web.Request) -> web.Response:
         if (bad := self._check_control(request)) is not None:
             return bad
-        from .store import ShareError
         try:
-            s = await asyncio.to_thread(self.store.revoke, request.match_info["sid"])
+            sid = limits.share_id(request.match_info["sid"])
         except ShareError as e:
-            return web.Response(status=404, text=f"{e}\n")
+            raise BadRequest(400, f"bad request: {e}") from None
+        if await asyncio.to_thread(self.store.get, sid) is None:
+            raise BadRequest(404, f"No share with id {sid!r}")
+        s = await asyncio.to_thread(self.store.revoke, sid)
         return web.json_response(self._share_json(s))
 
 

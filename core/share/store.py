@@ -9,6 +9,7 @@ only holds the random id naming it).
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import sqlite3
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ZhilianError
+from ..fsutil import private_file
 from .passwords import hash_password
 
 SCHEMA = """
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS shares (
     watch_id TEXT,
     downloads INTEGER NOT NULL DEFAULT 0,
     bytes_sent INTEGER NOT NULL DEFAULT 0,
-    last_access REAL
+    last_access REAL,
+    dev INTEGER,
+    ino INTEGER
 );
 CREATE INDEX IF NOT EXISTS shares_real ON shares(real);
 CREATE TABLE IF NOT EXISTS watches (
@@ -75,6 +79,27 @@ class Share:
     downloads: int
     bytes_sent: int
     last_access: float | None
+    dev: int | None = None    # device and inode of the file when it was shared: a file
+    ino: int | None = None    # replaced since (even by a hard link) is not served
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row | dict) -> Share:
+        """A share from a stored row, whatever an older version or a damaged file left
+        in it: a value of the wrong type becomes a safe one (an unreadable expiry means
+        expired, an unreadable revocation means revoked)."""
+        d = dict(row)
+        return cls(
+            id=str(d.get("id") or ""), path=str(d.get("path") or ""), real=str(d.get("real") or ""),
+            name=str(d.get("name") or ""), size=_int(d.get("size"), 0),
+            created=_float(d.get("created"), 0.0), expires=_int(d.get("expires"), 1),
+            pw_hash=d["pw_hash"] if isinstance(d.get("pw_hash"), str) else None,
+            limit_bps=max(0, _int(d.get("limit_bps"), 0)),
+            revoked=None if d.get("revoked") is None else _float(d.get("revoked"), 1.0) or 1.0,
+            watch_id=d["watch_id"] if isinstance(d.get("watch_id"), str) else None,
+            downloads=_int(d.get("downloads"), 0), bytes_sent=_int(d.get("bytes_sent"), 0),
+            last_access=None if d.get("last_access") is None else _float(d.get("last_access"), 0.0),
+            dev=d.get("dev") if isinstance(d.get("dev"), int) else None,
+            ino=d.get("ino") if isinstance(d.get("ino"), int) else None)
 
     @property
     def has_password(self) -> bool:
@@ -106,6 +131,31 @@ class Watch:
     archive_dir: str | None
 
 
+def _int(v: object, default: int) -> int:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and math.isfinite(v):
+        return int(v)
+    return default
+
+
+def _float(v: object, default: float) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return default
+
+
+def file_identity(st: os.stat_result) -> tuple[int, int]:
+    """(device, inode) of a file as stored: folded into SQLite's signed 64-bit integers
+    (a Windows file index or a network file system's inode may use the top bit)."""
+    def signed(v: int) -> int:
+        v &= 2 ** 64 - 1
+        return v - 2 ** 64 if v >= 2 ** 63 else v
+    return signed(st.st_dev), signed(st.st_ino)
+
+
 def _new_id(n: int = 9) -> str:
     return secrets.token_urlsafe(n)[:12].replace("-", "x").replace("_", "y")
 
@@ -117,6 +167,10 @@ class ShareStore:
             path = data_dir() / "shares.db"
         self.path = Path(path)
         self._lock = threading.RLock()
+        try:
+            private_file(self.path, sqlite=True)     # scrypt hashes: owner only, -wal/-shm too
+        except OSError as e:
+            raise ShareError(f"Cannot open the share store {self.path}: {e.strerror or e}") from None
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
                                    isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -124,10 +178,13 @@ class ShareStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(SCHEMA)
-            try:
-                os.chmod(self.path, 0o600)
-            except OSError:
-                pass
+            cols = {r[1] for r in self._db.execute("PRAGMA table_info(shares)")}
+            for col in ("dev", "ino"):
+                if col not in cols:       # a store made by an older version
+                    try:
+                        self._db.execute(f"ALTER TABLE shares ADD COLUMN {col} INTEGER")
+                    except sqlite3.OperationalError:    # another process just added it
+                        pass
 
     def close(self) -> None:
         with self._lock:
@@ -158,15 +215,21 @@ class ShareStore:
         if not p.is_file():
             raise ShareError(f"Cannot share {p}: only files can be shared (watch a folder instead)")
         real = os.path.realpath(p)
+        if not 0 <= int(expires) < 2 ** 63 or not 0 <= int(limit_bps) < 2 ** 63:
+            raise ShareError("Expiry or speed cap out of range")
+        try:
+            st = os.stat(real)
+        except OSError as e:
+            raise ShareError(f"Cannot share {p}: {e.strerror or e}") from None
         if password:
             pw_hash = hash_password(password)
         sid = _new_id()
         with self._lock:
             self._db.execute(
                 "INSERT INTO shares(id, path, real, name, size, created, expires, pw_hash, limit_bps,"
-                " watch_id) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                (sid, str(p), real, name or p.name, os.path.getsize(real), time.time(), int(expires),
-                 pw_hash, int(limit_bps), watch_id))
+                " watch_id, dev, ino) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, str(p), real, name or p.name, st.st_size, time.time(), int(expires),
+                 pw_hash, int(limit_bps), watch_id, *file_identity(st)))
         got = self.get(sid)
         assert got is not None
         return got
@@ -174,7 +237,7 @@ class ShareStore:
     def get(self, share_id: str) -> Share | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM shares WHERE id=?", (share_id,)).fetchone()
-        return Share(**dict(row)) if row else None
+        return Share.from_row(row) if row else None
 
     def find(self, prefix: str) -> Share:
         """A share by id or unambiguous id prefix (what a person types)."""
@@ -185,7 +248,7 @@ class ShareStore:
             rows = self._db.execute("SELECT * FROM shares WHERE id LIKE ? ESCAPE '\\'",
                                     (prefix.replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
         if len(rows) == 1:
-            return Share(**dict(rows[0]))
+            return Share.from_row(rows[0])
         if not rows:
             raise ShareError(f"No share with id {prefix!r} (see: shares list)")
         raise ShareError(f"{prefix!r} matches {len(rows)} shares; type more of the id")
@@ -198,7 +261,7 @@ class ShareStore:
             args = (watch_id,)
         with self._lock:
             rows = self._db.execute(q + " ORDER BY created", args).fetchall()
-        out = [Share(**dict(r)) for r in rows]
+        out = [Share.from_row(r) for r in rows]
         if not include_inactive:
             now = time.time()
             out = [s for s in out if s.state(now) == "active"]
@@ -212,6 +275,12 @@ class ShareStore:
         got = self.get(s.id)
         assert got is not None
         return got
+
+    def pin_identity(self, share_id: str, st: os.stat_result) -> None:
+        """Record the file identity of a share made by an older version (first serve)."""
+        with self._lock:
+            self._db.execute("UPDATE shares SET dev=?, ino=? WHERE id=? AND ino IS NULL",
+                             (*file_identity(st), share_id))
 
     def delete(self, share_id: str) -> None:
         with self._lock:
@@ -240,7 +309,7 @@ class ShareStore:
             else:
                 rows = self._db.execute("SELECT * FROM shares WHERE real=? AND watch_id=?",
                                         (real, watch_id)).fetchall()
-        return [Share(**dict(r)) for r in rows]
+        return [Share.from_row(r) for r in rows]
 
     # -- watches --
     def add_watch(self, folder: str | os.PathLike, expires_seconds: int = 0,
@@ -278,8 +347,17 @@ class ShareStore:
     @staticmethod
     def _watch(row: sqlite3.Row) -> Watch:
         d = dict(row)
-        d["recursive"] = bool(d["recursive"])
-        return Watch(**d)
+        action = d.get("retention_action")
+        days = _float(d.get("retention_days"), 0.0) if d.get("retention_days") is not None else None
+        return Watch(id=str(d.get("id") or ""), folder=str(d.get("folder") or ""),
+                     real=str(d.get("real") or ""), created=_float(d.get("created"), 0.0),
+                     expires_seconds=max(0, _int(d.get("expires_seconds"), 86400)),
+                     pw_hash=d["pw_hash"] if isinstance(d.get("pw_hash"), str) else None,
+                     limit_bps=max(0, _int(d.get("limit_bps"), 0)),
+                     recursive=bool(d.get("recursive")),
+                     retention_days=days if days and days > 0 else None,
+                     retention_action=action if action in ("delete", "archive") and days else None,
+                     archive_dir=d["archive_dir"] if isinstance(d.get("archive_dir"), str) else None)
 
     def watches(self) -> list[Watch]:
         with self._lock:

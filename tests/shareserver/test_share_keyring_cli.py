@@ -98,17 +98,14 @@ def test_cli_errors_are_sentences(tmp_path, cli):
 
 
 def _wait_for_server(proc, timeout=30.0) -> dict:
-    from core.share.config import runtime_path
+    from core.share.config import running_servers
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise AssertionError(proc.stderr.read())
-        try:
-            info = json.loads(runtime_path().read_text())
+        for info in running_servers():
             if info.get("pid") == proc.pid:
                 return info
-        except (OSError, ValueError):
-            pass
         time.sleep(0.1)
     raise AssertionError("server did not start")
 

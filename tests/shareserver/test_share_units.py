@@ -83,3 +83,44 @@ def test_password_hashes():
     assert not verify_password("密码 pW", h)
     assert hash_password("same") != hash_password("same")          # salted
     assert not verify_password("x", "plain-text")
+
+
+def test_security_section_of_the_docs_lists_the_limits_in_force():
+    """docs/sharing.md "Security" states every limit with its number: the numbers are the
+    ones the code uses (and the settings' defaults are those numbers)."""
+    from pathlib import Path
+
+    from core import netguard
+    from core.share import ServerConfig, limits, passwords, server
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sharing.md").read_text()
+    sec = " ".join(text.split("## Security", 1)[1].split("\n## ", 1)[0].split())
+    phrases = [
+        f"**{server.MAX_FAILURES} wrong passwords per client address and share within "
+        f"{int(server.FAILURE_WINDOW // 60)} minutes**",
+        f"**{server.PASSWORD_CHECKS} password checks run at once "
+        f"({server.PASSWORD_CHECKS_PER_CLIENT} per client address)**",
+        f"**{server.PASSWORD_WORKERS} threads of their own**",
+        f"N=2^{passwords.N.bit_length() - 1}, r={passwords.R}, p={passwords.P}",
+        f"**{limits.MAX_PASSWORD_CHARS:,} characters**",
+        f"**{server.MAX_FAILURES} wrong tokens per client address within "
+        f"{int(server.FAILURE_WINDOW // 60)} minutes**",
+        f"**Header timeout {netguard.HEADER_TIMEOUT:g} s**",
+        f"**Idle timeout {netguard.IDLE_TIMEOUT:g} s**",
+        f"**{netguard.MAX_PER_CLIENT} open connections per client address**",
+        f"min({netguard.FD_RESERVE}, limit/4)) / {netguard.FDS_PER_CONNECTION} connections in "
+        f"total, between {netguard.MIN_CONNECTIONS} and {netguard.MAX_CONNECTIONS}**",
+        f"**{netguard.connection_budget(1024)}** at the desktop default of 1,024 descriptors",
+        f"the total is {netguard.NO_FD_LIMIT_CONNECTIONS}",
+        f"**10 years ({limits.MAX_EXPIRY_SECONDS // 86400:,} days)**",
+        f"**{limits.MIN_RATE_BPS // 1024} KiB/s to {limits.MAX_RATE_BPS // 1024 ** 3} GiB/s**",
+        f"at most **{netguard.MAX_JSON_BYTES // 1024} KiB** (`413`)",
+        f"**{netguard.BODY_TIMEOUT:g} s** (`408`)",
+        "(at most 10,000)",
+    ]
+    missing = [p for p in phrases if p not in sec]
+    assert not missing, missing
+    cfg = ServerConfig()
+    assert (cfg.header_timeout, cfg.idle_timeout, cfg.max_connections_per_client) == \
+        (netguard.HEADER_TIMEOUT, netguard.IDLE_TIMEOUT, netguard.MAX_PER_CLIENT)
+    assert cfg.max_connections == 0                     # from the descriptor limit
+    assert netguard.SecretCheckGate.__init__.__defaults__[-1] == 10_000
