@@ -299,8 +299,17 @@ def test_two_thousand_slow_sockets_neither_block_a_download_nor_stay(serve, tmp_
     opened, closed, rc, took, t_opened = asyncio.run(attack())
     kinds = {k: sum(1 for c in closed if c[0] == k) for k in {c[0] for c in closed}}
     longest = max((c[1] for c in closed if c[0] == "closed"), default=0.0)
+    import urllib.request
+    try:
+        with urllib.request.urlopen(urllib.request.Request(
+                srv.base + "/api/status", headers={"Authorization": f"Bearer {_token()}"}),
+                timeout=10) as r:
+            counters = json.loads(r.read()).get("connections")
+    except OSError as e:
+        counters = repr(e)
     print(f"\n2000 slow sockets: {len(opened)} connected in {t_opened:.1f} s, outcomes {kinds}, "
-          f"longest held {longest:.1f} s; curl download during the attack: rc {rc}, {took:.2f} s")
+          f"longest held {longest:.1f} s; curl download during the attack: rc {rc}, {took:.2f} s;"
+          f" server counters: {counters}")
     assert rc == 0 and hashlib.sha256((tmp_path / "dl.bin").read_bytes()).digest() == \
         hashlib.sha256(data).digest()
     assert kinds.get("still open", 0) == 0 and kinds.get("no connection", 0) == 0, kinds
