@@ -77,6 +77,9 @@ UNKNOWN_END = 1 << 62
 RESCUE_SECONDS = 0.5     # a range with this much time left (and RESCUE_RTTS request round
 RESCUE_RTTS = 4          # trips of the taking mirror) may be split below min_split...
 RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
+GROWTH_WINDOW = 0.03     # seconds of the first stream watched before more connections open
+BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy: a
+                         # CPU-bound stream (a near, fast host) gains nothing from more
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
@@ -391,10 +394,12 @@ class Engine:
     def __init__(self, *, global_limit: float = 0, per_host: int = 16,
                  user_agent: str | None = None, proxy: str | None = None,
                  clock: Callable[[], float] = time.time,
+                 cpu_clock: Callable[[], float] = time.thread_time,
                  session=None):
         self.global_bucket = TokenBucket(global_limit)
         self.slots = HostSlots(per_host)
         self.clock = clock
+        self.cpu_clock = cpu_clock   # CPU seconds of the event loop's thread (growth rule)
         self._proxy, self._ua = proxy, user_agent
         self._session = session
         self._own_session = session is None
@@ -510,6 +515,8 @@ class Download:
         self._waiting_first_byte = 0
         self._answered = 0         # answers so far (none yet: one connection at a time)
         self._probe_resp: tuple[wire.Response, int] | None = None   # the probe's streaming answer
+        self._cpu_mark: tuple[float, float] | None = None   # (wall, thread CPU) of the growth window
+        self._grown = False        # more connections than the first were allowed
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._jpath: Path | None = None
         self._jlock = threading.Lock()
@@ -973,6 +980,8 @@ class Download:
                 # the end game (nothing left to hand out, a tail may go silent) is watched
                 # more closely than the rest of the download
                 timeout = 0.05 if not self._pool and len(self._workers) < self.target_conns else 0.25
+                if self._cpu_mark is not None and not self._grown:
+                    timeout = min(timeout, max(0.005, self._cpu_mark[0] + GROWTH_WINDOW - time.monotonic()))
                 if self._backoff_until > time.monotonic():
                     timeout = min(timeout, self._backoff_until - time.monotonic())
                 try:
@@ -1068,7 +1077,7 @@ class Download:
         if first is not None and not (self._pool and self._pool[0][0] == 0):
             first[0].close()   # resuming: the bytes from 0 are on disk already
             first = None
-        while (len(self._workers) < self.target_conns
+        while (len(self._workers) < self._growth_limit(now)
                and (self._answered > 0 or self._waiting_first_byte == 0)
                and self._has_work()):
             mi = first[1] if first is not None else self._pick_mirror()
@@ -1085,6 +1094,27 @@ class Download:
             first = None
             self._workers.add(t)
             t.add_done_callback(self._worker_done)
+
+    def _growth_limit(self, now: float) -> int:
+        """How many connections may run now. The first one streams alone for GROWTH_WINDOW;
+        then the rest open at once, unless that one stream kept this thread busy (CPU-bound:
+        a near, fast host, where more connections only add work), in which case the count
+        stays and is looked at again every window (a stream that slows lets them open)."""
+        if self._grown or not self._workers:
+            return self.target_conns
+        if self._cpu_mark is None:
+            self._cpu_mark = (now, self.engine.cpu_clock())
+            return len(self._workers)
+        t0, c0 = self._cpu_mark
+        elapsed = now - t0
+        if elapsed < GROWTH_WINDOW:
+            return len(self._workers)
+        cpu = self.engine.cpu_clock()
+        if (cpu - c0) / elapsed >= BUSY_SHARE:
+            self._cpu_mark = (now, cpu)
+            return len(self._workers)
+        self._grown = True
+        return self.target_conns
 
     def _worker_done(self, t: asyncio.Task) -> None:
         self._workers.discard(t)

@@ -617,3 +617,33 @@ def test_claim_refusal_moves_to_the_next_name(file_server, tmp_path, dl):
     path, _ = dl(file_server.url("/model.bin"), tmp_path, claim=lambda p: p.name != "model.bin")
     assert path.name == "model (1).bin" and path.read_bytes() == data
     assert not (tmp_path / "model.bin").exists()
+
+
+def test_connections_grow_at_once_unless_one_stream_keeps_the_loop_busy():
+    """After the first answer the first stream runs alone for a short window; then every
+    other connection opens at once, unless that one stream kept the event loop's thread busy
+    (a near, fast host: more connections would only add work). A stream that slows later
+    lets them open."""
+    from pathlib import Path
+
+    from core.engine import GROWTH_WINDOW, Download, DownloadOptions, Engine
+    cpu = [0.0]
+    d = Download(Engine(cpu_clock=lambda: cpu[0]), [Mirror("http://a.test/f")], Path("."),
+                 DownloadOptions(connections=16), None, None)
+    assert d._growth_limit(100.0) == 16           # nothing runs yet: the first may open
+    d._workers.add(object())                      # the first stream runs
+    assert d._growth_limit(100.0) == 1            # its window starts
+    cpu[0] += 0.9 * GROWTH_WINDOW
+    assert d._growth_limit(100.0 + GROWTH_WINDOW) == 1         # 90 % busy: held at one
+    cpu[0] += 0.85 * GROWTH_WINDOW
+    assert d._growth_limit(100.0 + 2 * GROWTH_WINDOW) == 1     # still CPU-bound
+    cpu[0] += 0.1 * GROWTH_WINDOW
+    assert d._growth_limit(100.0 + 3 * GROWTH_WINDOW) == 16    # the stream slowed: all open
+    assert d._growth_limit(100.0 + 3.1 * GROWTH_WINDOW) == 16  # and stay allowed
+
+    idle = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
+                    DownloadOptions(connections=8), None, None)
+    idle._workers.add(object())
+    assert idle._growth_limit(5.0) == 1
+    assert idle._growth_limit(5.0 + GROWTH_WINDOW / 2) == 1    # inside the window
+    assert idle._growth_limit(5.0 + GROWTH_WINDOW) == 8        # a far or throttled host: all at once
