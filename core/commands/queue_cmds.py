@@ -4,6 +4,7 @@
     main.py list                                     show the queue
     main.py run [--watch]                            work through the queue, then exit
     main.py pause ID / resume ID / retry ID / cancel ID / remove ID [--delete-file]
+    main.py repair-queue                             rebuild a damaged queue database
 
 ``add``, ``pause``, ``resume``, ``retry``, ``cancel`` and ``remove`` work both with and
 without a running queue (``run`` or the desktop app): a running queue is told
@@ -19,7 +20,6 @@ import logging
 import signal
 import sys
 import time
-from pathlib import Path
 
 from ..errors import ZhilianError, human_bytes
 from ..ratelimit import parse_rate
@@ -74,12 +74,18 @@ def register(sub) -> None:
     p.add_argument("--delete-file", action="store_true", help="also delete the file (and any partial download)")
     p.set_defaults(func=_cmd_control, action="remove")
 
+    p = sub.add_parser("repair-queue", help="rebuild a damaged queue database",
+                       description="Rebuild the queue database from its tables when part of the file "
+                                   "(an index) is damaged. No task is lost; the damaged file is kept "
+                                   "as a copy beside it. The queue must not be running.")
+    p.set_defaults(func=_cmd_repair)
+
 
 # -- helpers -----------------------------------------------------------------------
 
-def _store():
+def _store(write: bool = True):
     from ..queue.store import Store
-    return Store()
+    return Store(write=write)
 
 
 def _fmt_eta(eta: float | None) -> str:
@@ -127,11 +133,13 @@ def _cmd_add(args) -> int:
 
 def _cmd_list(args) -> int:
     from ..queue.events import make_view
-    store = _store()
+    from ..queue.leftovers import find_leftovers
+    store = _store(write=False)
     try:
         rows = store.load()
     finally:
         store.close()
+    _print_leftovers(find_leftovers(rows), sys.stderr)
     rows.sort(key=lambda r: (-r.priority, r.position, r.id))
     views = [make_view(r) for r in rows]
     if args.json:
@@ -174,11 +182,9 @@ def _cmd_control(args) -> int:
                 continue
             if args.action == "remove":
                 store.delete(tid)
-                if args.delete_file and row.path:
-                    from ..journal import journal_path
-                    final = Path(row.path)
-                    part = final.with_name(final.name + ".part")
-                    for p in ([final] if row.state != "handed_off" else []) + [part, journal_path(part)]:
+                if args.delete_file:
+                    from ..queue.leftovers import task_files
+                    for p in task_files(row):
                         p.unlink(missing_ok=True)
                 print(f"{tid}: removed" + (" and its file deleted" if args.delete_file else ""))
             elif args.action in ("pause", "cancel"):
@@ -200,6 +206,33 @@ def _cmd_control(args) -> int:
         return rc
     finally:
         store.close()
+
+
+# -- repair ------------------------------------------------------------------------
+
+def _cmd_repair(args) -> int:
+    from ..queue.dbfaults import repair
+    from ..queue.store import QueueDbError, RunLock, db_path
+    path = db_path()
+    lock = RunLock(path)
+    if not lock.acquire():
+        raise QueueDbError(f"The download queue is running (pid {lock.holder()}); close it, then run "
+                           "repair-queue again", "running")
+    try:
+        done = repair(path)
+    finally:
+        lock.release()
+    print(f"repaired {path}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
+    return 0
+
+
+def _print_leftovers(found, out) -> None:
+    if not found:
+        return
+    print(f"zhilian: {len(found)} partial download(s) in the queue's folders belong to no task (kept, "
+          "not deleted): " + "; ".join(lo.describe() for lo in found[:5])
+          + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+          + ". Add their link again to resume one, or delete them.", file=out, flush=True)
 
 
 # -- run ---------------------------------------------------------------------------
@@ -275,7 +308,8 @@ async def _run(args) -> int:
         todo = svc.pending()
         if not args.quiet:
             print(f"queue: {len(svc.rows)} task(s), {todo} to do", flush=True)
-        while not stop.is_set():
+        _print_leftovers(svc.leftovers, sys.stderr)
+        while not stop.is_set() and svc.fault is None:
             if not args.watch and svc.pending() == 0:
                 break
             try:
@@ -285,6 +319,8 @@ async def _run(args) -> int:
         stopped = stop.is_set()
     finally:
         await svc.close()
+    if svc.fault is not None:
+        raise svc.fault      # one line (the tasks in the database are as they were)
     if stopped:
         print("zhilian: stopped; `main.py run` again resumes", file=sys.stderr)
         return EXIT_STOPPED

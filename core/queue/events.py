@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-EventKind = Literal["added", "changed", "progress", "finished", "failed", "removed"]
+EventKind = Literal["added", "changed", "progress", "finished", "failed", "removed", "fault"]
 
 PROGRESS_INTERVAL = 0.25   # seconds: at most ~4 progress events per task per second
 
@@ -55,6 +55,7 @@ class Event:
     task_id: int
     task: TaskView | None
     progress: Any = None         # core.engine.Progress for "progress" events
+    message: str | None = None   # "fault" (task_id 0): the queue database failed, the queue stopped
 
     @property
     def state(self) -> str | None:

@@ -5,6 +5,12 @@ resume, and the shared engine with its run-time-changeable global speed limit.
 All of it runs on one asyncio loop. Each running task is one asyncio task
 (``_run``); stopping a task (pause, remove, new link, close) cancels it: the
 engine then keeps its ``.part`` and journal, so the next run resumes.
+
+Every task owns one file name, reserved in the database before the engine may
+use it (``DownloadOptions.claim`` -> ``Store.claim_name``). When the database
+cannot be written any more (read-only, full, locked, damaged) the queue stops
+all downloads (their ``.part`` and journal are kept) and sets ``fault``: one
+line for the user; nothing is half-written to the database.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ from ..models import Mirror, Resolved
 from ..redact import redact_text
 from ..selection import layout_dir
 from .events import PROGRESS_INTERVAL, Event, TaskView, make_view
+from .leftovers import Leftover, find_leftovers, task_files, tidy_journal
 from .settings import Settings
 from .store import (
     ACTIVE_STATES,
     FINAL_STATES,
+    QueueDbError,
     Store,
     TaskRow,
     clean_ref,
@@ -96,6 +104,8 @@ class Scheduler:
         self._retry_handle: asyncio.TimerHandle | None = None
         self._closing = False
         self._started = False
+        self.fault: QueueDbError | None = None    # the database failed: the queue has stopped
+        self.leftovers: list[Leftover] = []       # partial downloads no task owns (found at start)
 
     # -- listeners ----------------------------------------------------------------
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -106,10 +116,10 @@ class Scheduler:
                 self._subs.remove(callback)
         return unsubscribe
 
-    def _emit(self, kind: str, tid: int, progress: Any = None) -> None:
+    def _emit(self, kind: str, tid: int, progress: Any = None, message: str | None = None) -> None:
         row = self.rows.get(tid)
         view = make_view(row, self.live.get(tid)) if row else None
-        ev = Event(kind, tid, view, progress)  # type: ignore[arg-type]
+        ev = Event(kind, tid, view, progress, message)  # type: ignore[arg-type]
         for cb in list(self._subs):
             try:
                 cb(ev)
@@ -157,6 +167,9 @@ class Scheduler:
             self.rows[r.id] = r
             self.live[r.id] = _Live()
         self.store.update_many(fixes)
+        self.leftovers = await asyncio.to_thread(find_leftovers, list(self.rows.values()))
+        for lo in self.leftovers:
+            log.warning("partial download no task owns (kept): %s", lo.describe())
         loop = asyncio.get_running_loop()
         self._bg = [loop.create_task(self._schedule_loop(), name="queue-scheduler"),
                     loop.create_task(self._progress_loop(), name="queue-progress")]
@@ -201,7 +214,7 @@ class Scheduler:
                 log.exception("scheduler error")
 
     def _schedule(self) -> None:
-        if self._closing:
+        if self._closing or self.fault is not None:
             return
         free = self.settings.max_active - len(self.running)
         if free <= 0:
@@ -233,17 +246,46 @@ class Scheduler:
 
     # -- state --------------------------------------------------------------------
     def _set(self, row: TaskRow, kind: str | None = "changed", *, _progress: Any = None, **values: Any) -> None:
-        """Change a task in memory and in the database (committed at once)."""
-        for k, v in values.items():
-            setattr(row, k, v)
+        """Change a task in the database (committed at once), then in memory: when
+        the write fails (QueueDbError), memory still says what the disk says."""
         if row.id in self.rows:
             self.store.update(row.id, **values)
-            if kind:
-                self._emit(kind, row.id, _progress)
+        for k, v in values.items():
+            setattr(row, k, v)
+        if row.id in self.rows and kind:
+            self._emit(kind, row.id, _progress)
+
+    def _storage_failed(self, e: QueueDbError) -> None:
+        """The database cannot be written: stop every download (each keeps its .part
+        and journal) and start nothing new; ``fault`` tells the CLI and the GUI."""
+        if self.fault is not None:
+            return
+        self.fault = e
+        log.error("queue stopped: %s", e)
+        for tid in list(self.running):
+            live = self.live.get(tid)
+            if live:
+                live.stopping = True
+            self._cancel(tid)
+        self._emit("fault", 0, message=str(e))
 
     # -- running one task -----------------------------------------------------------
     async def _run(self, row: TaskRow) -> None:
         live = self.live.setdefault(row.id, _Live())
+        try:
+            await self._run_task(row, live)
+        except QueueDbError as e:
+            self._storage_failed(e)
+        finally:
+            live.dl = None
+            live.speed, live.eta = 0.0, None
+            if self.running.get(row.id) is asyncio.current_task():
+                del self.running[row.id]
+            if row.id in self.rows:
+                tidy_journal(row)
+            self._kick()
+
+    async def _run_task(self, row: TaskRow, live: _Live) -> None:
         live.stopping = live.timed_out = False
         limit = row.time_limit or self.settings.time_limit or None
         loop = asyncio.get_running_loop()
@@ -265,18 +307,14 @@ class Scheduler:
         except LinkExpired as e:
             # paused (the .part waits for a new link), announced as a failure the user must act on
             self._set(row, kind="failed", state="paused", error=str(e), attempts=0, next_retry=None)
+        except QueueDbError:
+            raise
         except ZhilianError as e:
             self._fail(row, live, str(e), retry=e.retryable,
                        wait=getattr(e, "retry_after", None) if isinstance(e, (QuotaExceeded, Throttled)) else None)
         except Exception as e:
             log.exception("task %d failed unexpectedly", row.id)
             self._fail(row, live, f"Unexpected error: {e.__class__.__name__}: {redact_text(str(e))}", retry=False)
-        finally:
-            live.dl = None
-            live.speed, live.eta = 0.0, None
-            if self.running.get(row.id) is asyncio.current_task():
-                del self.running[row.id]
-            self._kick()
 
     def _fail(self, row: TaskRow, live: _Live, message: str, *, retry: bool, wait: float | None = None) -> None:
         if row.id not in self.rows:
@@ -321,21 +359,32 @@ class Scheduler:
         self._set(row, state="resolving", error=None)
         resolved, refresher = await self._resolve(row)
         from ..engine import DownloadOptions
+        if row.reserved_path:      # the name this task owns: same name, same .part, after any restart
+            dest, filename = Path(row.reserved_path).parent, Path(row.reserved_path).name
+        elif resolved.resolver == "manifest" and resolved.path and "/" in resolved.path:
+            dest = Path(row.dest_dir) / PurePosixPath(resolved.path).parent    # the manifest's own layout
+            filename = row.name or row.filename
+        else:      # a repo's folders (Hugging Face, ModelScope, Kaggle, Ollama)
+            dest, filename = layout_dir(Path(row.dest_dir), resolved), row.name or row.filename
         opts = DownloadOptions(
             connections=row.connections or self.settings.connections or None,
             sha256=row.sha256, md5=row.md5, limit=row.speed_limit or 0,
-            filename=row.name or row.filename)
-        dest = Path(row.dest_dir)
-        if resolved.resolver == "manifest" and resolved.path and "/" in resolved.path:
-            dest = dest / PurePosixPath(resolved.path).parent    # the manifest's own layout
-        else:
-            dest = layout_dir(dest, resolved)     # a repo's folders (Hugging Face, Kaggle, Ollama)
+            filename=filename, claim=lambda p: self._claim(row, p))
         dl = self.engine.download(resolved, dest, opts,
                                   on_progress=lambda p: self._on_progress(row, live, p),
                                   refresh=refresher)
         live.dl = dl
         self._set(row, state="downloading", sources=sources_json([m.url for m in resolved.mirrors]))
         return await dl.run()
+
+    def _claim(self, row: TaskRow, path: Path) -> bool:
+        """The engine asks before it uses a name (or its .part): one owner per path."""
+        if row.id not in self.rows:
+            return False
+        ok = self.store.claim_name(row.id, path)
+        if ok:
+            row.reserved_path = self.store.reserved(row.id)
+        return ok
 
     async def _context(self) -> Any:
         if self._context_factory is not None:
@@ -461,6 +510,11 @@ class Scheduler:
             size = path.stat().st_size
         except OSError:
             size = row.size or 0
+        if row.reserved_path != str(path):
+            # the file got another name at the last moment: the task owns that one now
+            if not self._claim(row, path):
+                self.store.release_name(row.id)
+                row.reserved_path = None
         self._set(row, kind=None, state="done", path=str(path), name=path.name, size=size, done=size,
                   error=None, finished=self.clock(), attempts=0, next_retry=None)
         log.info("task %d done: %s", row.id, path.name)
@@ -501,6 +555,8 @@ class Scheduler:
             self._set(row, error=f"Downloaded, but not placed in {install}: {e.__class__.__name__}: {e}")
             return
         self._set(row, kind=None, state="handed_off", path=str(res.path), error=None)
+        self.store.release_name(row.id)    # the file moved into the install: its name is free
+        row.reserved_path = None
         self._emit("finished", row.id)
 
     # -- progress events: throttled and coalesced ---------------------------------------
@@ -533,6 +589,8 @@ class Scheduler:
                 rows.append((tid, {"done": r.done, "size": r.size}))
         try:
             self.store.update_many(rows)
+        except QueueDbError as e:
+            self._storage_failed(e)
         except Exception:
             log.exception("could not save progress")
 
@@ -634,7 +692,7 @@ class Scheduler:
         del self.rows[task_id]
         self.live.pop(task_id, None)
         if delete_file:
-            for p in _files_of(row):
+            for p in task_files(row):
                 try:
                     p.unlink(missing_ok=True)
                 except OSError as e:
@@ -722,15 +780,6 @@ class _TimeLimit(ZhilianError):
         h, m = divmod(m, 60)
         span = f"{h} h {m} min" if h else (f"{m} min {s} s" if m else f"{s} s")
         super().__init__(f"Stopped at the time limit ({span}); Retry continues from where it stopped")
-
-
-def _files_of(row: TaskRow) -> list[Path]:
-    out = []
-    if row.path:
-        final = Path(row.path)
-        part = final.with_name(final.name + ".part")
-        out += [final, part, _journal.journal_path(part)] if row.state not in ("handed_off",) else [part]
-    return out
 
 
 def parse_text(text: str) -> list[tuple[str, str | None]]:

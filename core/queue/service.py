@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import UnsupportedLink, ZhilianError
+from .dbfaults import explain
 from .scheduler import QueueError, Scheduler, _Live, host_of, parse_text
 from .settings import Settings, load_settings
 from .store import FINAL_STATES, QueueDbError, RunLock, Store, TaskRow
@@ -118,12 +119,15 @@ class QueueService(Scheduler):
     async def start(self) -> None:
         if self._started:
             return
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise explain(e, self.db_path) from None
         if not self._lock.acquire():
             raise QueueDbError(
                 f"The download queue is already running in another Zhilian process "
                 f"(pid {self._lock.holder()}); close it first, or use main.py add / pause / resume, "
-                "which talk to the running queue")
+                "which talk to the running queue", "running")
         try:
             self.store = await asyncio.to_thread(Store, self.db_path)
             await self.start_scheduler()
@@ -174,6 +178,8 @@ class QueueService(Scheduler):
                 await self.poll_other_processes()
             except asyncio.CancelledError:
                 raise
+            except QueueDbError as e:
+                self._storage_failed(e)
             except Exception:
                 log.exception("reading changes from other processes failed")
 

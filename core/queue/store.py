@@ -17,26 +17,39 @@ What is stored, and what is not:
   With no usable keyring the full link lives in memory only, and after a restart
   the task asks for the link to be pasted again;
 - cookies, tokens and login headers never enter this database.
+
+Names: each task reserves the one file name it downloads to (``reserved_path``,
+with a UNIQUE index on its normalised form ``reserved_key``), claimed through
+``claim_name`` before the engine may use that name or its ``.part``; see
+docs/queue.md "File names".
+
+Faults: every method turns an ``sqlite3.Error`` / ``OSError`` into a
+``QueueDbError`` with one line saying what is wrong and what to do
+(core/queue/dbfaults.py).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import os
 import secrets
 import sqlite3
+import sys
 import time
+import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .. import paths
-from ..errors import ZhilianError
 from ..fsutil import private_file
 from ..redact import SECRET_PARAMS, redact_url
+from .dbfaults import BUSY_TIMEOUT, QueueDbError, diagnose, explain
 
 log = logging.getLogger("zhilian.queue")
 
@@ -98,12 +111,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN time_limit REAL;
     ALTER TABLE tasks ADD COLUMN md5 TEXT;
     """,
+    # 3: one owner per file name (reserved_key = name_key(reserved_path))
+    """
+    ALTER TABLE tasks ADD COLUMN reserved_path TEXT;
+    ALTER TABLE tasks ADD COLUMN reserved_key TEXT;
+    CREATE UNIQUE INDEX IF NOT EXISTS tasks_reserved ON tasks(reserved_key);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-
-class QueueDbError(ZhilianError):
-    """The queue database cannot be used (damaged, newer version, not writable)."""
+__all__ = ["QueueDbError", "Store", "TaskRow", "RunLock", "name_key", "db_path"]
 
 
 @dataclass
@@ -141,11 +158,52 @@ class TaskRow:
     updated: float | None = None
     time_limit: float | None = None
     md5: str | None = None
+    reserved_path: str | None = None  # the file name this task owns (see Store.claim_name)
     real_link: str | None = field(default=None, compare=False, repr=False)
 
 
 COLUMNS = [f.name for f in fields(TaskRow) if f.name != "real_link"]
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM tasks"
+# written only by claim_name / release_name, which keep reserved_key in step
+_RESERVED = ("reserved_path", "reserved_key")
+
+
+def name_key(path: Path | str) -> str:
+    """The form of a path two tasks must never share: absolute, NFC, and folded to
+    lower case where file systems ignore case by default (Windows, macOS)."""
+    p = unicodedata.normalize("NFC", os.path.abspath(os.fspath(path)))
+    return p.casefold() if sys.platform in ("win32", "darwin") else p
+
+
+def _backfill_reservations(con: sqlite3.Connection) -> None:
+    """Schema 3: tasks that already know their file reserve it (unfinished tasks
+    first; a name two old tasks shared goes to the older one)."""
+    rows = con.execute("SELECT id, path FROM tasks WHERE path IS NOT NULL AND state != 'handed_off' "
+                       "ORDER BY state = 'done', id").fetchall()
+    for tid, path in rows:
+        try:
+            con.execute("UPDATE tasks SET reserved_path = ?, reserved_key = ? WHERE id = ?",
+                        (path, name_key(path), tid))
+        except sqlite3.IntegrityError:
+            pass
+
+
+_AFTER_MIGRATION: dict[int, Callable[[sqlite3.Connection], None]] = {3: _backfill_reservations}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guarded(fn: _F) -> _F:
+    """Store methods raise QueueDbError (one line for the user), never sqlite3.Error."""
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as e:
+            if isinstance(e, sqlite3.IntegrityError):
+                raise
+            raise explain(e, self.path) from None
+    return wrapper  # type: ignore[return-value]
 
 
 def db_path() -> Path:
@@ -257,50 +315,81 @@ class LinkVault:
 class Store:
     """Thin synchronous access to the tasks table (one connection, used from one
     thread at a time). Every write commits at once: a crash loses nothing that a
-    method returned from."""
+    method returned from.
 
-    def __init__(self, path: Path | str | None = None):
-        self.path = Path(path) if path else db_path()
+    Opening checks the file (``PRAGMA quick_check``) and, with ``write=True``,
+    that it can really be written (a read-only file, a full disk or another
+    program's lock is found now, not in the middle of a download)."""
+
+    def __init__(self, path: Path | str | None = None, *, write: bool = True):
+        self.con: sqlite3.Connection | None = None
+        try:
+            self.path = Path(path) if path else db_path()
+        except OSError as e:   # the data folder itself cannot be made
+            raise explain(e, Path(e.filename or ".") / DB_NAME) from None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             private_file(self.path, sqlite=True)       # owner only, and so its -wal/-shm
-            self.con = sqlite3.connect(str(self.path), timeout=15, isolation_level=None,
+            self.con = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
                                        check_same_thread=False)
-            self.con.execute("PRAGMA busy_timeout=15000")
+            self.con.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
             mode = self.con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("queue database is not in WAL mode (%s)", mode)
             self.con.execute("PRAGMA synchronous=NORMAL")
+            check = self.con.execute("PRAGMA quick_check").fetchall()
+            if check != [("ok",)]:
+                self.close()
+                raise diagnose(self.path, "quick check: " + (str(check[0][0]).splitlines()[-1] if check else "?"))
             self._migrate()
-        except sqlite3.DatabaseError as e:
-            raise QueueDbError(
-                f"The queue database {self.path} cannot be used ({e}). Move the file away "
-                "to start with an empty queue.") from None
-        except OSError as e:
-            raise QueueDbError(f"Cannot open the queue database {self.path}: {e}") from None
-        self.vault = LinkVault(self._key_id())
+            if write:   # a real write: BEGIN IMMEDIATE alone succeeds on a read-only file
+                self.con.execute("INSERT OR REPLACE INTO queue_meta(key, value) VALUES('opened', ?)",
+                                 (str(time.time()),))
+            key_id = self._key_id()
+        except QueueDbError:
+            self.close()
+            raise
+        except (sqlite3.Error, OSError) as e:
+            self.close()
+            raise explain(e, self.path) from None
+        self.vault = LinkVault(key_id)
 
     # -- schema ----------------------------------------------------------------
-    def _migrate(self) -> None:
+    @contextmanager
+    def _txn(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back on any error (SQLite may already have
+        rolled it back itself after a full disk: that is not a second error)."""
         con = self.con
+        assert con is not None
         con.execute("BEGIN IMMEDIATE")
         try:
+            yield con
+        except BaseException:
+            if con.in_transaction:
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
+        con.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._txn() as con:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise QueueDbError(
                     f"The queue database {self.path} was written by a newer Zhilian "
-                    f"(schema {version}, this version knows {SCHEMA_VERSION}); update Zhilian.")
+                    f"(schema {version}, this version knows {SCHEMA_VERSION}); update Zhilian.", "newer")
             for v in range(version, SCHEMA_VERSION):
                 for stmt in MIGRATIONS[v].split(";"):
                     if stmt.strip():
                         con.execute(stmt)
+                if v + 1 in _AFTER_MIGRATION:
+                    _AFTER_MIGRATION[v + 1](con)
                 con.execute(f"PRAGMA user_version={v + 1}")
                 log.info("queue database migrated to schema %d", v + 1)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
+    @_guarded
     def version(self) -> int:
         return self.con.execute("PRAGMA user_version").fetchone()[0]
 
@@ -313,11 +402,14 @@ class Store:
         return self.con.execute("SELECT value FROM queue_meta WHERE key='link_key_id'").fetchone()[0]
 
     def close(self) -> None:
+        if self.con is None:
+            return
         try:
             self.con.close()
         except sqlite3.Error:
             pass
 
+    @_guarded
     def data_version(self) -> int:
         """Changes when another connection (another process) commits."""
         return self.con.execute("PRAGMA data_version").fetchone()[0]
@@ -331,17 +423,21 @@ class Store:
             t.real_link = t.link
         return t
 
+    @_guarded
     def load(self, since_id: int = 0) -> list[TaskRow]:
         cur = self.con.execute(_SELECT + " WHERE id > ? ORDER BY id", (since_id,))
         return [self._row(r) for r in cur]
 
+    @_guarded
     def get(self, task_id: int) -> TaskRow | None:
         r = self.con.execute(_SELECT + " WHERE id = ?", (task_id,)).fetchone()
         return self._row(r) if r else None
 
+    @_guarded
     def ids(self) -> set[int]:
         return {r[0] for r in self.con.execute("SELECT id FROM tasks")}
 
+    @_guarded
     def max_position(self) -> float:
         r = self.con.execute("SELECT MAX(position) FROM tasks").fetchone()
         return float(r[0] or 0)
@@ -355,14 +451,13 @@ class Store:
         else:
             t.link_signed, t.link, t.link_secret = 0, real, None
 
+    @_guarded
     def insert(self, tasks: list[TaskRow]) -> list[int]:
         """Adds the tasks in one transaction; sets and returns their ids."""
         now = time.time()
-        con = self.con
-        cols = [c for c in COLUMNS if c != "id"]
+        cols = [c for c in COLUMNS if c != "id" and c not in _RESERVED]
         sql = f"INSERT INTO tasks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with self._txn() as con:
             pos = self.max_position()
             for t in tasks:
                 self._prepare_link(t)
@@ -371,14 +466,12 @@ class Store:
                     t.position = pos
                 t.created = t.created or now
                 t.updated = now
+                t.reserved_path = None
                 cur = con.execute(sql, [getattr(t, c) for c in cols])
                 t.id = int(cur.lastrowid or 0)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return [t.id for t in tasks]
 
+    @_guarded
     def update(self, task_id: int, **values: Any) -> None:
         if not values:
             return
@@ -386,45 +479,80 @@ class Store:
             t = TaskRow(real_link=values.pop("real_link"))
             self._prepare_link(t)
             values.update(link=t.link, link_signed=t.link_signed, link_secret=t.link_secret)
-        bad = set(values) - set(COLUMNS)
+        bad = set(values) - set(COLUMNS) | set(values) & set(_RESERVED)
         if bad:
-            raise KeyError(f"unknown task column(s): {bad}")
+            raise KeyError(f"unknown task column(s) (names go through claim_name): {bad}")
         values["updated"] = time.time()
         sets = ", ".join(f"{k} = ?" for k in values)
         self.con.execute(f"UPDATE tasks SET {sets} WHERE id = ?", [*values.values(), task_id])
 
+    @_guarded
     def update_many(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         """Several updates in one transaction (progress flushes)."""
         if not rows:
             return
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
+        with self._txn():
             for tid, vals in rows:
                 self.update(tid, **vals)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
+    @_guarded
     def delete(self, task_id: int) -> None:
+        """Removes the task; its reserved name is free again."""
         self.con.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
 
+    # -- names: one owner per target path ------------------------------------------
+    @_guarded
+    def claim_name(self, task_id: int, path: Path | str) -> bool:
+        """Reserves ``path`` for the task, atomically across processes (the UNIQUE
+        index on reserved_key). True: the task owns it now (it replaces the task's
+        earlier name). False: another task owns it; the engine moves on to the
+        next name ("model (1).bin").
+
+        A finished task keeps its name while its file is there. A new task for the
+        same link and file (the same link added again) may still use the name, so
+        the engine can find the finished file and make no second copy; it cannot
+        write there, since a finished file is never overwritten. When the finished
+        file is gone, the name is taken over."""
+        key = name_key(path)
+        with self._txn() as con:
+            holder = con.execute("SELECT id, state, path, link, rpath, dest_dir FROM tasks "
+                                 "WHERE reserved_key = ?", (key,)).fetchone()
+            if holder is not None and holder[0] != task_id:
+                me = con.execute("SELECT link, rpath, dest_dir FROM tasks WHERE id = ?", (task_id,)).fetchone()
+                if holder[1] not in FINAL_STATES:
+                    return False
+                if holder[2] and Path(holder[2]).exists():
+                    return me is not None and tuple(me) == tuple(holder[3:])
+                con.execute("UPDATE tasks SET reserved_path = NULL, reserved_key = NULL WHERE id = ?",
+                            (holder[0],))
+            try:
+                con.execute("UPDATE tasks SET reserved_path = ?, reserved_key = ? WHERE id = ?",
+                            (str(path), key, task_id))
+            except sqlite3.IntegrityError:     # another process got there first
+                return False
+        return True
+
+    @_guarded
+    def reserved(self, task_id: int) -> str | None:
+        r = self.con.execute("SELECT reserved_path FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return r[0] if r else None
+
+    @_guarded
+    def release_name(self, task_id: int) -> None:
+        self.con.execute("UPDATE tasks SET reserved_path = NULL, reserved_key = NULL WHERE id = ?", (task_id,))
+
     # -- commands from other processes (CLI while a queue runs) -------------------
+    @_guarded
     def post_command(self, action: str, task_id: int | None = None, arg: Any = None) -> None:
         self.con.execute("INSERT INTO queue_commands(task_id, action, arg, created) VALUES(?, ?, ?, ?)",
                          (task_id, action, json.dumps(arg), time.time()))
 
+    @_guarded
     def take_commands(self) -> list[tuple[int | None, str, Any]]:
-        con = self.con
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with self._txn() as con:
             rows = con.execute("SELECT id, task_id, action, arg FROM queue_commands ORDER BY id").fetchall()
             if rows:
                 con.execute("DELETE FROM queue_commands WHERE id <= ?", (rows[-1][0],))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return [(r[1], r[2], json.loads(r[3]) if r[3] else None) for r in rows]
 
 
@@ -437,7 +565,12 @@ class RunLock:
         self._fh: Any = None
 
     def acquire(self) -> bool:
-        fh = open(self.path, "a+")
+        """True: this process holds the lock. False: another one does. A lock file
+        that cannot be made (read-only folder) raises QueueDbError."""
+        try:
+            fh = open(self.path, "a+")
+        except OSError as e:
+            raise explain(e, self.path.with_name(self.path.name.removesuffix(".run.lock"))) from None
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt
@@ -449,10 +582,13 @@ class RunLock:
         except OSError:
             fh.close()
             return False
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:   # who holds it, for the message of a second `run` (a full disk only loses that)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+        except OSError:
+            pass
         self._fh = fh
         return True
 

@@ -431,8 +431,11 @@ def test_bad_input_is_a_clear_error(dl_dir):
 def test_damaged_database_is_reported(tmp_path):
     bad = tmp_path / "zhilian.db"
     bad.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(QueueDbError, match="cannot be used"):
+    with pytest.raises(QueueDbError, match="cannot be read") as ei:
         Store(bad)
+    # an unreadable file: a copy is made and named before moving the file away is suggested
+    assert ei.value.kind == "unreadable" and ei.value.backup is not None
+    assert ei.value.backup.read_bytes() == bad.read_bytes() and str(ei.value.backup) in str(ei.value)
     con = sqlite3.connect(tmp_path / "new.db")
     con.execute("PRAGMA user_version=99")
     con.close()
