@@ -134,12 +134,13 @@ def _cmd_add(args) -> int:
 def _cmd_list(args) -> int:
     from ..queue.events import make_view
     from ..queue.leftovers import find_leftovers
+    from ..queue.settings import load_settings
     store = _store(write=False)
     try:
         rows = store.load()
     finally:
         store.close()
-    _print_leftovers(find_leftovers(rows), sys.stderr)
+    _print_leftovers(find_leftovers(rows, [load_settings().download_path()]), sys.stderr)
     rows.sort(key=lambda r: (-r.priority, r.position, r.id))
     views = [make_view(r) for r in rows]
     if args.json:

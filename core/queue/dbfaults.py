@@ -144,7 +144,7 @@ def diagnose(path: Path, detail: str) -> QueueDbError:
     try:
         n = readable_tasks(path)
     except (sqlite3.Error, OSError) as e:
-        log.warning("queue database %s cannot be read: %s", path, e)
+        log.info("queue database %s cannot be read: %s", path, e)
     else:
         return QueueDbError(
             f"The queue database {path} is damaged ({detail}), but its {n} task(s) can still be read. "
@@ -225,7 +225,7 @@ def repair(path: Path) -> Repaired:
     except (sqlite3.Error, OSError) as e:
         new.unlink(missing_ok=True)
         raise explain(e, path) from None
-    log.warning("queue database %s repaired: %d task(s) kept, damaged file saved as %s", path, n, backup)
+    log.info("queue database %s repaired: %d task(s) kept, damaged file saved as %s", path, n, backup)
     return Repaired(n, backup)
 
 

@@ -4,7 +4,8 @@ no task owns.
 A Zhilian partial download is ``NAME.part`` with its journal
 ``NAME.part.journal`` (and, for a moment while it is rewritten,
 ``NAME.part.journal.tmp``). A task owns the ones of its reserved name and of its
-recorded path. At start the queue lists, in every folder its tasks use, the
+recorded path. At start the queue lists, in every folder its tasks use and in the default
+download folder, the
 journals no task owns (with their ``.part`` when it is there): a task removed
 while its download was unfinished (Remove keeps the partial file, so adding the
 link again resumes it), a ``get`` that was interrupted, a copy of the folder from
@@ -80,12 +81,12 @@ def _owned(rows: Iterable[TaskRow]) -> set[str]:
     return owned
 
 
-def find_leftovers(rows: list[TaskRow]) -> list[Leftover]:
-    """Journals (with their .part) in the tasks' folders that no unfinished task owns."""
+def find_leftovers(rows: list[TaskRow], extra_folders: Iterable[Path] = ()) -> list[Leftover]:
+    """Journals (with their .part) that no unfinished task owns, in the tasks'
+    folders and ``extra_folders`` (the default download folder). Not recursive."""
     folders: dict[str, Path] = {}
-    for r in rows:
-        for f in [Path(r.dest_dir), *(t.parent for t in _targets(r))]:
-            folders.setdefault(os.path.normcase(os.path.abspath(f)), f)
+    for f in [*extra_folders, *(p for r in rows for p in (Path(r.dest_dir), *(t.parent for t in _targets(r))))]:
+        folders.setdefault(os.path.normcase(os.path.abspath(f)), f)
     owned = _owned(rows)
     found: dict[str, Leftover] = {}
     for folder in folders.values():

@@ -167,9 +167,10 @@ class Scheduler:
             self.rows[r.id] = r
             self.live[r.id] = _Live()
         self.store.update_many(fixes)
-        self.leftovers = await asyncio.to_thread(find_leftovers, list(self.rows.values()))
+        self.leftovers = await asyncio.to_thread(find_leftovers, list(self.rows.values()),
+                                                 [self.settings.download_path()])
         for lo in self.leftovers:
-            log.warning("partial download no task owns (kept): %s", lo.describe())
+            log.info("partial download no task owns (kept): %s", lo.describe())
         loop = asyncio.get_running_loop()
         self._bg = [loop.create_task(self._schedule_loop(), name="queue-scheduler"),
                     loop.create_task(self._progress_loop(), name="queue-progress")]
@@ -261,7 +262,7 @@ class Scheduler:
         if self.fault is not None:
             return
         self.fault = e
-        log.error("queue stopped: %s", e)
+        log.info("queue stopped: %s", e)
         for tid in list(self.running):
             live = self.live.get(tid)
             if live:
@@ -495,8 +496,12 @@ class Scheduler:
         if state and state != row.state:
             changes["state"] = state
         if changes:
-            self._set(row, kind="changed" if ("state" in changes or "path" in changes) else None,
-                      _progress=p, **changes)
+            try:
+                self._set(row, kind="changed" if ("state" in changes or "path" in changes) else None,
+                          _progress=p, **changes)
+            except QueueDbError as e:      # called by the engine: stop here, not in its listener
+                self._storage_failed(e)
+                return
             live.unsaved = False
         else:
             live.unsaved = True

@@ -568,7 +568,7 @@ class RunLock:
         """True: this process holds the lock. False: another one does. A lock file
         that cannot be made (read-only folder) raises QueueDbError."""
         try:
-            fh = open(self.path, "a+")
+            fh = open(self.path, "a+b", buffering=0)   # unbuffered: a full disk fails here, not at close
         except OSError as e:
             raise explain(e, self.path.with_name(self.path.name.removesuffix(".run.lock"))) from None
         try:
@@ -585,8 +585,7 @@ class RunLock:
         try:   # who holds it, for the message of a second `run` (a full disk only loses that)
             fh.seek(0)
             fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
+            fh.write(str(os.getpid()).encode())
         except OSError:
             pass
         self._fh = fh
@@ -610,7 +609,10 @@ class RunLock:
                     fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             except OSError:
                 pass
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:
+                pass
             self._fh = None
 
     def is_held_elsewhere(self) -> bool:
