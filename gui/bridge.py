@@ -23,6 +23,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.errors import ZhilianError
+
 
 def _message(exc: BaseException) -> str:
     text = str(exc).strip()
@@ -55,6 +57,7 @@ class CoreBridge(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
         self.start_error: str | None = None
+        self.start_exc: BaseException | None = None   # why the service did not start
         self._deliver.connect(self._on_deliver)
         self._wake.connect(self._drain)
 
@@ -84,7 +87,9 @@ class CoreBridge(QObject):
             self._unsubscribe = svc.subscribe(self._on_core_event)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
             self.start_error = _message(exc)
-            traceback.print_exc()
+            self.start_exc = exc
+            if not isinstance(exc, ZhilianError):    # a ZhilianError is a message, not a bug
+                traceback.print_exc()
             self._started.set()
             self.startFailed.emit(self.start_error)
             loop.close()
@@ -98,6 +103,16 @@ class CoreBridge(QObject):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
+
+    def restart(self, timeout: float = 15.0) -> None:
+        """Closes the service (if it runs) and starts a fresh one: after the user fixed
+        what kept the queue from its database, or after a repair."""
+        self.stop(timeout)
+        self._thread, self.loop, self.service = None, None, None
+        self._started = threading.Event()
+        self._closed = False
+        self.start_error, self.start_exc = None, None
+        self.start()
 
     def stop(self, timeout: float = 15.0) -> None:
         """Closes the service (downloads keep their .part and journal) and ends the thread."""

@@ -34,6 +34,7 @@ from .add_dialog import AddDialog, AddRequest
 from .bridge import CoreBridge
 from .details import DetailsPane
 from .log_panel import attach as attach_log_panel
+from .storage_fault import StorageFaultNotice
 from .task_model import COL_NAME, COL_PROGRESS, TaskFilterProxy, TaskModel, task_name
 from .tray import Tray
 from .widgets import ProgressDelegate
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
         self._make_statusbar()
         self.log_panel = attach_log_panel(self)   # the application log dock (F6)
 
+        self.faults = StorageFaultNotice(self, self.bridge, self.banner)
         self.bridge.events.connect(self._on_events)
         self.bridge.ready.connect(self._on_ready)
         self.bridge.startFailed.connect(self._on_start_failed)
@@ -335,6 +337,8 @@ class MainWindow(QMainWindow):
     def _on_ready(self) -> None:
         self.banner.hide()
         self.bridge.call("tasks", on_done=self._load_tasks, on_error=self.show_error)
+        svc = self.bridge.service
+        self.bridge.submit(lambda: list(getattr(svc, "leftovers", [])), on_done=self.faults.leftovers)
         if self.settings is not None:
             self.bridge.call("set_global_limit", int(self.limit.value() * KIB))
 
@@ -347,8 +351,12 @@ class MainWindow(QMainWindow):
         self.banner.setText(self.tr("The download service could not start: %1").replace("%1", message))
         self.banner.show()
         self._update_actions()
+        self.faults.start_failed(message)
 
     def _on_events(self, events: list[Any]) -> None:
+        for e in events:
+            if e.kind == "fault":
+                self.faults.stopped(e.message or "")
         notable = self.model.apply_events(events)
         sel = self.details.task_id
         if sel is not None and any(e.task_id == sel for e in events):

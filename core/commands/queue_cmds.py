@@ -212,18 +212,10 @@ def _cmd_control(args) -> int:
 # -- repair ------------------------------------------------------------------------
 
 def _cmd_repair(args) -> int:
-    from ..queue.dbfaults import repair
-    from ..queue.store import QueueDbError, RunLock, db_path
-    path = db_path()
-    lock = RunLock(path)
-    if not lock.acquire():
-        raise QueueDbError(f"The download queue is running (pid {lock.holder()}); close it, then run "
-                           "repair-queue again", "running")
-    try:
-        done = repair(path)
-    finally:
-        lock.release()
-    print(f"repaired {path}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
+    from ..queue.service import repair_database
+    from ..queue.store import db_path
+    done = repair_database()
+    print(f"repaired {db_path()}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
     return 0
 
 

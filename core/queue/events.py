@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -86,7 +87,8 @@ def make_view(row: Any, live: Any | None = None) -> TaskView:
             pass
     return TaskView(
         id=row.id, link=row.link, password=row.password,
-        name=row.name or row.filename or (row.rpath and row.rpath.rsplit("/", 1)[-1]) or guess_name(row.link),
+        name=(row.name or (row.reserved_path and os.path.basename(row.reserved_path)) or row.filename
+              or (row.rpath and row.rpath.rsplit("/", 1)[-1]) or guess_name(row.link)),
         dest_dir=row.dest_dir, path=row.path, state=row.state, error=row.error, size=row.size,
         done=row.done, speed=live.speed if live else 0.0, eta=live.eta if live else None,
         priority=row.priority, connections=row.connections, limit=row.speed_limit or 0,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import UnsupportedLink, ZhilianError
-from .dbfaults import explain
+from .dbfaults import Repaired, explain, repair
 from .scheduler import QueueError, Scheduler, _Live, host_of, parse_text
 from .settings import Settings, load_settings
 from .store import FINAL_STATES, QueueDbError, RunLock, Store, TaskRow
@@ -224,4 +224,18 @@ class QueueService(Scheduler):
             await self.move(task_id, priority=int(arg))
 
 
-__all__ = ["QueueService", "QueueError", "QueueDbError", "make_rows", "queue_links", "default_db_path"]
+def repair_database(db: Path | None = None) -> Repaired:
+    """``main.py repair-queue`` and the app's Repair: rebuilds a damaged queue
+    database (no queue may be running; the damaged file is kept as a copy)."""
+    path = Path(db) if db else default_db_path()
+    lock = RunLock(path)
+    if not lock.acquire():
+        raise QueueDbError(f"The download queue is running (pid {lock.holder()}); close it, then repair the "
+                           "database again", "running")
+    try:
+        return repair(path)
+    finally:
+        lock.release()
+
+
+__all__ = ["QueueService", "repair_database", "QueueError", "QueueDbError", "make_rows", "queue_links", "default_db_path"]

@@ -1097,4 +1097,47 @@ The download continues from where it stopped.</source>
         <translation>直链下载管理器</translation>
     </message>
 </context>
+<context>
+    <name>StorageFaultNotice</name>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="34"/>
+        <source>The download queue stopped: %1</source>
+        <translation>下载队列已停止：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="42"/>
+        <source>Zhilian</source>
+        <translation>直链</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="43"/>
+        <source>The download queue cannot use its database.</source>
+        <translation>下载队列无法使用它的数据库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="49"/>
+        <source>Repair</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="52"/>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="69"/>
+        <source>Repairing the queue database…</source>
+        <translation>正在修复队列数据库…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="75"/>
+        <source>The queue database was repaired: %1 task(s) kept; the damaged file is saved as %2</source>
+        <translation>队列数据库已修复：保留了 %1 个任务；损坏的文件已另存为 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="87"/>
+        <source>%1 partial download(s) in the download folders belong to no task; they were kept. Add their link again to resume one, or delete them.</source>
+        <translation>下载文件夹中有 %1 个未完成的下载不属于任何任务，已保留。重新添加其链接即可继续下载，或将其删除。</translation>
+    </message>
+</context>
 </TS>
