@@ -183,10 +183,12 @@ def _cmd_control(args) -> int:
                 continue
             if args.action == "remove":
                 store.delete(tid)
+                from ..queue.leftovers import task_files, tidy
                 if args.delete_file:
-                    from ..queue.leftovers import task_files
                     for p in task_files(row):
                         p.unlink(missing_ok=True)
+                else:
+                    tidy(row, removed=True)
                 print(f"{tid}: removed" + (" and its file deleted" if args.delete_file else ""))
             elif args.action in ("pause", "cancel"):
                 if row.state in FINAL_STATES:

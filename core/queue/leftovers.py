@@ -7,8 +7,8 @@ A Zhilian partial download is ``NAME.part`` with its journal
 recorded path. At start the queue lists, in every folder its tasks use and in the default
 download folder, the
 journals no task owns (with their ``.part`` when it is there): a task removed
-while its download was unfinished (Remove keeps the partial file, so adding the
-link again resumes it), a ``get`` that was interrupted, a copy of the folder from
+while its download was unfinished (Remove keeps a resumable partial file, so
+adding the link again resumes it), a ``get`` that was interrupted, a copy of the folder from
 another computer. They are reported, never deleted: they may be someone's
 half-finished 20 GB. A ``.part`` without a journal is not reported: browsers
 use the same suffix, and a ``.part`` without journal is not resumable anyway.
@@ -61,13 +61,19 @@ def task_files(row: TaskRow) -> list[Path]:
     return out
 
 
-def tidy_journal(row: TaskRow) -> None:
+def tidy(row: TaskRow, *, removed: bool = False) -> None:
     """A journal whose .part is gone describes no file: remove it (the engine does
-    the same when it next picks that name)."""
+    the same when it next picks that name). For a task being removed (keeping its
+    file), a .part without journal goes too: it cannot be resumed (the engine would
+    start it from zero), so it is not a partial download worth keeping."""
     for final in _targets(row):
         part = final.with_name(final.name + ".part")
+        jp = journal.journal_path(part)
         if not part.exists():
-            journal.remove(journal.journal_path(part))
+            journal.remove(jp)
+        elif removed and not jp.exists():
+            part.unlink(missing_ok=True)
+            journal.remove(jp)
 
 
 def _owned(rows: Iterable[TaskRow]) -> set[str]:

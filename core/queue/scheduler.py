@@ -38,7 +38,7 @@ from ..models import Mirror, Resolved
 from ..redact import redact_text
 from ..selection import layout_dir
 from .events import PROGRESS_INTERVAL, Event, TaskView, make_view
-from .leftovers import Leftover, find_leftovers, task_files, tidy_journal
+from .leftovers import Leftover, find_leftovers, task_files, tidy
 from .settings import Settings
 from .store import (
     ACTIVE_STATES,
@@ -283,7 +283,7 @@ class Scheduler:
             if self.running.get(row.id) is asyncio.current_task():
                 del self.running[row.id]
             if row.id in self.rows:
-                tidy_journal(row)
+                tidy(row)
             self._kick()
 
     async def _run_task(self, row: TaskRow, live: _Live) -> None:
@@ -696,12 +696,14 @@ class Scheduler:
         view = make_view(row, self.live.get(task_id))
         del self.rows[task_id]
         self.live.pop(task_id, None)
-        if delete_file:
-            for p in task_files(row):
-                try:
+        try:
+            if delete_file:
+                for p in task_files(row):
                     p.unlink(missing_ok=True)
-                except OSError as e:
-                    log.warning("could not delete %s: %s", p, e)
+            else:
+                tidy(row, removed=True)
+        except OSError as e:
+            log.warning("could not delete the files of task %d: %s", task_id, e)
         ev = Event("removed", task_id, view)
         for cb in list(self._subs):
             try:
