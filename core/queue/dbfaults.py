@@ -230,6 +230,8 @@ def repair(path: Path) -> Repaired:
 
 
 def _rebuild(src: Path, dst: Path) -> int:
+    from ..fsutil import private_file
+    private_file(dst, sqlite=True)      # owner only, like the database it replaces
     con = sqlite3.connect(str(dst), isolation_level=None)
     try:
         con.execute("ATTACH DATABASE ? AS old", (str(src),))

@@ -83,6 +83,7 @@ def test_damaged_index_then_repair(file_server, dl_dir):
     assert "3 task(s) kept" in r.stdout
     [backup] = [p for p in db.parent.glob("zhilian.db.damaged-*") if not p.name.endswith("-wal")]
     assert str(backup) in r.stdout
+    assert db.stat().st_mode & 0o777 == 0o600 and backup.stat().st_mode & 0o777 == 0o600   # still private
     assert _states(db) == QUEUED
     assert cli("add", file_server.url("/f0.bin") + "?x=1", "-d", str(dl_dir)).returncode == 0
     r = cli("run")
