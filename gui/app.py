@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -12,6 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from core import __version__, logsetup
+from core.invocation import path_from_arg
 
 from . import i18n, icons, prefs
 from .bridge import CoreBridge
@@ -99,8 +101,21 @@ def _log_uncaught() -> None:
 
 
 def link_args(argv: list[str]) -> list[str]:
-    """Command-line arguments that are links or files (options are not passed on)."""
-    return [a for a in argv if a and not a.startswith("-")]
+    """Command-line arguments that are links or files (options are not passed on). Files,
+    given as paths or as ``file:`` URLs (the desktop entry passes ``%U``), become absolute
+    paths: a running instance, started in another folder, must find them."""
+    out = []
+    for a in argv:
+        if not a or a.startswith("-"):
+            continue
+        path = path_from_arg(a)
+        try:
+            if os.path.exists(path):
+                path = os.path.abspath(path)
+        except (OSError, ValueError):       # not a path at all (share text, NUL bytes)
+            pass
+        out.append(path)
+    return out
 
 
 def run_gui(argv: list[str]) -> int:

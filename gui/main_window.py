@@ -718,22 +718,14 @@ class MainWindow(QMainWindow):
         self.open_add_dialog(text=text)
 
     def receive_links(self, args: list[str]) -> None:
-        """Links (or files) handed over from the command line / a second instance."""
-        text_parts, manifests = [], []
-        for a in args:
-            p = Path(a)
-            if p.suffix.lower() in dropping.MANIFEST_SUFFIXES and p.exists():
-                manifests.append(p.resolve())
-            elif p.suffix.lower() in dropping.TEXT_SUFFIXES and p.is_file():
-                try:
-                    text_parts.append(p.read_text(encoding="utf-8", errors="replace"))
-                except OSError as exc:
-                    self.show_error(f"{p}: {exc.strerror or exc}")
-            else:
-                text_parts.append(a)
+        """Links or files (paths or ``file:`` URLs) handed over from the command line, the
+        desktop launcher (``%U``) or a second instance."""
+        got = dropping.read_args(args)
+        for e in got.errors:
+            self.show_error(e)
         self.bring_to_front()
-        if text_parts or manifests:
-            self.open_add_dialog(text="\n".join(text_parts), manifests=manifests)
+        if got:
+            self.open_add_dialog(text=got.text, manifests=[m.resolve() for m in got.manifests])
 
     def bring_to_front(self) -> None:
         if self.isMinimized():

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.invocation import command
+
 EXPIRY_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
                   ("never", "Never")]
 
@@ -331,7 +333,8 @@ class ShareDialog(QDialog):
                                        .replace("{base}", base).replace("{where}", where))
         else:
             self.server_status.setText(self.tr("The sharing server is not running: links work once "
-                                               "it is started (here or with `main.py serve`)."))
+                                               "it is started (here or with `{command}`).")
+                                       .replace("{command}", command("serve")))
         self.start_btn.setVisible(not running)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ZhilianError
+from ..invocation import ensure_std_streams, program_name
 from ..redact import redact_text
 
 log = logging.getLogger("zhilian.cli")
@@ -53,7 +54,7 @@ def _add_verbose(parser: argparse.ArgumentParser, top: bool = False) -> None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; with ``only``, just the command module of that name (a faster
     start for ``get`` and friends: the other commands' imports are not needed)."""
-    p = argparse.ArgumentParser(prog="zhilian", description="Zhilian (直链) download manager")
+    p = argparse.ArgumentParser(prog=program_name(), description="Zhilian (直链) download manager")
     p.add_argument("--version", action="version", version=f"zhilian {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in ([only] if only else _module_names()):
@@ -134,6 +135,7 @@ def _unexpected(e: BaseException, command: str, logfile: Path | None) -> int:
 
 
 def main(argv: list[str]) -> int:
+    ensure_std_streams()
     parser = parser_for(_first_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

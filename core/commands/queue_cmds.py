@@ -22,6 +22,7 @@ import sys
 import time
 
 from ..errors import ZhilianError, human_bytes
+from ..invocation import command
 from ..ratelimit import parse_rate
 from . import EXIT_STOPPED, STOP_SIGNALS
 
@@ -31,7 +32,7 @@ log = logging.getLogger("zhilian.cli")
 def register(sub) -> None:
     p = sub.add_parser("add", help="add links to the download queue",
                        description="Queue one or more links (or a pasted share text with its "
-                                   "extraction code). `main.py run` downloads them.")
+                                   f"extraction code). `{command('run')}` downloads them.")
     p.add_argument("links", nargs="+", metavar="LINK", help="link or pasted share text")
     p.add_argument("--password", "-p", metavar="CODE", help="extraction code (提取码) for share links")
     p.add_argument("-d", "--dir", help="target folder (default: the download folder in settings)")
@@ -125,7 +126,7 @@ def _cmd_add(args) -> int:
                 print(f"{tid}\t{row.state}\t{row.link}")
     finally:
         store.close()
-    print(f"queued {len(ids)} task(s); `main.py run` downloads them", file=sys.stderr)
+    print(f"queued {len(ids)} task(s); `{command('run')}` downloads them", file=sys.stderr)
     return 0
 
 
@@ -148,7 +149,7 @@ def _cmd_list(args) -> int:
                          ensure_ascii=False, indent=1))
         return 0
     if not views:
-        print("The queue is empty. Add links with: main.py add LINK...")
+        print(f"The queue is empty. Add links with: {command('add')} LINK...")
         return 0
     print(f"{'ID':>5}  {'STATE':<11} {'PROGRESS':<26} {'PRI':>3}  NAME")
     for v in views:
@@ -317,11 +318,11 @@ async def _run(args) -> int:
     if svc.fault is not None:
         raise svc.fault      # one line (the tasks in the database are as they were)
     if stopped:
-        print("zhilian: stopped; `main.py run` again resumes", file=sys.stderr)
+        print(f"zhilian: stopped; `{command('run')}` again resumes", file=sys.stderr)
         return EXIT_STOPPED
     left = [t for t in svc.tasks() if t.state in ("paused", "failed")]
     if left and not args.quiet:
-        print(f"queue: nothing left to run; {len(left)} task(s) paused or failed (main.py list)", flush=True)
+        print(f"queue: nothing left to run; {len(left)} task(s) paused or failed ({command('list')})", flush=True)
     return 1 if printer.failed else 0
 
 

@@ -14,6 +14,7 @@ import sys
 from typing import Any, Callable
 
 from ..errors import ZhilianError, human_bytes
+from ..invocation import command
 
 
 def _limits():
@@ -137,7 +138,7 @@ def _api(args=None):
 def register(sub) -> None:
     p = sub.add_parser("share", help="share a file as a signed, expiring direct link",
                        description="Share a file and print its link. The link is served by a "
-                                   "running `serve` (start one with: main.py serve), or by this "
+                                   f"running `serve` (start one with: {command('serve')}), or by this "
                                    "command itself with --serve.")
     p.add_argument("file", help="the file to share")
     p.add_argument("--expires", default=None, metavar="DURATION",
@@ -180,7 +181,7 @@ def _cmd_share(args) -> int:
         print(api.qr_text(link.url), file=sys.stderr)
     if not api.server_running():
         where = f" on port {args.port}" if args.port is not None else ""
-        print(f"note: no share server is running{where}; links work once `main.py serve` runs",
+        print(f"note: no share server is running{where}; links work once `{command('serve')}` runs",
               file=sys.stderr)
     return 0
 
@@ -200,7 +201,7 @@ def _describe(link) -> None:
 def register_serve(sub) -> None:
     p = sub.add_parser("serve", help="run the share server (headless)",
                        description="Serve shared files until Ctrl-C. Shares added with "
-                                   "`main.py share` while it runs work at once.")
+                                   f"`{command('share')}` while it runs work at once.")
     p.add_argument("--port", help="port (default from settings: 8770; 0: any free port)")
     p.add_argument("--lan", action="store_true",
                    help="open to the local network (default: this computer only)")
@@ -431,7 +432,7 @@ def _cmd_log(args) -> int:
 def _cmd_rotate(args) -> int:
     _api().rotate_key()
     print("New signing key: every link made before no longer works "
-          "(see new links with: main.py shares list)")
+          f"(see new links with: {command('shares', 'list')})")
     return 0
 
 

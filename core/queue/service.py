@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import UnsupportedLink, ZhilianError
+from ..invocation import command
 from .dbfaults import Repaired, explain, repair
 from .scheduler import QueueError, Scheduler, _Live, host_of, parse_text
 from .settings import Settings, load_settings
@@ -126,7 +127,7 @@ class QueueService(Scheduler):
         if not self._lock.acquire():
             raise QueueDbError(
                 f"The download queue is already running in another Zhilian process "
-                f"(pid {self._lock.holder()}); close it first, or use main.py add / pause / resume, "
+                f"(pid {self._lock.holder()}); close it first, or use {command('add')} / pause / resume, "
                 "which talk to the running queue", "running")
         try:
             self.store = await asyncio.to_thread(Store, self.db_path)

@@ -15,6 +15,27 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+def _drag_drop(widget, mime) -> tuple[bool, bool]:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+    pos = QPoint(widget.width() // 2, widget.height() // 2)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+@pytest.fixture
+def drag_drop():
+    """drag_drop(widget, mime) -> (enter accepted, drop accepted): a real QDragEnterEvent and
+    QDropEvent delivered to the middle of the widget."""
+    return _drag_drop
+
+
 def wait_until(qtbot, cond, timeout: float = 20.0, what: str = "condition") -> None:
     """Spins the Qt loop until ``cond()`` is true (no timed assertion: the limit is a hang guard)."""
     qtbot.waitUntil(cond, timeout=int(timeout * 1000))

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialogButtonBox
 from servers import make_blob
 
 WAIT = 60_000
@@ -67,18 +67,8 @@ def test_add_through_dialog_downloads_and_verifies(qtbot, window, file_server, t
     assert window.act_open.isEnabled() and window.act_folder.isEnabled()
 
 
-def _drag_drop(window, mime: QMimeData) -> tuple[bool, bool]:
-    pos = QPoint(window.width() // 2, window.height() // 2)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, drop)
-    return enter.isAccepted(), drop.isAccepted()
-
-
-def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, tmp_path, zhilian_home):
+def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, tmp_path, zhilian_home,
+                                                    drag_drop):
     a, b, c = make_blob(200_000, 1), make_blob(300_000, 2), make_blob(100_000, 3)
     file_server.add("/a.bin", a)
     file_server.add("/b.bin", b)
@@ -87,7 +77,7 @@ def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, 
     lst.write_text(f"{file_server.url('/a.bin')}\n# comment\n{file_server.url('/b.bin')}\n", encoding="utf-8")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(lst)), QUrl(file_server.url("/c.bin"))])
-    entered, dropped = _drag_drop(window, mime)
+    entered, dropped = drag_drop(window, mime)
     assert entered and dropped
     dlg = window._add_dialog
     assert dlg is not None and dlg.isVisible()
@@ -101,7 +91,7 @@ def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, 
     # something that is not a link is refused at drag-enter time
     junk = QMimeData()
     junk.setUrls([QUrl.fromLocalFile(str(tmp_path / "x.jpg"))])
-    entered, _ = _drag_drop(window, junk)
+    entered, _ = drag_drop(window, junk)
     assert not entered
 
 
@@ -297,7 +287,7 @@ def test_ten_thousand_rows_sort_and_filter(qtbot):
     _ = QPoint()
 
 
-def test_drop_manifest_and_metalink_add_verified_files(qtbot, window, file_server, tmp_path):
+def test_drop_manifest_and_metalink_add_verified_files(qtbot, window, file_server, tmp_path, drag_drop):
     a, b = make_blob(400_000, 31), make_blob(250_000, 32)
     file_server.add("/cdn/heygem_v1.pth", a)
     file_server.add("/mirror/face.onnx", b)
@@ -314,7 +304,7 @@ def test_drop_manifest_and_metalink_add_verified_files(qtbot, window, file_serve
         f'<url priority="1">{file_server.url("/mirror/face.onnx")}</url></file>\n</metalink>\n', encoding="utf-8")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(yaml_file)), QUrl.fromLocalFile(str(meta4))])
-    entered, dropped = _drag_drop(window, mime)
+    entered, dropped = drag_drop(window, mime)
     assert entered and dropped
     dlg = window._add_dialog
     qtbot.waitUntil(lambda: dlg.preview.rowCount() == 2, timeout=5000)
