@@ -2,9 +2,10 @@
 desktop launcher passes (``file:`` URLs), and standard streams that may be missing.
 
 - ``program_name()`` is the command a user types to run Zhilian the way they started it:
-  ``zhilian`` (the Linux/macOS bundle, the .deb's launcher), ``zhilian-cli.exe`` (Windows),
-  ``.venv/bin/python main.py`` or ``./run.sh`` (a source checkout). Messages that tell the
-  user what to run next (``… run`` downloads them) use ``command("run")``.
+  ``zhilian`` (the .deb's launcher, or the bundle found on PATH), ``./zhilian`` (the
+  unpacked portable build), ``zhilian-cli`` (Windows; the windowed ``zhilian.exe`` points
+  at its console twin), ``.venv/bin/python main.py`` or ``./run.sh`` (a source checkout).
+  Messages that tell the user what to run next use ``command("run")``.
 - ``path_from_arg()`` turns a ``file:`` URL into a local path. Desktop entries pass ``%U``,
   so "Open with Zhilian", a file dropped on the launcher and a second start all hand over
   ``file:///home/me/My%20links.txt`` rather than a path.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ntpath
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -33,26 +35,35 @@ def _quote(word: str) -> str:
 
 
 def program_name() -> str:
-    """The command that runs this program again, as the user started it."""
+    """The command that runs this program again, as the user started it: ``argv[0]`` as
+    typed (a name found on PATH stays a bare name, ``./zhilian`` stays relative)."""
     forced = os.environ.get(PROG_ENV, "").strip()
     if forced:
         return forced
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
-    basename = ntpath.basename if sys.platform == "win32" else os.path.basename
-    if getattr(sys, "frozen", False):
-        name = basename(argv0) or basename(sys.executable) or "zhilian"
-        if sys.platform == "win32" and name.lower() in ("zhilian.exe", "zhilian"):
-            # the windowed desktop app cannot print: commands are for its console twin
-            return "zhilian-cli.exe"
-        return name
-    if argv0.endswith(".py"):
+    if not getattr(sys, "frozen", False) and argv0.endswith(".py"):
         # a source checkout: `python main.py`, with the interpreter as it was typed
         orig = getattr(sys, "orig_argv", None) or [sys.executable]
-        python = orig[0] or "python"
-        return f"{_quote(python)} {_quote(argv0)}"
+        return f"{_quote(orig[0] or 'python')} {_quote(argv0)}"
     if argv0 in ("", "-c", "-m"):
         return "zhilian"
-    return basename(argv0) or "zhilian"
+    if os.path.isabs(argv0):
+        # A script started by name from PATH arrives as its full path (the kernel passes that
+        # to the interpreter): when the bare name still finds this very file, use the name.
+        name = (ntpath if sys.platform == "win32" else os.path).basename(argv0)
+        found = shutil.which(name)
+        try:
+            if found and os.path.samefile(found, argv0):
+                argv0 = name
+        except OSError:
+            pass
+    if getattr(sys, "frozen", False) and sys.platform == "win32":
+        folder, name = ntpath.split(argv0)
+        stem, ext = ntpath.splitext(name)
+        if stem.lower() == "zhilian":
+            # the windowed desktop app cannot print: commands are for its console twin
+            argv0 = ntpath.join(folder, f"{stem}-cli{ext}") if folder else f"{stem}-cli{ext}"
+    return _quote(argv0)
 
 
 def command(*args: str) -> str:

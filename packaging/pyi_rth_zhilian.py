@@ -8,8 +8,9 @@ Dormant (one environment lookup) unless ZHILIAN_SELFTEST is set to a comma list 
   gui      the app's window opens (offscreen works) and the app quits by itself
   all      imports,keyring,qt
 
-It prints one JSON object on stdout and exits 0 when every check passed, 1 otherwise, before
-the app's own entry point runs. Packaging tests and the install proof use it; a user can run
+It prints one JSON object on stdout (and writes it to the file ZHILIAN_SELFTEST_OUT names, for
+the windowed Windows zhilian.exe, which has no stdout) and exits 0 when every check passed, 1
+otherwise, before the app's own entry point runs. Packaging tests and the install proof use it; a user can run
 `ZHILIAN_SELFTEST=all zhilian` to see why a frozen install misbehaves.
 """
 
@@ -38,6 +39,9 @@ def _zhilian_selftest(spec: str) -> int:
     from pathlib import Path
 
     t0 = time.monotonic()
+    from core.invocation import ensure_std_streams
+
+    ensure_std_streams()     # a windowed executable has no stdout/stderr (None)
     wanted = {s.strip() for s in spec.split(",") if s.strip()}
     if "all" in wanted or wanted == {"1"}:
         wanted = {"imports", "keyring", "qt"}
@@ -176,7 +180,12 @@ def _zhilian_selftest(spec: str) -> int:
     if unknown:
         report["checks"]["arguments"] = {"ok": False, "error": f"unknown checks: {sorted(unknown)}"}
     report["ok"] = bool(report["checks"]) and all(c["ok"] for c in report["checks"].values())
-    sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    line = json.dumps(report, ensure_ascii=False) + "\n"
+    out = os.environ.get("ZHILIAN_SELFTEST_OUT")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(line)
+    sys.stdout.write(line)
     sys.stdout.flush()
     return 0 if report["ok"] else 1
 

@@ -68,6 +68,22 @@ mapfile -t libdirs < <(find "$DIST/zhilian" -type f -name '*.so*' -printf '-l%h\
 shlib_depends="$(cd "$shl" && dpkg-shlibdeps -O --ignore-missing-info "${libdirs[@]}" "${elfs[@]}" 2>"$shl/warnings.log" \
   | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$shlib_depends" ] || { cat "$shl/warnings.log" >&2; die "dpkg-shlibdeps found no dependencies"; }
+# Libraries the bundle ships itself are not dependencies, although dpkg-shlibdeps maps them to
+# this system's packages: libglvnd's GL/EGL dispatchers (build.spec says why), recorded by the
+# spec in the bundle's manifest. Their packages (libgl1, libegl1, ...) would pull in Mesa.
+mapfile -t bundled_libs < <("$PY" -c 'import json, sys
+for name, path in json.load(open(sys.argv[1], encoding="utf-8")).get("bundled_system_libs", {}).items():
+    print(name + "=" + path)' "$DIST/zhilian/_internal/zhilian-manifest.json")
+if [ "${#bundled_libs[@]}" -gt 0 ]; then
+  shipped_pkgs="$(for lib in "${bundled_libs[@]}"; do f="${lib#*=}"
+      dpkg -S "$f" 2>/dev/null || dpkg -S "${f/#\/usr\/lib\//\/lib\/}" 2>/dev/null || true; done \
+    | cut -d: -f1 | tr ', ' '\n\n' | sed '/^$/d' | sort -u | tr '\n' ' ')"
+  echo "shipped in the bundle: ${bundled_libs[*]%%=*} (so not depending on: ${shipped_pkgs:-none})"
+  shlib_depends="$(echo "$shlib_depends" | tr ',' '\n' | sed 's/^ *//' | while read -r clause; do
+    name="${clause%% *}"
+    case " $shipped_pkgs " in *" $name "*) ;; *) printf '%s\n' "$clause" ;; esac
+  done | paste -sd, - | sed 's/,/, /g')"
+fi
 # Not linked, but needed at run time: CA certificates for https, fontconfig's configuration.
 DEPENDS="$shlib_depends, ca-certificates, fontconfig-config"
 echo "Depends: $DEPENDS"
@@ -76,10 +92,15 @@ step "assembling the .deb"
 root="$WORK/deb/root"
 rm -rf "$WORK/deb" && mkdir -p "$root/DEBIAN" "$root/opt" "$root/usr/bin" \
   "$root/usr/share/applications" "$root/usr/share/doc/zhilian" "$root/usr/share/icons" \
-  "$root/usr/share/metainfo"
+  "$root/usr/share/metainfo" "$root/usr/share/mime/packages"
 cp -a "$DIST/zhilian" "$root/opt/zhilian"
 install -m 0755 packaging/linux/zhilian.sh "$root/usr/bin/zhilian"
 install -m 0644 packaging/linux/zhilian.desktop "$root/usr/share/applications/zhilian.desktop"
+install -m 0644 packaging/linux/zhilian-mime.xml "$root/usr/share/mime/packages/zhilian.xml"
+install -m 0755 packaging/linux/postinst packaging/linux/postrm "$root/DEBIAN/"
+if command -v desktop-file-validate >/dev/null; then
+  desktop-file-validate "$root/usr/share/applications/zhilian.desktop" || die "the desktop entry is not valid"
+fi
 install -m 0644 packaging/linux/io.github.zhilian.Zhilian.metainfo.xml "$root/usr/share/metainfo/io.github.zhilian.Zhilian.metainfo.xml"
 cp -r "$WORK/icons/hicolor" "$root/usr/share/icons/hicolor"
 install -m 0644 packaging/linux/copyright "$root/usr/share/doc/zhilian/copyright"
@@ -100,12 +121,19 @@ pname="zhilian-${VERSION}-linux-${UNAME_ARCH}"
 prt="$WORK/portable/$pname"
 rm -rf "$WORK/portable" && mkdir -p "$prt"
 cp -a "$DIST/zhilian/." "$prt/"
-cp packaging/linux/zhilian.desktop "$prt/zhilian.desktop"
-cp "$WORK/icons/hicolor/scalable/apps/zhilian.svg" "$prt/zhilian.svg"
+# Desktop integration for ./install-user.sh: the same files the .deb puts under /usr/share.
+mkdir -p "$prt/share/applications" "$prt/share/mime/packages" "$prt/share/icons"
+cp packaging/linux/zhilian.desktop "$prt/share/applications/zhilian.desktop"
+cp packaging/linux/zhilian-mime.xml "$prt/share/mime/packages/zhilian.xml"
+cp -r "$WORK/icons/hicolor" "$prt/share/icons/hicolor"
+install -m 0755 packaging/linux/install-user.sh packaging/linux/uninstall-user.sh "$prt/"
 cat > "$prt/README.txt" <<EOF
 Zhilian $VERSION, portable build for Linux ($UNAME_ARCH).
 
 Run ./zhilian (desktop app) or ./zhilian get URL (command line). Nothing is installed.
+To add it to your desktop menu (for you only, no root: menu entry, icon, the file types
+*.meta4 and *.zhilian.yaml, and a \`zhilian\` command in ~/.local/bin):
+  ./install-user.sh          (undo with ./uninstall-user.sh; run it again after moving the folder)
 To keep settings and downloads inside this folder, start it with ZHILIAN_HOME set:
   ZHILIAN_HOME="\$PWD/data" ./zhilian
 
@@ -120,11 +148,14 @@ step "budgets"
 deb_bytes=$(stat -c %s "$DEB")
 tgz_bytes=$(stat -c %s "$TGZ")
 verdict() { if [ "$1" -lt "$2" ]; then echo ok; else echo OVER; fi; }
-printf '%-34s %12s %12s  %s\n' "budget" "measured" "limit" "verdict"
-mb() { awk -v n="$1" -v d="$2" 'BEGIN { printf "%.1f", n / d }'; }
-printf '%-34s %9s MB %9s MB  %s\n' ".deb size" "$(mb "$deb_bytes" 1000000)" 80 "$(verdict "$deb_bytes" 80000000)"
-printf '%-34s %9s MB %9s MB  %s\n' "installed size" "$(mb "$installed_kb" 1000)" 200 "$(verdict "$installed_kb" 200000)"
-printf '%-34s %9s MB %12s\n' "portable .tar.gz size" "$(mb "$tgz_bytes" 1000000)" "-"
+printf '%-34s %12s %13s  %s\n' "budget" "measured" "limit" "verdict"
+# MiB = 2^20 bytes. The limits are the original 80 MB and 200 MB (10^6 bytes), shown in MiB.
+mib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1048576 }'; }
+deb_limit=80000000 inst_limit=200000000
+printf '%-34s %8s MiB %9s MiB  %s\n' ".deb size" "$(mib "$deb_bytes")" "$(mib $deb_limit)" "$(verdict "$deb_bytes" $deb_limit)"
+printf '%-34s %8s MiB %9s MiB  %s\n' "installed size" "$(mib $((installed_kb * 1024)))" "$(mib $inst_limit)" \
+  "$(verdict $((installed_kb * 1024)) $inst_limit)"
+printf '%-34s %8s MiB %13s\n' "portable .tar.gz size" "$(mib "$tgz_bytes")" "-"
 if [ "${ZHILIAN_NO_BUDGETS:-0}" != 1 ]; then
   "$PY" packaging/first_window.py "$DIST/zhilian/zhilian" --runs 5 --limit-ms 1500
 fi

@@ -4,14 +4,22 @@
 # 1. debootstrap a fresh minimal Debian root (variant minbase, the suite and mirror this
 #    machine's apt uses),
 # 2. install into it only the .deb and what it declares (apt resolves Depends; no Recommends),
+#    and measures what that costs (packages, MiB) and what libgl1 + libegl1 would add (the
+#    .deb does not depend on them: no OpenGL/Mesa may come into the root),
 # 3. chroot and run the installed app: `zhilian --version`; `zhilian get` from a file server
 #    on loopback with --sha256 (and a wrong hash, which must fail); the GUI opening offscreen
 #    and quitting (the bundle's self-check), then the plain `zhilian` GUI entry left running
-#    offscreen for 5 s,
+#    offscreen for 5 s; then on a real X server (Xvfb, platform xcb) until its window is
+#    mapped, with a screenshot (build/prove-gui-xcb.png),
 # 4. then, beyond the declared dependencies, installs the recommended gnome-keyring and checks
-#    that the frozen app stores, reads and deletes a secret through the Secret Service.
-# Needs root (debootstrap, chroot, mounts) and the Debian mirror. Takes a few minutes the
-# first time; the downloaded packages are cached in build/debootstrap-cache.
+#    that the frozen app stores, reads and deletes a secret through the Secret Service,
+# 5. installs what every desktop has (shared-mime-info, desktop-file-utils, xdg-utils) and
+#    checks the file types: *.meta4 and *.zhilian.yaml resolve to their MIME types, the
+#    desktop entry is their handler and never http/https's, and it validates,
+# 6. purges the package: no program file left, the file types unregistered.
+# Needs root (debootstrap, chroot, mounts), the Debian mirror, Xvfb and xwininfo (setup.sh
+# dev). Takes a few minutes the first time; the downloaded packages are cached in
+# build/debootstrap-cache.
 # Environment: ZHILIAN_PROVE_ROOT=DIR (default build/prove-root, recreated on every run),
 #              ZHILIAN_PROVE_KEEP=1 keeps the root afterwards for inspection.
 set -euo pipefail
@@ -53,9 +61,11 @@ fi
 target="$(realpath -m "${ZHILIAN_PROVE_ROOT:-$ROOT/build/prove-root}")"
 cache="$ROOT/build/debootstrap-cache"
 srv_pid=""
+xvfb_pid=""
 cleanup() {
   [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null || true
-  for m in dev/pts dev proc sys; do
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
+  for m in tmp/.X11-unix dev/pts dev proc sys; do
     mountpoint -q "$target/$m" 2>/dev/null && umount -l "$target/$m" || true
   done
   if [ "${ZHILIAN_PROVE_KEEP:-0}" != 1 ] && [ -d "$target" ]; then rm -rf --one-file-system "$target"; fi
@@ -69,7 +79,8 @@ mkdir -p "$target" "$cache"
 t0=$(date +%s)
 debootstrap --variant=minbase --cache-dir="$cache" "$suite" "$target" "$mirror" > "$ROOT/build/debootstrap.log" 2>&1 \
   || { tail -n 30 "$ROOT/build/debootstrap.log" >&2; die "debootstrap failed (build/debootstrap.log)"; }
-base_pkgs=$(chroot "$target" dpkg-query -W -f '${Package}\n' | wc -l)
+chroot "$target" dpkg-query -W -f '${Package}\n' | sort > "$ROOT/build/prove-base.list"
+base_pkgs=$(wc -l < "$ROOT/build/prove-base.list")
 echo "fresh root: $base_pkgs packages, $(du -sh --one-file-system "$target" | cut -f1), $(( $(date +%s) - t0 )) s"
 
 mount -t proc proc "$target/proc"
@@ -88,6 +99,23 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-re
 all_pkgs=$(in_root dpkg-query -W -f '${Package}\n' | wc -l)
 echo "installed: zhilian $(in_root dpkg-query -W -f '${Version}' zhilian) + $(( all_pkgs - base_pkgs - 1 )) dependency packages"
 in_root dpkg-query -W -f '${Status}' zhilian | grep -q "install ok installed" || die "zhilian is not installed"
+# The footprint: Installed-Size (KiB) of every package apt added for zhilian, in MiB.
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+deps="$(in_root dpkg-query -W -f '${Package}\t${Installed-Size}\n' | awk -F'\t' '
+  NR == FNR { base[$1] = 1; next } !($1 in base) && $1 != "zhilian" { s += $2; n++ } END { print n, s }' \
+  "$ROOT/build/prove-base.list" -)"
+zh_kib="$(in_root dpkg-query -W -f '${Installed-Size}' zhilian)"
+echo "footprint: zhilian $(mib "$zh_kib") MiB + ${deps% *} dependency packages $(mib "${deps#* }") MiB"
+gl_pkgs="$(in_root dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' \
+  | grep -E '^(libgl1|libegl1|libglx|libgl1-mesa|libegl-mesa|libglapi-mesa|libgbm|libllvm|mesa-)' || true)"
+[ -z "$gl_pkgs" ] || die "OpenGL/Mesa packages came in although the .deb does not need them: $gl_pkgs"
+# What the libGL dependency of earlier builds (Depends: libgl1, libegl1) would add on top.
+mapfile -t gl_add < <(in_root apt-get -s -q install --no-install-recommends libgl1 libegl1 | awk '/^Inst /{ print $2 }')
+[ "${#gl_add[@]}" -gt 0 ] || die "apt could not simulate installing libgl1 libegl1"
+sizes="$(in_root apt-cache show --no-all-versions "${gl_add[@]}" | awk '
+  /^Package:/ { p = $2 } /^Installed-Size:/ { s += $2; if (p ~ /^libllvm/) l += $2 } END { print s, l + 0 }')"
+echo "no libGL/Mesa in the root; libgl1 + libegl1 would add ${#gl_add[@]} packages, $(mib "${sizes% *}") MiB" \
+  "(libllvm alone $(mib "${sizes#* }") MiB)"
 for f in /usr/bin/zhilian /opt/zhilian/zhilian /usr/share/applications/zhilian.desktop \
          /usr/share/icons/hicolor/48x48/apps/zhilian.png /usr/share/icons/hicolor/scalable/apps/zhilian.svg; do
   [ -e "$target$f" ] || die "$f is missing after install"
@@ -150,6 +178,56 @@ if grep -qiE "traceback|could not load the qt platform plugin|error while loadin
 fi
 echo "ran until stopped, no errors"
 
+step "GUI on a real X server (Xvfb, platform xcb), without libGL/Mesa in the root"
+command -v Xvfb >/dev/null && command -v xwininfo >/dev/null \
+  || die "Xvfb and xwininfo are needed: run scripts/setup.sh dev (xvfb, x11-utils)"
+for n in $(seq 90 140); do [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break; done
+Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp > "$ROOT/build/prove-xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+[ -S "/tmp/.X11-unix/X$n" ] || die "Xvfb did not start (build/prove-xvfb.log)"
+mkdir -p "$target/tmp/.X11-unix"
+mount --bind /tmp/.X11-unix "$target/tmp/.X11-unix"
+# chroot (not the in_root function, which would run in a subshell) execs down to `timeout`,
+# so $! is the process that forwards a SIGTERM to the app.
+chroot "$target" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DISPLAY=":$n" \
+  QT_QPA_PLATFORM=xcb ZHILIAN_HOME=/tmp/zhx timeout 60 /usr/bin/zhilian > "$target/tmp/gui-xcb.log" 2>&1 &
+app_pid=$!
+wid=""
+for _ in $(seq 1 300); do
+  # Qt names its hidden helper windows after the app too: take the one that is mapped
+  for w in $(xwininfo -display ":$n" -root -tree 2>/dev/null | awk '/"Zhilian":/ { print $1 }'); do
+    if xwininfo -display ":$n" -id "$w" 2>/dev/null | grep -q IsViewable; then wid="$w"; break; fi
+  done
+  [ -n "$wid" ] && break
+  kill -0 "$app_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$wid" ] || { cat "$target/tmp/gui-xcb.log" >&2; die "no Zhilian window was mapped on the X server"; }
+sleep 1   # let it paint
+DISPLAY=":$n" QT_QPA_PLATFORM=xcb .venv/bin/python - "$ROOT/build/prove-gui-xcb.png" <<'PY' \
+  || die "the screenshot shows no window"
+import sys
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(sys.argv[:1])
+img = app.primaryScreen().grabWindow(0).toImage()
+img.save(sys.argv[1])
+colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+print(f"screenshot {img.width()}x{img.height()}, {len(colours)} colours: {sys.argv[1]}")
+sys.exit(0 if len(colours) > 8 else 1)
+PY
+kill -0 "$app_pid" 2>/dev/null || { cat "$target/tmp/gui-xcb.log" >&2; die "the GUI exited"; }
+kill "$app_pid" 2>/dev/null || true
+wait "$app_pid" 2>/dev/null || true
+if grep -qiE "traceback|could not load the qt platform plugin|error while loading shared libraries|libGL" \
+     "$target/tmp/gui-xcb.log"; then
+  cat "$target/tmp/gui-xcb.log" >&2; die "the GUI printed errors on xcb"
+fi
+umount -l "$target/tmp/.X11-unix"
+kill "$xvfb_pid" 2>/dev/null || true
+xvfb_pid=""
+echo "window 'Zhilian' ($wid) mapped on Xvfb through xcb, no libgl1/libegl1/Mesa package in the root"
+
 step "keyring: with the recommended gnome-keyring installed, secrets go to the Secret Service"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnome-keyring dbus-daemon \
   >> "$ROOT/build/prove-apt.log" 2>&1 || die "could not install gnome-keyring into the root"
@@ -163,5 +241,52 @@ r = json.loads(sys.stdin.read())["checks"]["keyring"]
 print("stored, read back and deleted a secret through", r["backend"])
 sys.exit(0 if r["ok"] and r["backend"].endswith("SecretService.Keyring") else 1)' \
   || { echo "$kr"; die "the frozen app did not use the Secret Service"; }
+
+step "desktop integration: file types with shared-mime-info, desktop-file-utils and xdg-utils"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shared-mime-info \
+  desktop-file-utils xdg-utils libfile-mimeinfo-perl libglib2.0-bin >> "$ROOT/build/prove-apt.log" 2>&1 \
+  || die "could not install the desktop tools into the root"
+# Installed after zhilian, their triggers already saw its files; reinstalling runs its postinst.
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall /tmp/zhilian.deb \
+  >> "$ROOT/build/prove-apt.log" 2>&1 || die "reinstalling zhilian failed"
+printf 'name: w\nsha256: %064d\ndownload:\n  - url: https://example.com/w.bin\n' 0 > "$target/tmp/weights.zhilian.yaml"
+printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+  '<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="w.bin"><url>https://example.com/w.bin</url></file></metalink>' \
+  > "$target/tmp/models.meta4"
+want_type() {   # FILE TYPE: xdg-mime (generic desktop: File::MimeInfo) and GIO agree
+  local got_x got_g
+  got_x="$(in_root xdg-mime query filetype "$1")"
+  got_g="$(in_root gio info -a standard::content-type "$1" | awk '/content-type/ { print $2 }')"
+  [ "$got_x" = "$2" ] && [ "$got_g" = "$2" ] || die "$1: xdg-mime says '$got_x', gio '$got_g', expected $2"
+  echo "$1: $2 (xdg-mime and gio)"
+}
+want_type /tmp/models.meta4 application/metalink4+xml
+want_type /tmp/weights.zhilian.yaml application/x-zhilian-manifest
+for t in application/metalink4+xml application/x-zhilian-manifest; do
+  h="$(in_root xdg-mime query default "$t")"
+  [ "$h" = zhilian.desktop ] || die "the handler of $t is '$h', not zhilian.desktop"
+  grep -q "^$t=.*zhilian.desktop" "$target/usr/share/applications/mimeinfo.cache" \
+    || die "mimeinfo.cache does not list zhilian.desktop for $t"
+done
+if grep -E '^x-scheme-handler/' "$target/usr/share/applications/mimeinfo.cache" | grep -q zhilian.desktop; then
+  die "zhilian.desktop claims a URL scheme"
+fi
+in_root desktop-file-validate /usr/share/applications/zhilian.desktop || die "the desktop entry is not valid"
+echo "zhilian.desktop opens both types (xdg-mime query default, mimeinfo.cache), no URL scheme; it validates"
+
+step "apt purge: no program file left, the file types unregistered"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q zhilian >> "$ROOT/build/prove-apt.log" 2>&1 \
+  || die "apt-get purge zhilian failed"
+for f in /opt/zhilian /usr/bin/zhilian /usr/share/applications/zhilian.desktop /usr/share/mime/packages/zhilian.xml \
+         /usr/share/icons/hicolor/48x48/apps/zhilian.png /usr/share/metainfo/io.github.zhilian.Zhilian.metainfo.xml \
+         /usr/share/doc/zhilian; do
+  [ ! -e "$target$f" ] || die "$f is still there after the purge"
+done
+if grep -q zhilian.desktop "$target/usr/share/applications/mimeinfo.cache"; then
+  die "mimeinfo.cache still lists zhilian.desktop"
+fi
+left="$(in_root xdg-mime query filetype /tmp/weights.zhilian.yaml)"
+[ "$left" != application/x-zhilian-manifest ] || die "the manifest type is still registered"
+echo "purged: /opt/zhilian, the launcher, the entry, icons and MIME file gone; *.zhilian.yaml is $left again"
 
 step "PROVED: the .deb installs into a fresh $suite root with only its declared dependencies and runs there"

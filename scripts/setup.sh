@@ -13,9 +13,13 @@ APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkb
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1
   gnome-keyring dbus-daemon"
 # Test servers and peers (nginx, aria2c, curl), the real keyring, Xvfb + a tray host,
-# binutils for PyInstaller, debootstrap for the installer proof.
+# binutils for PyInstaller, debootstrap for the installer proof; the desktop-integration
+# checks of the packages (desktop-file-validate, update-mime-database, xdg-mime, gio,
+# xwininfo for the window in the install proof); Free Pascal compiles the Windows installer's
+# PATH code in a test.
 DEV_PKGS="nginx-light aria2 curl hyperfine xvfb xauth trayer binutils dbus-x11 fakeroot
-  dpkg-dev debootstrap fonts-wqy-microhei"
+  dpkg-dev debootstrap fonts-wqy-microhei desktop-file-utils shared-mime-info xdg-utils
+  libglib2.0-bin x11-utils fp-compiler"
 
 pkgs="$APP_PKGS"
 [ "$mode" = dev ] && pkgs="$pkgs $DEV_PKGS"

@@ -36,18 +36,23 @@ def _launcher(bin_dir: Path, name: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize("how", ["launcher", "symlink", "main.py", "absolute main.py", "run.sh"])
+@pytest.mark.parametrize("how", ["on PATH", "symlink on PATH", "relative", "main.py", "absolute main.py", "run.sh"])
 def test_messages_name_the_program_as_it_was_started(how, tmp_path, zhilian_home):
     bin_dir = tmp_path / "bin"
-    env = _env(zhilian_home)
+    env = _env(zhilian_home, PATH=f"{bin_dir}:{os.environ['PATH']}")
     cwd = ROOT
-    if how == "launcher":
-        cmd, want = [str(_launcher(bin_dir, "zhilian"))], "zhilian"
-    elif how == "symlink":
+    if how == "on PATH":
+        _launcher(bin_dir, "zhilian")
+        cmd, want = ["zhilian"], "zhilian"
+    elif how == "symlink on PATH":
         target = _launcher(tmp_path / "opt", "zhilian")
         bin_dir.mkdir()
         (bin_dir / "zl").symlink_to(target)
-        cmd, want = [str(bin_dir / "zl")], "zl"
+        cmd, want = ["zl"], "zl"
+    elif how == "relative":
+        _launcher(tmp_path / "My Apps", "zhilian")
+        cwd = tmp_path / "My Apps"
+        cmd, want = ["./zhilian"], "./zhilian"
     elif how == "main.py":
         cmd, want = [sys.executable, "main.py"], f"{sys.executable} main.py"
     elif how == "absolute main.py":
@@ -61,9 +66,8 @@ def test_messages_name_the_program_as_it_was_started(how, tmp_path, zhilian_home
     assert p.returncode == 0, p.stderr
     assert f"queued 1 task(s); `{want} run` downloads them" in p.stderr
     assert "main.py run" not in p.stderr or how.endswith("main.py")
-    empty = subprocess.run([*cmd, "list"], cwd=cwd, env=_env(tmp_path / "other-home", **(
-        {"ZHILIAN_PROG": env["ZHILIAN_PROG"]} if "ZHILIAN_PROG" in env else {})),
-        capture_output=True, text=True, timeout=60)
+    empty = subprocess.run([*cmd, "list"], cwd=cwd, env=dict(env, ZHILIAN_HOME=str(tmp_path / "other-home")),
+                           capture_output=True, text=True, timeout=60)
     assert f"Add links with: {want} add LINK" in empty.stdout
     usage = subprocess.run([*cmd, "add"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and f"usage: {want} add" in usage.stderr
@@ -72,18 +76,23 @@ def test_messages_name_the_program_as_it_was_started(how, tmp_path, zhilian_home
 def test_program_name_rules(monkeypatch):
     from core import invocation
     monkeypatch.delenv("ZHILIAN_PROG", raising=False)
-    monkeypatch.setattr(sys, "argv", ["/opt/zhilian/zhilian", "add"])
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert invocation.program_name() == "zhilian"
-    assert invocation.command("run") == "zhilian run"
-    # Windows: the console twin, named as typed; the windowed app points at its console twin
+    for typed in ("zhilian", "./zhilian", "/Applications/Zhilian.app/Contents/MacOS/zhilian"):
+        monkeypatch.setattr(sys, "argv", [typed, "add"])
+        assert invocation.program_name() == typed
+    assert invocation.command("run") == "/Applications/Zhilian.app/Contents/MacOS/zhilian run"
+    monkeypatch.setattr(sys, "argv", ["/home/me/My Apps/zhilian"])
+    assert invocation.command("run") == "'/home/me/My Apps/zhilian' run"
+    # Windows: the console program as typed; the windowed app points at its console twin
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setattr(sys, "argv", [r"C:\Users\me\AppData\Local\Programs\Zhilian\zhilian-cli.exe"])
-    assert invocation.program_name() == "zhilian-cli.exe"
+    assert invocation.program_name() == r"C:\Users\me\AppData\Local\Programs\Zhilian\zhilian-cli.exe"
     monkeypatch.setattr(sys, "argv", ["zhilian-cli"])
     assert invocation.program_name() == "zhilian-cli"
+    monkeypatch.setattr(sys, "argv", ["zhilian"])
+    assert invocation.program_name() == "zhilian-cli"
     monkeypatch.setattr(sys, "argv", [r"C:\Program Files\Zhilian\zhilian.exe"])
-    assert invocation.program_name() == "zhilian-cli.exe"
+    assert invocation.program_name() == r'"C:\Program Files\Zhilian\zhilian-cli.exe"'
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(sys, "frozen", False)
     monkeypatch.setattr(sys, "argv", ["my dir/main.py"])

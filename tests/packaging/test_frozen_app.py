@@ -146,3 +146,64 @@ def test_no_plaintext_keyring_backends_shipped(built):
     assert b"core.accounts" in archive
     assert b"keyrings.alt" not in archive
     assert not list((built.app / "_internal").glob("keyrings*"))
+
+
+def _no_console() -> None:
+    """In the child before exec: no stdout/stderr at all, as a windowed Windows program
+    starts (Python then sets sys.stdout and sys.stderr to None)."""
+    os.close(1)
+    os.close(2)
+
+
+def test_frozen_app_runs_without_a_console(built, file_server, tmp_path):
+    import subprocess
+    data = os.urandom(2_000_000)
+    file_server.add("/models/nc.bin", data)
+    env = dict(os.environ, ZHILIAN_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
+    env.pop("ZHILIAN_SELFTEST", None)
+    url = file_server.url("/models/nc.bin")
+    good = subprocess.run([str(built.exe), "get", url, "-d", str(tmp_path / "dl"), "--sha256",
+                           hashlib.sha256(data).hexdigest()], env=env, preexec_fn=_no_console, timeout=120)
+    assert good.returncode == 0
+    assert (tmp_path / "dl" / "nc.bin").read_bytes() == data
+    bad = subprocess.run([str(built.exe), "get", url, "-d", str(tmp_path / "bad"), "--sha256", "0" * 64],
+                         env=env, preexec_fn=_no_console, timeout=120)
+    assert bad.returncode == 1 and not (tmp_path / "bad" / "nc.bin").exists()
+    # the bundle's self-check writes its report to a file when there is no stdout
+    report = tmp_path / "report.json"
+    gui = subprocess.run([str(built.exe)], env=dict(env, ZHILIAN_SELFTEST="qt,gui", ZHILIAN_SELFTEST_OUT=str(report)),
+                         preexec_fn=_no_console, timeout=120)
+    r = json.loads(report.read_text(encoding="utf-8"))
+    assert gui.returncode == 0 and r["ok"] and "Zhilian" in r["checks"]["gui"]["window_title"], r
+
+
+@pytest.mark.parametrize("how", ["symlink", "exec -a"])
+def test_frozen_messages_name_the_program_as_started(how, built, tmp_path):
+    import subprocess
+    env = dict(os.environ, ZHILIAN_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
+    env.pop("ZHILIAN_PROG", None)
+    if how == "symlink":
+        (tmp_path / "bin").mkdir()
+        (tmp_path / "bin" / "zhilian-nightly").symlink_to(built.exe)
+        env["PATH"] = f"{tmp_path / 'bin'}:{env['PATH']}"
+        cmd, want = ["zhilian-nightly"], "zhilian-nightly"
+    else:
+        cmd, want = ["bash", "-c", f'exec -a zl {built.exe} "$@"', "zl"], "zl"
+    p = subprocess.run([*cmd, "add", "https://example.com/models/a.bin"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert f"`{want} run` downloads them" in p.stderr
+
+
+def test_check_install_script_passes_on_the_bundle(built):
+    """packaging/check_install.sh, which the Windows and macOS jobs run on what they install:
+    here on the Linux bundle (version, a get from python -m http.server with its SHA-256
+    checked, the first window offscreen)."""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHON=sys.executable)
+    env.pop("ZHILIAN_SELFTEST", None)
+    p = subprocess.run(["bash", str(ROOT / "packaging" / "check_install.sh"), str(built.exe)], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert "saved, SHA-256 verified here too" in p.stdout and "CHECKED" in p.stdout
