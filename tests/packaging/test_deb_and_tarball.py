@@ -167,18 +167,23 @@ def test_desktop_entry_and_launcher(deb_root):
     assert 'exec /opt/zhilian/zhilian "$@"' in launcher
 
 
+def valid_desktop_entry(path: Path):
+    """The [Desktop Entry] group of a file that desktop-file-validate passes without a word."""
+    v = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+    assert v.returncode == 0 and not v.stdout.strip(), v.stdout + v.stderr
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.optionxform = str
+    cp.read(path, encoding="utf-8")
+    return cp["Desktop Entry"]
+
+
 MIME_NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 OUR_TYPES = ["application/metalink4+xml", "application/x-zhilian-manifest"]
 
 
 def test_file_types_are_registered_and_no_url_scheme(built, deb_root, tmp_path):
     desktop = deb_root / "usr/share/applications/zhilian.desktop"
-    v = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)
-    assert v.returncode == 0 and not v.stdout.strip(), v.stdout + v.stderr
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.optionxform = str
-    cp.read(desktop, encoding="utf-8")
-    de = cp["Desktop Entry"]
+    de = valid_desktop_entry(desktop)
     assert [t for t in de["MimeType"].split(";") if t] == OUR_TYPES
     assert de["Exec"] == "zhilian %U"
     # the shared-mime-info file defines the manifest type by its double extension
@@ -292,12 +297,7 @@ def test_portable_install_for_this_user(built, run_frozen, tmp_path):
     assert out.returncode == 0, out.stderr
     data = home / ".local/share"
     desktop = data / "applications/zhilian.desktop"
-    v = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)
-    assert v.returncode == 0 and not v.stdout.strip(), v.stdout + v.stderr
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.optionxform = str
-    cp.read(desktop, encoding="utf-8")
-    de = cp["Desktop Entry"]
+    de = valid_desktop_entry(desktop)
     argv = _exec_argv(de["Exec"])
     assert argv == [str(root / "zhilian"), "%U"]
     assert de["TryExec"] == str(root / "zhilian") and os.access(de["TryExec"], os.X_OK)
