@@ -255,7 +255,9 @@ def test_sighup_stops_run_and_the_queue_resumes(file_server, tmp_path, zhilian_h
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, (p.returncode, err)
     assert "`run` stopped by SIGHUP" in _log(zhilian_home).read_text()
-    assert "zhilian: stopped; `main.py run` again resumes" in err and "Traceback" not in err
+    # the hint names the program as it was started (here: this Python and the path of main.py)
+    assert f"zhilian: stopped; `{sys.executable} {ROOT / 'main.py'} run` again resumes" in err
+    assert "Traceback" not in err
     have = _journal_matches_disk(part, data)
     assert 0 < have < len(data)
     sent = file_server.bytes_sent
