@@ -17,7 +17,9 @@ bin="$HOME/.local/bin"
 desktop="$data/applications/zhilian.desktop"
 marker="# Written by install-user.sh for $here"
 
-die() { echo "install-user.sh: $*" >&2; exit 1; }
+# Paths may hold backslashes: print with printf (dash's echo would read them as escapes).
+say() { printf '%s\n' "$*"; }
+die() { say "install-user.sh: $*" >&2; exit 1; }
 refresh() {
   # The desktop re-reads these caches; the tools come with every desktop (skipped if absent).
   if command -v update-mime-database >/dev/null 2>&1; then
@@ -30,7 +32,7 @@ refresh() {
 
 uninstall() {
   if [ -f "$desktop" ] && ! grep -qxF "$marker" "$desktop"; then
-    echo "install-user.sh: $desktop belongs to another Zhilian folder; left alone" >&2
+    say "install-user.sh: $desktop belongs to another Zhilian folder; left alone" >&2
     return 0
   fi
   rm -f "$desktop" "$data/mime/packages/zhilian.xml"
@@ -41,7 +43,7 @@ uninstall() {
     rm -f "$bin/zhilian"
   fi
   refresh
-  echo "Zhilian removed from your desktop menu. Delete $here to remove the app itself."
+  say "Zhilian removed from your desktop menu. Delete $here to remove the app itself."
 }
 
 install() {
@@ -57,7 +59,7 @@ install() {
   try_path=$(printf '%s' "$here/zhilian" | sed -e 's/\\/\\\\/g')
   tmp="$desktop.tmp.$$"
   {
-    echo "$marker"
+    say "$marker"
     sed -e "s|^Exec=.*|Exec=\"$(printf '%s' "$exec_path" | sed 's/[|&\\]/\\&/g')\" %U|" \
         -e "s|^TryExec=.*|TryExec=$(printf '%s' "$try_path" | sed 's/[|&\\]/\\&/g')|" \
         "$here/share/applications/zhilian.desktop"
@@ -73,15 +75,15 @@ install() {
   if [ ! -e "$bin/zhilian" ] || [ -L "$bin/zhilian" ]; then
     ln -sfn "$here/zhilian" "$bin/zhilian"
   else
-    echo "install-user.sh: $bin/zhilian exists and is not a link; the command was not added" >&2
+    say "install-user.sh: $bin/zhilian exists and is not a link; the command was not added" >&2
   fi
   refresh
-  echo "Zhilian is in your desktop menu (it runs $here/zhilian)."
+  say "Zhilian is in your desktop menu (it runs $here/zhilian)."
   case ":$PATH:" in
-    *":$bin:"*) echo "Command line: zhilian get URL" ;;
-    *) echo "Command line: $bin/zhilian get URL ($bin is not on your PATH)" ;;
+    *":$bin:"*) say "Command line: zhilian get URL" ;;
+    *) say "Command line: $bin/zhilian get URL ($bin is not on your PATH)" ;;
   esac
-  echo "To undo: $here/uninstall-user.sh"
+  say "To undo: $here/uninstall-user.sh"
 }
 
 case "${1:-}" in

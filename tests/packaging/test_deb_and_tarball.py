@@ -7,7 +7,6 @@ import configparser
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -277,10 +276,37 @@ def test_portable_tarball(built, run_frozen, tmp_path):
     assert p.returncode == 0 and p.stdout.strip() == f"zhilian {built.version}", p.stderr
 
 
+def _desktop_string(value: str) -> str:
+    """A desktop entry string value without its escapes (\\s \\n \\t \\r \\\\)."""
+    return re.sub(r"\\([sntr\\])", lambda m: {"s": " ", "n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), value)
+
+
 def _exec_argv(exec_value: str) -> list[str]:
-    """Exec= as a launcher reads it: the value's escapes (a doubled backslash is one), then the
-    shell-like quoting of its arguments."""
-    return shlex.split(exec_value.replace("\\\\", "\\"))
+    """Exec= as the Desktop Entry Specification reads it: first the string's escapes, then
+    arguments split at spaces, where a double-quoted one takes \\" \\` \\$ and \\\\ as the
+    escaped character."""
+    text = _desktop_string(exec_value)
+    args: list[str] = []
+    cur, quoted, started, i = "", False, False, 0
+    while i < len(text):
+        c = text[i]
+        if quoted and c == "\\" and text[i + 1:i + 2] in ('"', "`", "$", "\\"):
+            cur += text[i + 1]
+            i += 2
+            continue
+        if c == '"':
+            quoted, started = not quoted, True
+        elif c == " " and not quoted:
+            if cur or started:
+                args.append(cur)
+            cur, started = "", False
+        else:
+            cur += c
+        i += 1
+    assert not quoted, f"unterminated quote in {exec_value!r}"
+    if cur or started:
+        args.append(cur)
+    return args
 
 
 def test_portable_install_for_this_user(built, run_frozen, tmp_path):
@@ -300,7 +326,8 @@ def test_portable_install_for_this_user(built, run_frozen, tmp_path):
     de = valid_desktop_entry(desktop)
     argv = _exec_argv(de["Exec"])
     assert argv == [str(root / "zhilian"), "%U"]
-    assert de["TryExec"] == str(root / "zhilian") and os.access(de["TryExec"], os.X_OK)
+    try_exec = _desktop_string(de["TryExec"])
+    assert try_exec == str(root / "zhilian") and os.access(try_exec, os.X_OK)
     assert de["Icon"] == "zhilian"
     for size in ("16x16", "24x24", "32x32", "48x48", "256x256", "512x512", "scalable"):
         icon = data / f"icons/hicolor/{size}/apps" / ("zhilian.svg" if size == "scalable" else "zhilian.png")
