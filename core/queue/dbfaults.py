@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ZhilianError, human_bytes
+from ..invocation import command
 
 log = logging.getLogger("zhilian.queue")
 
@@ -148,7 +149,7 @@ def diagnose(path: Path, detail: str) -> QueueDbError:
     else:
         return QueueDbError(
             f"The queue database {path} is damaged ({detail}), but its {n} task(s) can still be read. "
-            "Run `main.py repair-queue` (or Repair in the app) to rebuild it; the damaged file is kept "
+            f"Run `{command('repair-queue')}` (or Repair in the app) to rebuild it; the damaged file is kept "
             "as a copy.", "damaged", tasks=n)
     try:
         copy = backup_copy(path, "unreadable")
