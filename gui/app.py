@@ -17,6 +17,7 @@ from core.invocation import path_from_arg
 
 from . import i18n, icons, prefs
 from .bridge import CoreBridge
+from .browser_rpc import RpcControl
 from .main_window import MainWindow
 from .single_instance import InstanceServer, send_to_running
 from .tray import Tray
@@ -47,6 +48,9 @@ class DesktopApp(QObject):
         self.settings, problem = prefs.load_settings()
         self.language = i18n.install(prefs.get(self.settings, "language", ""))
         self.bridge = CoreBridge(service_factory)
+        self.rpc = RpcControl(self.bridge, self)       # the browser RPC, started with the core
+        self.bridge.ready.connect(self.rpc.start)
+        self.rpc.changed.connect(lambda: self.rpc.error and self.window.show_error(self.rpc.error))
         self.tray = Tray(self)
         self.window = MainWindow(self.bridge, self.settings, self.tray)
         self.tray.showRequested.connect(self.window.bring_to_front)

@@ -58,6 +58,10 @@ class CoreBridge(QObject):
         self._closed = False
         self.start_error: str | None = None
         self.start_exc: BaseException | None = None   # why the service did not start
+        #: coroutine functions run on the core loop before the service closes (servers it feeds)
+        self.cleanups: list[Callable[[], Any]] = []
+        #: the app's RPC control (gui/browser_rpc.py) when the app serves the RPC
+        self.rpc: Any = None
         self._deliver.connect(self._on_deliver)
         self._wake.connect(self._drain)
 
@@ -129,6 +133,11 @@ class CoreBridge(QObject):
 
         async def _close() -> None:
             try:
+                for cleanup in self.cleanups:
+                    try:
+                        await cleanup()
+                    except Exception:  # noqa: BLE001 - closing goes on
+                        traceback.print_exc()
                 if self._unsubscribe:
                     self._unsubscribe()
                 if self.service is not None:

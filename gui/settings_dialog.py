@@ -169,6 +169,10 @@ class SettingsDialog(QDialog):
         f3.addRow("", self.notify)
         self.tabs.addTab(w3, "")
 
+        from .browser_rpc import RpcSettingsTab
+        self.rpc_tab = RpcSettingsTab(bridge)
+        self.tabs.addTab(self.rpc_tab, "")
+
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
@@ -185,6 +189,8 @@ class SettingsDialog(QDialog):
         self.tabs.setTabText(0, self.tr("Downloads"))
         self.tabs.setTabText(1, self.tr("HeyGem"))
         self.tabs.setTabText(2, self.tr("Interface"))
+        self.tabs.setTabText(3, self.tr("Browser"))
+        self.rpc_tab.retranslate()
         self.l_dir.setText(self.tr("Download folder:"))
         self.browse.setText(self.tr("Browse…"))
         self.l_active.setText(self.tr("Downloads at once:"))
@@ -304,6 +310,10 @@ class SettingsDialog(QDialog):
         bad = self.problems(result)
         if bad:
             self.problem.setText("; ".join(bad))
+            return
+        rpc_problem = self.rpc_tab.apply()
+        if rpc_problem:
+            self.problem.setText(rpc_problem)
             return
         self.applied.emit(result)
         self.accept()

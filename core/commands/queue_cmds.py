@@ -3,6 +3,7 @@
     main.py add LINK... [--password CODE] [-d DIR]   queue links (share text works too)
     main.py list                                     show the queue
     main.py run [--watch]                            work through the queue, then exit
+    main.py run --watch --rpc-listen-port 6800 --rpc-secret S   ... and answer aria2 RPC clients
     main.py pause ID / resume ID / retry ID / cancel ID / remove ID [--delete-file]
     main.py repair-queue                             rebuild a damaged queue database
 
@@ -62,6 +63,13 @@ def register(sub) -> None:
     p.add_argument("--limit-rate", help="global speed limit, e.g. 2M")
     p.add_argument("-q", "--quiet", action="store_true", help="only print finished and failed tasks")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between progress lines (default 2)")
+    # aria2c's own flag names, so scripts written for aria2 work (docs/browser.md)
+    p.add_argument("--enable-rpc", nargs="?", const="true", choices=("true", "false"), metavar="[true|false]",
+                   help="serve the aria2-compatible JSON-RPC on 127.0.0.1 (implies --watch)")
+    p.add_argument("--rpc-listen-port", type=int, metavar="PORT",
+                   help="RPC port (default 6800; 0 = any free port); implies --enable-rpc")
+    p.add_argument("--rpc-secret", metavar="TOKEN",
+                   help="RPC secret (default: the one kept in the keyring, `main.py rpc-secret` shows it)")
     p.set_defaults(func=_cmd_run)
 
     for name, hlp in (("pause", "pause a task"), ("resume", "resume a paused or failed task"),
@@ -300,7 +308,13 @@ async def _run(args) -> int:
             pass
     await svc.start()
     svc.subscribe(printer)
+    rpc = None
     try:
+        if _rpc_wanted(args):
+            from ..rpc.server import start_rpc
+            rpc = await start_rpc(svc, port=args.rpc_listen_port, secret=await _rpc_secret(args))
+            args.watch = True
+            print(f"rpc: aria2-compatible JSON-RPC on {rpc.url} (WebSocket too)", flush=True)
         todo = svc.pending()
         if not args.quiet:
             print(f"queue: {len(svc.rows)} task(s), {todo} to do", flush=True)
@@ -314,6 +328,8 @@ async def _run(args) -> int:
                 pass
         stopped = stop.is_set()
     finally:
+        if rpc is not None:
+            await rpc.stop()
         await svc.close()
     if svc.fault is not None:
         raise svc.fault      # one line (the tasks in the database are as they were)
@@ -324,6 +340,22 @@ async def _run(args) -> int:
     if left and not args.quiet:
         print(f"queue: nothing left to run; {len(left)} task(s) paused or failed ({command('list')})", flush=True)
     return 1 if printer.failed else 0
+
+
+def _rpc_wanted(args: argparse.Namespace) -> bool:
+    if args.enable_rpc == "false":
+        return False
+    return bool(args.enable_rpc or args.rpc_listen_port is not None or args.rpc_secret is not None)
+
+
+async def _rpc_secret(args: argparse.Namespace) -> str:
+    if args.rpc_secret is not None:
+        return args.rpc_secret
+    from ..rpc.config import get_secret
+    info = await asyncio.to_thread(get_secret)
+    if not info.kept:
+        raise ZhilianError(f"No usable keyring to keep the RPC secret ({info.problem}): give one with --rpc-secret")
+    return info.secret
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

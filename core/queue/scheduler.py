@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from .. import journal as _journal
@@ -106,6 +106,9 @@ class Scheduler:
         self._started = False
         self.fault: QueueDbError | None = None    # the database failed: the queue has stopped
         self.leftovers: list[Leftover] = []       # partial downloads no task owns (found at start)
+        # async (row, resolved) -> resolved, run before each download starts: e.g. the RPC
+        # adds the headers and extra mirrors a client sent with its link (core/rpc/extras.py)
+        self.source_hooks: list[Callable[[TaskRow, Resolved], Awaitable[Resolved]]] = []
 
     # -- listeners ----------------------------------------------------------------
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -359,6 +362,8 @@ class Scheduler:
             return done
         self._set(row, state="resolving", error=None)
         resolved, refresher = await self._resolve(row)
+        for hook in self.source_hooks:
+            resolved = await hook(row, resolved)
         from ..engine import DownloadOptions
         if row.reserved_path:      # the name this task owns: same name, same .part, after any restart
             dest, filename = Path(row.reserved_path).parent, Path(row.reserved_path).name

@@ -157,6 +157,12 @@ class QueueService(Scheduler):
         rows = make_rows(link_text, settings=self.settings, password=password, dest_dir=dest_dir,
                          filename=filename, connections=connections, sha256=sha256, md5=md5,
                          priority=priority, handoff_to=handoff_to, time_limit=time_limit, limit=limit)
+        return self.add_rows(rows)
+
+    def add_rows(self, rows: list[TaskRow]) -> list[int]:
+        """Stores tasks made by ``make_rows`` (a caller may set their state to "paused" or
+        give them an ``rpath`` first); same return value as ``add``."""
+        self._check_started()
         new, reused = dedupe(rows, list(self.rows.values()))
         self.store.insert(new)
         for r in new:
