@@ -45,14 +45,19 @@ class RpcControl(QObject):
         """With the app: serves the RPC when the settings say so (the default)."""
         self.bridge.submit(self._restart, None, on_done=self._started, on_error=self._failed)
 
-    def apply(self, config: Any, secret: str | None = None) -> None:
+    def apply(self, config: Any) -> None:
         """New settings: a new port or on/off restarts the server, the rest applies at once."""
         server = self.server
         if server is not None and config.enabled and config.port == server.config.port:
-            self.bridge.submit(server.reconfigure, config, secret, on_done=lambda _: self.changed.emit(),
+            self.bridge.submit(server.reconfigure, config, on_done=lambda _: self.changed.emit(),
                                on_error=self._failed)
         else:
             self.bridge.submit(self._restart, config, on_done=self._started, on_error=self._failed)
+
+    def set_secret(self, secret: str) -> None:
+        """A new secret (already in the keyring) for the running server, at once."""
+        if self.server is not None:
+            self.bridge.submit(self.server.reconfigure, self.server.config, secret, on_error=self._failed)
 
     async def _restart(self, config: Any) -> Any:
         import asyncio
@@ -98,8 +103,8 @@ class RpcSettingsTab(QWidget):
         form.addRow("", self.enabled)
         self.port = QSpinBox()
         self.port.setObjectName("rpc_port")
-        self.port.setRange(1024, 65535)
-        self.port.setValue(self.config.port if self.config.port >= 1024 else 6800)
+        self.port.setRange(0, 65535)
+        self.port.setValue(self.config.port)
         self.l_port = QLabel()
         form.addRow(self.l_port, self.port)
         row = QHBoxLayout()
@@ -146,6 +151,7 @@ class RpcSettingsTab(QWidget):
     def retranslate(self) -> None:
         self.enabled.setText(self.tr("Accept downloads from browser tools and aria2 clients (this computer only)"))
         self.l_port.setText(self.tr("RPC port:"))
+        self.port.setSpecialValueText(self.tr("Any free port"))
         self.l_secret.setText(self.tr("Secret:"))
         self.show_btn.setText(self.tr("Show"))
         self.copy_btn.setText(self.tr("Copy"))
@@ -170,6 +176,8 @@ class RpcSettingsTab(QWidget):
         self.secret = info.secret
         if renewed:
             self.new_secret = info.secret
+            if self.control is not None:
+                self.control.set_secret(info.secret)
         self.secret_edit.setText(info.secret)
         self.kept = info.kept
         self._show_status()
@@ -218,5 +226,5 @@ class RpcSettingsTab(QWidget):
             return str(e)
         self.config = cfg
         if self.control is not None:
-            self.control.apply(cfg, self.new_secret)
+            self.control.apply(cfg)
         return None

@@ -815,6 +815,89 @@ The download continues from where it stopped.</source>
     </message>
 </context>
 <context>
+    <name>RpcSettingsTab</name>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="152" />
+        <source>Accept downloads from browser tools and aria2 clients (this computer only)</source>
+        <translation>接受浏览器工具和 aria2 客户端发来的下载（仅限本机）</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="153" />
+        <source>RPC port:</source>
+        <translation>RPC 端口：</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="154" />
+        <source>Any free port</source>
+        <translation>任意空闲端口</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="155" />
+        <source>Secret:</source>
+        <translation>密钥：</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="156" />
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="157" />
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="158" />
+        <source>New secret</source>
+        <translation>新密钥</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="159" />
+        <source>Web pages allowed to call (one origin per line, e.g. AriaNg):</source>
+        <translation>允许调用的网页（每行一个来源，例如 AriaNg）：</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="161" />
+        <source>Folders a client may save to, besides the download folder:</source>
+        <translation>除下载文件夹外，客户端可保存到的文件夹：</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="162" />
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="194" />
+        <source>The secret was copied: paste it into the browser tool.</source>
+        <translation>密钥已复制：请粘贴到浏览器工具中。</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="199" />
+        <source>Not running: %1</source>
+        <translation>未运行：%1</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="201" />
+        <source>Running at http://127.0.0.1:%1/jsonrpc</source>
+        <translation>运行于 http://127.0.0.1:%1/jsonrpc</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="203" />
+        <source>Not running</source>
+        <translation>未运行</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="205" />
+        <source>(no system keyring: the secret changes at every start)</source>
+        <translation>（没有系统密钥环：每次启动时密钥都会改变）</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/browser_rpc.py" line="209" />
+        <source>Folder a client may save to</source>
+        <translation>客户端可保存到的文件夹</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <location filename="../../gui/settings_dialog.py" line="180"/>
@@ -975,6 +1058,11 @@ The download continues from where it stopped.</source>
         <location filename="../../gui/settings_dialog.py" line="260"/>
         <source>The proxy must look like http://host:port or socks5://host:port</source>
         <translation>代理格式应为 http://主机:端口 或 socks5://主机:端口</translation>
+    </message>
+    <message>
+        <location filename="../work/wt/i17/gui/settings_dialog.py" line="192" />
+        <source>Browser</source>
+        <translation>浏览器</translation>
     </message>
 </context>
 <context>

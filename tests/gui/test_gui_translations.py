@@ -27,7 +27,7 @@ QM = ROOT / "resources" / "translations" / "zhilian_zh_CN.qm"
 KEEP = {"heygem", "wav2lip", "sha", "kib", "mib", "gib", "tib", "cookie", "cookies", "txt", "curl", "bduss",
         "stoken", "http", "https", "socks5", "host", "port", "yaml", "meta4", "ctrl", "app", "safetensors",
         "example", "com", "pan", "baidu", "model", "abcd", "english", "secret", "service", "windows", "macos",
-        "keychain", "zhilian", "meta", "wav", "lip"}
+        "keychain", "zhilian", "meta", "wav", "lip", "rpc", "aria", "ariang"}
 
 
 def _messages(path: Path) -> list[tuple[str, str, ET.Element]]:
