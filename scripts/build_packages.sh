@@ -4,6 +4,7 @@
 # -> dist/zhilian/                              the frozen app (PyInstaller one-dir)
 #    dist/zhilian_<version>_<arch>.deb           Debian/Ubuntu package (/opt/zhilian, /usr/bin/zhilian)
 #    dist/zhilian-<version>-linux-<arch>.tar.gz  portable archive
+#    dist/zhilian-browser-<version>.zip          the browser extension (Chromium, Edge, Firefox)
 # and prints the budgets (.deb size, installed size, time to first window).
 #
 # Environment:
@@ -144,6 +145,10 @@ EOF
 rm -f "$TGZ"
 tar -C "$WORK/portable" --owner=0 --group=0 --numeric-owner -czf "$TGZ" "$pname"
 
+step "packing the browser extension"
+BROWSER_ZIP="$DIST/zhilian-browser-${VERSION}.zip"
+"$PY" packaging/browser_zip.py "$BROWSER_ZIP" "$VERSION"
+
 step "budgets"
 deb_bytes=$(stat -c %s "$DEB")
 tgz_bytes=$(stat -c %s "$TGZ")
@@ -162,3 +167,4 @@ fi
 echo
 echo "built: $DEB"
 echo "       $TGZ"
+echo "       $BROWSER_ZIP"

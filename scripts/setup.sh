@@ -16,10 +16,10 @@ APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkb
 # binutils for PyInstaller, debootstrap for the installer proof; the desktop-integration
 # checks of the packages (desktop-file-validate, update-mime-database, xdg-mime, gio,
 # xwininfo for the window in the install proof); Free Pascal compiles the Windows installer's
-# PATH code in a test.
+# PATH code in a test; Chromium + its WebDriver for the browser extension test.
 DEV_PKGS="nginx-light aria2 curl hyperfine xvfb xauth trayer binutils dbus-x11 fakeroot
   dpkg-dev debootstrap fonts-wqy-microhei desktop-file-utils shared-mime-info xdg-utils
-  libglib2.0-bin x11-utils fp-compiler"
+  libglib2.0-bin x11-utils fp-compiler chromium chromium-driver"
 
 pkgs="$APP_PKGS"
 [ "$mode" = dev ] && pkgs="$pkgs $DEV_PKGS"

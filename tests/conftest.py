@@ -1,5 +1,8 @@
 import os
+import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,52 @@ def file_server():
 def venv_python():
     """The interpreter running the tests (the repository's .venv under test.sh)."""
     return sys.executable
+
+
+def _free_display() -> int:
+    for n in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture
+def xvfb():
+    """Starts Xvfb on a free display and trayer (an XEmbed tray host) on it; yields the env."""
+    for tool in ("Xvfb", "trayer"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed: run scripts/setup.sh dev")
+    procs: list[subprocess.Popen] = []
+    for _attempt in range(5):
+        n = _free_display()
+        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x860x24", "-nolisten", "tcp",
+                                 "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        sock = Path(f"/tmp/.X11-unix/X{n}")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and xvfb.poll() is None and not sock.exists():
+            time.sleep(0.05)
+        if xvfb.poll() is None and sock.exists():
+            procs.append(xvfb)
+            break
+        xvfb.kill()
+        xvfb.wait()
+    else:
+        pytest.fail("Xvfb did not start")
+    env = dict(os.environ)
+    env.pop("WAYLAND_DISPLAY", None)
+    env.update(DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb")
+    tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
+                             "--width", "120", "--height", "24", "--SetDockType", "true"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(tray)
+    time.sleep(0.3)
+    try:
+        yield env
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()

@@ -1,12 +1,8 @@
-"""GUI test fixtures: the real core thread (CoreBridge + QueueService), a real X server
-(Xvfb) with a tray host (trayer) for the tests that need a real window."""
+"""GUI test fixtures: the real core thread (CoreBridge + QueueService). The real X server
+(Xvfb, with a tray host) for the tests that need a real window is in tests/conftest.py."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -77,52 +73,3 @@ def window(qtbot, bridge):
     qtbot.waitUntil(lambda: w.act_add.isEnabled(), timeout=10000)
     yield w
     w.quitting = True
-
-
-def _free_display() -> int:
-    for n in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-@pytest.fixture
-def xvfb():
-    """Starts Xvfb on a free display and trayer (an XEmbed tray host) on it; yields the env."""
-    for tool in ("Xvfb", "trayer"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed: run scripts/setup.sh dev")
-    procs: list[subprocess.Popen] = []
-    for _attempt in range(5):
-        n = _free_display()
-        xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x860x24", "-nolisten", "tcp",
-                                 "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        sock = Path(f"/tmp/.X11-unix/X{n}")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and xvfb.poll() is None and not sock.exists():
-            time.sleep(0.05)
-        if xvfb.poll() is None and sock.exists():
-            procs.append(xvfb)
-            break
-        xvfb.kill()
-        xvfb.wait()
-    else:
-        pytest.fail("Xvfb did not start")
-    env = dict(os.environ)
-    env.pop("WAYLAND_DISPLAY", None)
-    env.update(DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb")
-    tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
-                             "--width", "120", "--height", "24", "--SetDockType", "true"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(tray)
-    time.sleep(0.3)
-    try:
-        yield env
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()

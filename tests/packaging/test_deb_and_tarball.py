@@ -385,3 +385,13 @@ def test_portable_install_refuses_a_folder_it_cannot_write_into_an_entry(built, 
     assert out.returncode == 1
     assert out.stderr.strip().startswith("install-user.sh: ") and "%" in out.stderr and "\n" not in out.stderr.strip()
     assert not (home / ".local").exists()
+
+
+def test_browser_extension_zip_is_built(built):
+    import json
+    import zipfile
+    (z,) = built.dist.glob("zhilian-browser-*.zip")
+    assert z.name == f"zhilian-browser-{built.version}.zip"
+    with zipfile.ZipFile(z) as f:
+        assert json.loads(f.read("manifest.json"))["manifest_version"] == 3
+        assert "background.js" in f.namelist()
