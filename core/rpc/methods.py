@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from ..errors import Cancelled, ZhilianError
+from ..errors import Cancelled, UnsupportedLink, ZhilianError
 from ..queue.events import Event, TaskView, make_view
 from ..queue.scheduler import host_of
 from ..queue.service import make_rows
@@ -82,6 +82,9 @@ _ERROR_CODES = [
 
 class RpcError(Exception):
     """Answered as aria2 does: ``{"code": 1, "message": str(e)}``."""
+
+
+UNAUTHORIZED = {"code": 1, "message": "Unauthorized"}
 
 
 _MASK = (1 << 64) - 1
@@ -162,6 +165,14 @@ class AddOptions:
 
 
 @dataclass
+class _Adding:
+    """The tasks of one add call, checked and not stored yet."""
+    rows: list[Any]
+    extras: Extras
+    pos: int | None = None
+
+
+@dataclass
 class _Removed:
     view: TaskView
     time: float
@@ -180,6 +191,7 @@ class Aria2Api:
         self.session_id = secrets.token_hex(20)
         self.notify: Callable[[str, str], None] | None = None     # (method, gid) -> WebSocket sessions
         self._removed: OrderedDict[int, _Removed] = OrderedDict()
+        self._folders: dict[str | None, Path] | None = None     # `dir` checked, during a multicall
         self._status: dict[int, str] = {tid: aria2_status(make_view(r)) for tid, r in svc.rows.items()}
         self._table: dict[str, Callable[[list], Awaitable[Any]]] = {
             name: getattr(self, "m_" + name.split(".", 1)[1]) for name in METHODS if name.startswith("aria2.")}
@@ -216,11 +228,8 @@ class Aria2Api:
             return True, list(NOTIFICATIONS), True
         if method == "system.multicall":
             return await self._multicall(params)
-        token = None
-        if params and isinstance(params[0], str) and params[0].startswith("token:"):
-            token = params.pop(0)[6:]
-        if not token_matches(token, self.secret):
-            return False, {"code": 1, "message": "Unauthorized"}, False
+        if not self._authorized(params):
+            return False, dict(UNAUTHORIZED), False
         fn = self._table.get(method)
         try:
             if fn is None:
@@ -232,29 +241,74 @@ class Aria2Api:
             log.exception("RPC method %s failed", method)
             return False, {"code": 1, "message": f"{e.__class__.__name__}: internal error"}, True
 
+    def _authorized(self, params: list) -> bool:
+        """aria2: a first parameter "token:..." is taken off the list and checked."""
+        token = None
+        if params and isinstance(params[0], str) and params[0].startswith("token:"):
+            token = params.pop(0)[6:]
+        return token_matches(token, self.secret)
+
     async def _multicall(self, params: list) -> tuple[bool, Any, bool]:
+        """aria2's system.multicall.  Runs of addUri calls are stored together (one
+        transaction, one duplicate check), each still answered on its own."""
         try:
             specs = _param(params, 0, list, True)
         except RpcError as e:
             return False, {"code": 1, "message": str(e)}, True
         out: list[Any] = []
         authorized = True
-        for spec in specs:
-            if not isinstance(spec, dict):
-                out.append({"code": 1, "message": "system.multicall expected struct."})
-                continue
-            name = spec.get("methodName")
-            if not isinstance(name, str):
-                out.append({"code": 1, "message": "Missing methodName."})
-                continue
-            if name == "system.multicall":
-                out.append({"code": 1, "message": "Recursive system.multicall forbidden."})
-                continue
-            p = spec.get("params")
-            ok, result, auth = await self.execute(name, list(p) if isinstance(p, list) else [])
-            authorized = authorized and auth
-            out.append([result] if ok else result)
+        batch: list[tuple[int, _Adding]] = []
+        self._folders = {}
+        try:
+            for spec in specs:
+                name = spec.get("methodName") if isinstance(spec, dict) else None
+                if name == "aria2.addUri":
+                    p = list(spec["params"]) if isinstance(spec.get("params"), list) else []
+                    if not self._authorized(p):
+                        authorized = False
+                        out.append(dict(UNAUTHORIZED))
+                        continue
+                    try:
+                        batch.append((len(out), self._prepare_uri(p)))
+                        out.append(None)
+                    except (RpcError, ZhilianError) as e:
+                        out.append({"code": 1, "message": str(e)})
+                    continue
+                await self._flush(batch, out)
+                authorized = await self._one_of_many(spec, out) and authorized
+            await self._flush(batch, out)
+        finally:
+            self._folders = None
         return True, out, authorized
+
+    async def _flush(self, batch: list[tuple[int, _Adding]], out: list[Any]) -> None:
+        if not batch:
+            return
+        try:
+            for (i, adding), ids in zip(batch, self._store([a for _, a in batch])):
+                await self._place(ids[0], adding.pos)
+                out[i] = [gid_of(ids[0])]
+        except (RpcError, ZhilianError) as e:
+            for i, _ in batch:
+                out[i] = out[i] or {"code": 1, "message": str(e)}
+        batch.clear()
+
+    async def _one_of_many(self, spec: Any, out: list[Any]) -> bool:
+        """One call of a multicall, answered into ``out``; returns whether it was authorized."""
+        if not isinstance(spec, dict):
+            out.append({"code": 1, "message": "system.multicall expected struct."})
+            return True
+        name = spec.get("methodName")
+        if not isinstance(name, str):
+            out.append({"code": 1, "message": "Missing methodName."})
+            return True
+        if name == "system.multicall":
+            out.append({"code": 1, "message": "Recursive system.multicall forbidden."})
+            return True
+        p = spec.get("params")
+        ok, result, auth = await self.execute(name, list(p) if isinstance(p, list) else [])
+        out.append([result] if ok else result)
+        return auth
 
     # -- gids -----------------------------------------------------------------------------
     def _tid(self, gid: str) -> int:
@@ -373,6 +427,13 @@ class Aria2Api:
 
     # -- adding ----------------------------------------------------------------------------
     def _folder(self, text: str | None) -> Path:
+        if self._folders is not None:
+            if text not in self._folders:
+                self._folders[text] = self._check_folder(text)
+            return self._folders[text]
+        return self._check_folder(text)
+
+    def _check_folder(self, text: str | None) -> Path:
         base = self.svc.settings.download_path()
         if text is None or not text.strip():
             return base.expanduser().resolve()
@@ -432,10 +493,14 @@ class Aria2Api:
         a.paused = o.get("pause", "false").lower() == "true"
         return a
 
-    def _add(self, text: str, a: AddOptions, extras: Extras, sha256: str | None = None,
-             md5: str | None = None) -> list[int]:
-        rows = make_rows(text, settings=self.svc.settings, dest_dir=a.folder, filename=a.filename,
-                         connections=a.connections, sha256=sha256 or a.sha256, md5=md5 or a.md5, limit=a.limit)
+    def _prepare(self, text: str, a: AddOptions, extras: Extras, pos: int | None = None,
+                 sha256: str | None = None, md5: str | None = None) -> _Adding:
+        try:
+            rows = make_rows(text, settings=self.svc.settings, dest_dir=a.folder, filename=a.filename,
+                             connections=a.connections, sha256=sha256 or a.sha256, md5=md5 or a.md5,
+                             limit=a.limit)
+        except UnsupportedLink:
+            raise RpcError("No URI to download.") from None
         if any(not (r.real_link or "").lower().startswith(("http://", "https://")) for r in rows):
             raise RpcError("No URI to download.")
         if len(rows) == 1 and _plain_url(text):
@@ -445,11 +510,26 @@ class Aria2Api:
         for r in rows:
             if a.paused:
                 r.state = "paused"
+        return _Adding(rows, extras, pos)
+
+    def _store(self, batch: list[_Adding]) -> list[list[int]]:
+        """Queues the prepared calls at once; each call's task ids."""
+        rows = [r for b in batch for r in b.rows]
         ids = self.svc.add_rows(rows)
-        if extras:
-            for tid in ids:
-                self.extras.put(tid, extras)
-        return ids
+        first: dict[tuple, int] = {}
+        for i, r in enumerate(rows):       # the same link twice in one batch: one task
+            key = (r.real_link, r.dest_dir, r.filename)
+            if ids[i] == -1:
+                ids[i] = first[key]
+            first.setdefault(key, ids[i])
+        out, i = [], 0
+        for b in batch:
+            mine, i = ids[i:i + len(b.rows)], i + len(b.rows)
+            if b.extras:
+                for tid in mine:
+                    self.extras.put(tid, b.extras)
+            out.append(mine)
+        return out
 
     async def _place(self, tid: int, pos: int | None) -> None:
         if pos is None:
@@ -458,7 +538,8 @@ class Aria2Api:
         if pos < len(waiting):
             await self.svc.move(tid, before_id=waiting[pos])
 
-    async def m_addUri(self, p: list) -> str:
+    def _prepare_uri(self, p: list) -> _Adding:
+        """addUri's parameters checked and turned into tasks (not stored yet)."""
         uris = [u.strip() for u in _param(p, 0, list, True) if isinstance(u, str) and u.strip()]
         opts = _param(p, 1, dict) or {}
         pos = _param(p, 2, int)
@@ -468,8 +549,12 @@ class Aria2Api:
             raise RpcError("URI is not provided.")
         a = self._options(opts, uris)
         mirrors = [u for u in uris[1:] if _plain_url(u)]
-        ids = self._add(uris[0], a, Extras(dict(a.headers), mirrors))
-        await self._place(ids[0], pos)
+        return self._prepare(uris[0], a, Extras(dict(a.headers), mirrors), pos)
+
+    async def m_addUri(self, p: list) -> str:
+        adding = self._prepare_uri(p)
+        ids = self._store([adding])[0]
+        await self._place(ids[0], adding.pos)
         return gid_of(ids[0])
 
     async def m_addMetalink(self, p: list) -> list[str]:
@@ -490,17 +575,17 @@ class Aria2Api:
             raise RpcError("Not a Metalink document")
         files = load_manifest(text + "\n")      # the text itself, never read as a path
         a = self._options(opts, ["metalink"])
-        gids = []
+        batch = []
         for f in files:
             if not f.mirrors:
                 continue
             folder = self._folder(str(a.folder / Path(f.rel_path).parent))
             fa = dataclasses.replace(a, folder=folder, filename=f.filename)
             extras = Extras(dict(a.headers), [m.url for m in f.mirrors[1:]])
-            ids = self._add(f.mirrors[0].url, fa, extras, sha256=f.sha256, md5=f.md5)
-            gids.append(gid_of(ids[0]))
-        if not gids:
+            batch.append(self._prepare(f.mirrors[0].url, fa, extras, sha256=f.sha256, md5=f.md5))
+        if not batch:
             raise RpcError("No file to download in the Metalink document")
+        gids = [gid_of(ids[0]) for ids in self._store(batch)]
         await self._place(task_of(gids[0]), pos)
         return gids
 

@@ -187,3 +187,29 @@ async def _async(value):
 
 def _has(got, method, gid):
     return any(m.get("method") == method and m["params"] == [{"gid": gid}] for m in got)
+
+
+def test_multicall_of_adds_answers_each_call(tmp_path):
+    """addUri calls of one multicall are stored together but answered one by one, in order."""
+    async def body(svc, call, srv, http):
+        tok = f"token:{SECRET}"
+        specs = [{"methodName": "aria2.addUri", "params": [tok, ["http://127.0.0.1:9/a.bin"], {"pause": "true"}]},
+                 {"methodName": "aria2.addUri", "params": [tok, ["file:///etc/passwd"]]},
+                 {"methodName": "aria2.addUri", "params": [["http://127.0.0.1:9/no-token.bin"]]},
+                 {"methodName": "aria2.addUri", "params": [tok, ["http://127.0.0.1:9/a.bin"], {"pause": "true"}]},
+                 {"methodName": "aria2.tellWaiting", "params": [tok, 0, 10, ["gid"]]},
+                 {"methodName": "aria2.addUri", "params": [tok, ["http://127.0.0.1:9/b.bin"], {"dir": "/etc"}]},
+                 {"methodName": "aria2.addUri", "params": [tok, ["http://127.0.0.1:9/c.bin"], {"pause": "true"}, 0]}]
+        async with http.post(srv.url, json={"jsonrpc": "2.0", "id": 7, "method": "system.multicall",
+                                            "params": [specs]}) as r:
+            res = (await r.json(content_type=None))["result"]
+        a = res[0][0]
+        assert res[1] == {"code": 1, "message": "No URI to download."}
+        assert res[2] == {"code": 1, "message": "Unauthorized"}
+        assert res[3] == [a]                                   # the same link twice: one task
+        assert res[4] == [[{"gid": a}]]                        # the adds before it are stored
+        assert res[5]["code"] == 1 and "Refused" in res[5]["message"]
+        c = res[6][0]
+        assert [d["gid"] for d in await call("aria2.tellWaiting", 0, 10, ["gid"])] == [c, a]   # position 0
+        assert len(svc.rows) == 2
+    run_rpc(body, tmp_path)
