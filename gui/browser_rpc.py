@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from shiboken6 import isValid
 
 
 class RpcControl(QObject):
@@ -168,11 +169,13 @@ class RpcSettingsTab(QWidget):
         job: Callable[[], Any] = lambda: get_secret(self.config, renew=renew)  # noqa: E731
         if self.bridge is not None:
             self.bridge.run_blocking(job, on_done=lambda info: self._got_secret(info, renew),
-                                     on_error=self.status.setText)
+                                     on_error=lambda msg: isValid(self) and self.status.setText(msg))
         else:
             self._got_secret(job(), renew)
 
     def _got_secret(self, info: Any, renewed: bool) -> None:
+        if not isValid(self):        # the dialog was closed while the keyring answered
+            return
         self.secret = info.secret
         if renewed:
             self.new_secret = info.secret
@@ -194,6 +197,8 @@ class RpcSettingsTab(QWidget):
             self.status.setText(self.tr("The secret was copied: paste it into the browser tool."))
 
     def _show_status(self) -> None:
+        if not isValid(self):
+            return
         c = self.control
         if c is not None and c.error:
             text = self.tr("Not running: %1").replace("%1", c.error)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -80,11 +81,19 @@ def load_config() -> RpcConfig:
 
 
 def save_config(cfg: RpcConfig) -> None:
+    """Checks, then writes atomically (the app's Settings and a first ``get_secret`` may
+    both write at once: one at a time, each through its own temporary file)."""
     cfg.check()
     p = config_path()
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(cfg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, p)
+    with _lock:
+        fd, tmp = tempfile.mkstemp(prefix=".rpc-", dir=p.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(asdict(cfg), indent=2, ensure_ascii=False) + "\n")
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 # -- the secret ------------------------------------------------------------------
@@ -96,7 +105,7 @@ class SecretInfo:
     problem: str | None = None  # why it is not kept
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _session: dict[str, str] = {}
 
 
