@@ -115,20 +115,35 @@ api.runtime.onInstalled.addListener(createMenus);
 api.runtime.onStartup.addListener(createMenus);
 api.contextMenus.onClicked.addListener((info, tab) => { handleMenu(info, tab).catch(() => {}); });
 
+async function quietly(promise) {
+  try {
+    return await promise;
+  } catch (e) {
+    return undefined;
+  }
+}
+
 // Optional: downloads of model-like files go to Zhilian instead (with the page's cookies
-// for that host and its Referer). When Zhilian does not take it, the browser goes on.
+// for that host and its Referer). The browser's download is paused at once; when Zhilian
+// takes the link it is cancelled (or its file deleted, when it already finished) and
+// erased from the list; when Zhilian does not, the browser goes on.
 api.downloads.onCreated.addListener(async (item) => {
   const s = await settings();
   const url = item.finalUrl || item.url || "";
   if (!s.capture || !/^https?:/i.test(url) || !(isModelFile(item.filename) || isModelFile(url))) return;
+  await quietly(api.downloads.pause(item.id));
   try {
     await sendToZhilian(url, { referrer: item.referrer || "", cookieUrl: url });
-    await api.downloads.cancel(item.id);
-    await api.downloads.erase({ id: item.id });
-    notify("Sent to Zhilian", url);
   } catch (e) {
+    await quietly(api.downloads.resume(item.id));
     notify("Zhilian did not take the download", e.message);
+    return;
   }
+  const [now] = (await quietly(api.downloads.search({ id: item.id }))) || [];
+  if (now && now.state === "complete") await quietly(api.downloads.removeFile(item.id));
+  else await quietly(api.downloads.cancel(item.id));
+  await quietly(api.downloads.erase({ id: item.id }));
+  notify("Sent to Zhilian", url);
 });
 
 // Messages from the extension's own pages only (options: test the connection, send a link).

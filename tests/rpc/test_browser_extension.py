@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -149,8 +148,13 @@ def test_extension_sends_links_and_captures_downloads(xvfb, runner, tmp_path):
         assert sha256_file(runner.downloads / "capture.gguf") == hashlib.sha256(captured).hexdigest()
         served = [r for r in site.requests if r["path"] == "/files/capture.gguf" and not r.get("refused")]
         assert any(r["headers"].get("Referer") == page and r["headers"]["Cookie"] == COOKIE for r in served)
-        time.sleep(1.0)
-        assert not (browser_dl / "capture.gguf").exists()       # the browser's own download was cancelled
+        # the browser's own download was stopped (or its file deleted) and nothing is left of it
+        wait_for(lambda: not list(browser_dl.iterdir()), 15, what="the browser's copy gone")
+        driver.get(f"chrome-extension://{ext}/options.html")
+        left = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "chrome.downloads.search({}).then(items => done(items.map(i => i.url)));")
+        assert not [u for u in left if u.endswith("/files/capture.gguf")], left     # erased from the list
     finally:
         driver.quit()
         site.stop()
