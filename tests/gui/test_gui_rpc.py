@@ -89,3 +89,41 @@ def test_rpc_with_the_app_and_its_settings_tab(qtbot, window, bridge, zhilian_ho
         raise AssertionError("the RPC port is still open after the app closed")
     except ConnectionRefusedError:
         pass
+
+
+def test_the_app_starts_and_stops_the_rpc(qtbot, zhilian_home):
+    from core.rpc.config import get_secret, load_config
+    from gui.app import DesktopApp
+    (zhilian_home / "config").mkdir(exist_ok=True)
+    (zhilian_home / "config" / "rpc.json").write_text(json.dumps({"port": 0}))
+    app = DesktopApp([], single_instance=False)
+    try:
+        qtbot.waitUntil(lambda: app.rpc.port is not None or app.rpc.error is not None, timeout=WAIT)
+        assert app.rpc.error is None, app.rpc.error
+        port = app.rpc.port
+        status, answer = _call(port, get_secret(load_config()).secret, "aria2.getVersion")
+        assert status == 200 and answer["result"]["version"] == "1.37.0"
+    finally:
+        app.close()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        raise AssertionError("the RPC port is still open after the app closed")
+    except ConnectionRefusedError:
+        pass
+
+
+def test_a_busy_port_is_reported_not_fatal(qtbot, zhilian_home):
+    from gui.app import DesktopApp
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        (zhilian_home / "config").mkdir(exist_ok=True)
+        (zhilian_home / "config" / "rpc.json").write_text(json.dumps({"port": taken.getsockname()[1]}))
+        app = DesktopApp([], single_instance=False)
+        try:
+            qtbot.waitUntil(lambda: app.rpc.error is not None, timeout=WAIT)
+            assert "cannot be used" in app.rpc.error and "Settings > Browser" in app.rpc.error
+            assert app.window.statusBar().currentMessage() == app.rpc.error
+            assert app.bridge.is_ready                      # the downloads work all the same
+        finally:
+            app.close()

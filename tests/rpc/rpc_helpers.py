@@ -55,7 +55,7 @@ def queue_rows() -> list:
 class Runner:
     """``main.py run --watch`` with the RPC, on a free port."""
 
-    def __init__(self, home: Path, secret: str = SECRET, args: tuple[str, ...] = ()):
+    def __init__(self, home: Path, secret: str | None = SECRET, args: tuple[str, ...] = ()):
         self.home, self.secret, self.args = home, secret, args
         self.proc: subprocess.Popen | None = None
         self.out: list[str] = []
@@ -68,8 +68,9 @@ class Runner:
 
     def start(self) -> Runner:
         env = dict(os.environ, ZHILIAN_HOME=str(self.home), PYTHONUNBUFFERED="1")
+        secret = ["--rpc-secret", self.secret] if self.secret is not None else []
         cmd = [sys.executable, str(ROOT / "main.py"), "run", "--watch", "--interval", "0.5",
-               "--rpc-listen-port", "0", "--rpc-secret", self.secret, *self.args]
+               "--rpc-listen-port", "0", *secret, *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env=env, cwd=ROOT)
         threading.Thread(target=self._read, daemon=True).start()
