@@ -110,7 +110,8 @@ def error_code(message: str | None) -> str:
     return "1"
 
 
-def aria2_status(v: TaskView) -> str:
+def aria2_status(v: Any) -> str:
+    """From a TaskView or a TaskRow (both have ``state`` and ``error``)."""
     if v.state in ACTIVE_STATES:
         return "active"
     if v.state == "queued":
@@ -192,7 +193,7 @@ class Aria2Api:
         self.notify: Callable[[str, str], None] | None = None     # (method, gid) -> WebSocket sessions
         self._removed: OrderedDict[int, _Removed] = OrderedDict()
         self._folders: dict[str | None, Path] | None = None     # `dir` checked, during a multicall
-        self._status: dict[int, str] = {tid: aria2_status(make_view(r)) for tid, r in svc.rows.items()}
+        self._status: dict[int, str] = {tid: aria2_status(r) for tid, r in svc.rows.items()}
         self._table: dict[str, Callable[[list], Awaitable[Any]]] = {
             name: getattr(self, "m_" + name.split(".", 1)[1]) for name in METHODS if name.startswith("aria2.")}
         self._unsubscribe = svc.subscribe(self._on_event)
@@ -391,16 +392,15 @@ class Aria2Api:
         rows.sort(key=lambda r: (-r.priority, r.position, r.id))
         return rows
 
-    def _stopped(self) -> list[tuple[TaskView, str]]:
-        """complete, error and removed downloads, oldest first (as aria2 lists its results)."""
-        out: list[tuple[float, TaskView, str]] = []
-        for r in self.svc.rows.values():
-            if r.state in FINAL_STATES or r.state == "failed":
-                v = make_view(r, None)
-                out.append((r.finished or r.updated or r.created, v, aria2_status(v)))
-        out += [(rm.time, rm.view, "removed") for rm in self._removed.values()]
-        out.sort(key=lambda t: (t[0], t[1].id))
-        return [(v, s) for _, v, s in out]
+    def _stopped(self) -> list[Any]:
+        """complete, error and removed downloads (task rows and removed views), oldest first
+        as aria2 lists its results."""
+        out: list[tuple[float, int, Any]] = [
+            (r.finished or r.updated or r.created, r.id, r) for r in self.svc.rows.values()
+            if r.state in FINAL_STATES or r.state == "failed"]
+        out += [(rm.time, tid, rm.view) for tid, rm in self._removed.items()]
+        out.sort(key=lambda t: (t[0], t[1]))
+        return [x for _, _, x in out]
 
     @staticmethod
     def _page(items: list, offset: int, num: int) -> list:
@@ -658,8 +658,9 @@ class Aria2Api:
 
     async def m_tellStopped(self, p: list) -> list:
         offset, num, keys = self._paged(p)
-        page = self._page(self._stopped(), offset, num)
-        return [self._entry(v, s, keys) for v, s in page]
+        page = self._page(self._stopped(), offset, num)      # views made for the page only
+        views = [x if isinstance(x, TaskView) else make_view(x) for x in page]
+        return [self._entry(v, "removed" if v.id in self._removed else aria2_status(v), keys) for v in views]
 
     async def m_getGlobalStat(self, p: list) -> dict:
         rows = list(self.svc.rows.values())

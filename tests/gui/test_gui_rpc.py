@@ -24,6 +24,14 @@ def _post(port: int, body: dict, headers: dict | None = None) -> tuple[int, dict
         return e.code, json.loads(e.read())
 
 
+def _closed(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def _call(port: int, secret: str, method: str, *params, headers: dict | None = None) -> tuple[int, dict]:
     return _post(port, {"jsonrpc": "2.0", "id": 1, "method": method, "params": [f"token:{secret}", *params]},
                  headers)
@@ -84,11 +92,7 @@ def test_rpc_with_the_app_and_its_settings_tab(qtbot, window, bridge, zhilian_ho
     assert load_config().allowed_origins == ["http://localhost:6880"]
 
     bridge.stop()
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=3).close()
-        raise AssertionError("the RPC port is still open after the app closed")
-    except ConnectionRefusedError:
-        pass
+    assert _closed(port), "the RPC port is still open after the app closed"
 
 
 def test_the_app_starts_and_stops_the_rpc(qtbot, zhilian_home):
@@ -105,11 +109,7 @@ def test_the_app_starts_and_stops_the_rpc(qtbot, zhilian_home):
         assert status == 200 and answer["result"]["version"] == "1.37.0"
     finally:
         app.close()
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=3).close()
-        raise AssertionError("the RPC port is still open after the app closed")
-    except ConnectionRefusedError:
-        pass
+    assert _closed(port), "the RPC port is still open after the app closed"
 
 
 def test_a_busy_port_is_reported_not_fatal(qtbot, zhilian_home):
