@@ -1,59 +1,27 @@
-"""The checks every RPC request passes before a method runs, in one small module so
-the server depends on this interface only (a shared network guard can take its place).
+"""What the RPC adds to the checks every local endpoint shares (``core/netguard.py``:
+connection caps and timeouts, constant-time tokens, Host/Origin, strict JSON).
 
-- ``host_allowed``: the ``Host`` header must name this computer by a loopback name
-  (``localhost``, ``127.x.x.x``, ``[::1]``), so a web page that rebinds its own DNS name
-  to 127.0.0.1 is still refused (DNS rebinding).
-- ``origin_allowed``: a browser sends ``Origin`` with every cross-site POST and WebSocket;
-  only browser extensions (``chrome-extension://``, ``moz-extension://`` ...) and origins
-  the user listed get through, so no web page can drive the RPC (CSRF).  A request with
-  no ``Origin`` is not from a web page (aria2p, curl, userscript managers' own requests).
-- ``token_matches``: the ``token:`` secret, compared in constant time.
-- limits: body size, body read time, WebSocket sessions, requests in flight.
+- ``refusal``: ``netguard.browser_refusal`` with this server's loopback names as the
+  only Hosts (no DNS rebinding) and, as the web origins that may call, those the user
+  allowed plus any browser extension (``chrome-extension://``, ``moz-extension://`` ...):
+  no web page can drive the RPC (CSRF).  A request with no ``Origin`` is not from a web
+  page (aria2p, curl, a userscript manager's own requests).
+- aria2's own limits: 2 MiB per request (``--rpc-max-request-size``), a refused token
+  answered after 1 s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-from typing import Iterable
+from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
+from .. import netguard
+
 MAX_BODY = 2 << 20           # bytes per request or WebSocket message (aria2's --rpc-max-request-size)
-BODY_TIMEOUT = 30.0          # seconds to receive a request body (aria2 waits 30 s too)
 MAX_SESSIONS = 32            # WebSocket connections at once
-MAX_IN_FLIGHT = 64           # HTTP requests being answered at once; more get 503
 UNAUTHORIZED_DELAY = 1.0     # seconds before a refused token is answered (as aria2 does)
-IDLE_TIMEOUT = 30.0          # seconds a kept-alive connection may sit idle
 
 EXTENSION_SCHEMES = ("chrome-extension", "moz-extension", "safari-web-extension", "extension")
-
-
-def _loopback_name(host: str) -> bool:
-    host = host.lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def host_allowed(host_header: str | None) -> bool:
-    """``localhost[:port]``, ``127.0.0.1[:port]``, ``[::1][:port]``; nothing else."""
-    if not host_header:
-        return False
-    h = host_header.strip()
-    if h.startswith("["):
-        inner, sep, rest = h[1:].partition("]")
-        if not sep or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
-            return False
-        return _loopback_name(inner)
-    name, sep, port = h.partition(":")
-    if sep and not port.isdigit():
-        return False
-    return _loopback_name(name)
 
 
 def normalize_origin(origin: str) -> str | None:
@@ -77,20 +45,10 @@ def is_extension_origin(origin: str) -> bool:
     return scheme in EXTENSION_SCHEMES
 
 
-def origin_allowed(origin: str | None, allowed: Iterable[str] = ()) -> bool:
-    """No Origin (not a browser page), a browser extension, or an origin the user allowed."""
-    if origin is None:
-        return True
-    if is_extension_origin(origin.strip()):
-        return True
-    norm = normalize_origin(origin)
-    return norm is not None and norm in {normalize_origin(a) for a in allowed}
-
-
-def token_matches(given: str | None, secret: str) -> bool:
-    """Constant time whatever the lengths: both sides are hashed first."""
-    if not secret:
-        return False
-    a = hashlib.sha256((given or "").encode("utf-8", "surrogatepass")).digest()
-    b = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
-    return hmac.compare_digest(a, b) and given is not None
+def refusal(headers: Mapping[str, str], port: int, allowed_origins: Iterable[str] = ()) -> str | None:
+    """Why a request may not call the RPC on ``port``, else None (netguard's reasons)."""
+    extra = [normalize_origin(o) or o for o in allowed_origins]
+    origin = headers.get("Origin")
+    if origin and is_extension_origin(origin.strip()):
+        extra.append(origin.strip())
+    return netguard.browser_refusal(headers, netguard.loopback_hosts(port), extra)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from ..errors import Cancelled, UnsupportedLink, ZhilianError
+from ..netguard import token_matches
 from ..queue.events import Event, TaskView, make_view
 from ..queue.scheduler import host_of
 from ..queue.service import make_rows
@@ -37,7 +38,6 @@ from ..queue.store import ACTIVE_STATES, FINAL_STATES, display_link
 from ..ratelimit import parse_rate
 from .config import RpcConfig
 from .extras import Extras, ExtrasStore
-from .guard import token_matches
 
 log = logging.getLogger("zhilian.rpc")
 

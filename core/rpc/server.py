@@ -1,14 +1,17 @@
 """The aria2-compatible RPC endpoint: ``/jsonrpc`` over HTTP POST and WebSocket, on the
 loopback interface only (127.0.0.1 and ::1), on the queue's own event loop.
 
-Every request first passes ``guard``: a loopback ``Host``, an ``Origin`` that is absent,
-a browser extension's or one the user allowed; a body of at most 2 MiB read within
-30 s.  Then each call's ``token:`` is checked (``methods.Aria2Api``); a refused token is
-answered after 1 s, as aria2 does.  HTTP status codes and the error object follow
+Connections pass ``core/netguard``'s ``ConnectionGuard`` (caps, header and idle
+timeouts); every request then passes ``guard.refusal``: a loopback ``Host``, an ``Origin``
+that is absent, a browser extension's, this server's or one the user allowed; a body of
+at most 2 MiB read within ``netguard.BODY_TIMEOUT`` and parsed as strict JSON.  Then each
+call's ``token:`` is checked (``methods.Aria2Api``); a refused token is answered after
+1 s, as aria2 does.  HTTP status codes and the error object follow
 aria2's ``HttpServerBodyCommand.cc``: 200 for results and batches, 400 for method errors
 (``{"code": 1, "message": ...}``) and invalid requests, 404 for an unknown JSON-RPC
 method code, 500 for a parse error.  Requests the guard refuses get the same error
-object with 403 (Host, Origin), 413 (too large) or 503 (too many at once).
+object with 403 (Host, Origin), 408 (body too slow), 413 (too large) or 503 (too many
+WebSocket sessions); a connection over netguard's caps gets its plain 503.
 
 WebSocket sessions receive aria2's notifications:
 ``{"jsonrpc": "2.0", "method": "aria2.onDownloadStart", "params": [{"gid": "..."}]}``.
@@ -26,6 +29,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .. import netguard
 from ..errors import ZhilianError
 from . import guard
 from .config import RpcConfig, SecretInfo, get_secret, load_config
@@ -77,7 +81,7 @@ class RpcServer:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._sessions: set[_Session] = set()
-        self._in_flight = 0
+        self.guard = netguard.ConnectionGuard(name="RPC")
         api.notify = self._broadcast
 
     @property
@@ -86,23 +90,23 @@ class RpcServer:
 
     # -- life cycle -----------------------------------------------------------------
     async def start(self) -> None:
-        app = web.Application(client_max_size=guard.MAX_BODY)
+        app = web.Application(middlewares=[self.guard.middleware], client_max_size=guard.MAX_BODY)
         app.router.add_route("*", PATH, self._handle)
         app.router.add_route("*", "/{tail:.*}", self._not_here)
-        runner = web.AppRunner(app, access_log=None, keepalive_timeout=guard.IDLE_TIMEOUT,
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=netguard.IDLE_TIMEOUT,
                                handle_signals=False)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, "127.0.0.1", self.config.port)
+            site = netguard.GuardedSite(runner, "127.0.0.1", self.config.port, self.guard)
             await site.start()
         except OSError as e:
             await runner.cleanup()
             raise RpcPortBusy(f"The RPC port {self.config.port} cannot be used ({e.strerror or e}): another "
                               "program (aria2?) may have it; choose another port in Settings > Browser") from None
         self._runner = runner
-        self.port = runner.addresses[0][1]
+        self.port = site.port
         with contextlib.suppress(OSError):        # IPv6 loopback too, when the system has it
-            await web.TCPSite(runner, "::1", self.port).start()
+            await netguard.GuardedSite(runner, "::1", self.port, self.guard).start()
         log.info("RPC listening on 127.0.0.1:%d", self.port)
 
     async def stop(self) -> None:
@@ -124,16 +128,17 @@ class RpcServer:
 
     # -- guard --------------------------------------------------------------------------
     def _refuse(self, request: web.Request) -> web.Response | None:
-        if not guard.host_allowed(request.headers.get("Host")):
-            return refusal(403, "Forbidden: the Host header must be localhost, 127.0.0.1 or [::1]")
-        origin = request.headers.get("Origin")
-        # our own origin too: it serves no page, and WebSocket libraries (websocket-client,
-        # which aria2p uses) send "Origin: http://127.0.0.1:<port>" of the server they call
-        own = [f"http://{h}:{self.port}" for h in ("127.0.0.1", "localhost", "[::1]")]
-        if not guard.origin_allowed(origin, [*self.config.allowed_origins, *own]):
-            return refusal(403, f"Forbidden: calls from the web page {origin} are refused; add it to the "
-                                "allowed origins in Zhilian's Settings > Browser to allow them")
-        return None
+        # this server's own origin passes too: it serves no page, and WebSocket libraries
+        # (websocket-client, which aria2p uses) send "Origin: http://127.0.0.1:<port>"
+        why = guard.refusal(request.headers, self.port, self.config.allowed_origins)
+        if why is None:
+            return None
+        if why == "unexpected Host header":
+            return refusal(403, f"Forbidden: the Host header must be localhost:{self.port}, "
+                                f"127.0.0.1:{self.port} or [::1]:{self.port}")
+        origin = request.headers.get("Origin", "(no Origin)")
+        return refusal(403, f"Forbidden: calls from the web page {origin} are refused ({why}); add it to "
+                            "the allowed origins in Zhilian's Settings > Browser to allow them")
 
     def _cors(self, request: web.Request) -> dict[str, str]:
         origin = request.headers.get("Origin")
@@ -158,29 +163,22 @@ class RpcServer:
         if request.method != "POST":
             return refusal(405, "Use POST or a WebSocket for JSON-RPC (GET with parameters is not served)",
                            {"Allow": "POST, OPTIONS"})
-        if self._in_flight >= guard.MAX_IN_FLIGHT:
-            return refusal(503, "Busy: too many RPC requests at once")
-        self._in_flight += 1
-        try:
-            try:
-                body = await asyncio.wait_for(request.read(), guard.BODY_TIMEOUT)
-            except web.HTTPRequestEntityTooLarge:
-                return refusal(413, f"Request too large: at most {guard.MAX_BODY >> 20} MiB",
-                               {"Connection": "close"})
-            except TimeoutError:
-                return refusal(408, "Request body not received in time")
-            status, text, authorized = await self.process(body)
-            if not authorized:
-                await asyncio.sleep(guard.UNAUTHORIZED_DELAY)
-            return web.Response(status=status, text=text, content_type=CONTENT_TYPE, headers=self._cors(request))
-        finally:
-            self._in_flight -= 1
+        try:   # any Content-Type: aria2 clients send text/plain, form or none
+            body = await asyncio.wait_for(request.read(), netguard.BODY_TIMEOUT)
+        except web.HTTPRequestEntityTooLarge:
+            return refusal(413, f"Request too large: at most {guard.MAX_BODY >> 20} MiB", {"Connection": "close"})
+        except TimeoutError:
+            return refusal(408, f"Request body not received within {netguard.BODY_TIMEOUT:g} s")
+        status, text, authorized = await self.process(body)
+        if not authorized:
+            await asyncio.sleep(guard.UNAUTHORIZED_DELAY)
+        return web.Response(status=status, text=text, content_type=CONTENT_TYPE, headers=self._cors(request))
 
     async def process(self, body: bytes | str) -> tuple[int, str, bool]:
         """A request body -> (HTTP status, answer text, authorized)."""
         try:
-            obj = json.loads(body)
-        except (ValueError, RecursionError):
+            obj = netguard.parse_json(body.encode() if isinstance(body, str) else body)
+        except netguard.BadRequest:
             resp = {"id": None, "jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error."}}
             return _http_status(resp), _dumps(resp), True
         if isinstance(obj, dict):

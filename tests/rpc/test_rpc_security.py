@@ -15,7 +15,8 @@ import pytest
 import websocket
 from rpc_helpers import SECRET, Runner
 
-from core.rpc.guard import host_allowed, origin_allowed, token_matches
+from core.netguard import token_matches
+from core.rpc.guard import refusal
 
 
 def _add(runner: Runner, token: str | None = SECRET, uri: str = "http://127.0.0.1:9/x.bin", **opts) -> dict:
@@ -82,8 +83,14 @@ def test_host_and_origin(runner):
         status, answer, _ = runner.post({"jsonrpc": "2.0", "id": 1, "method": "aria2.getVersion",
                                          "params": [f"token:{SECRET}"]}, headers=headers)
         assert status == 200 and "result" in answer, (headers, answer)
-    assert host_allowed("LOCALHOST") and host_allowed("127.8.9.10:1") and not host_allowed(None)
-    assert not origin_allowed("http://evil.example", ["http://evil.example.com"])
+    # the rule itself (core/netguard's browser_refusal with the RPC's origins)
+    assert refusal({"Host": "LOCALHOST:6800"}, 6800) is None
+    assert refusal({"Host": "127.0.0.1:6801"}, 6800) == "unexpected Host header"
+    assert refusal({"Host": "localhost:6800", "Origin": "http://evil.example"}, 6800,
+                   ["http://evil.example.com"]) == "cross-origin request"
+    assert refusal({"Host": "localhost:6800", "Origin": "HTTP://AriaNg.local:6880/"}, 6800,
+                   ["http://ariang.local:6880"]) is None
+    assert refusal({"Host": "localhost:6800", "Sec-Fetch-Site": "cross-site"}, 6800) == "cross-site request"
 
 
 def test_websocket_from_a_web_page_or_foreign_host_is_refused(runner):
