@@ -4,7 +4,6 @@ for the tests that must send exact bytes and headers."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -20,14 +19,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-7b1e0c"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def wait_for(pred, timeout: float = 30.0, step: float = 0.05, what: str = "condition") -> Any:

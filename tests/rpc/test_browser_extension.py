@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from rpc_helpers import SECRET, queue_rows, sha256_file, wait_for
-from servers import FileServer, make_blob
+from rpc_helpers import SECRET, queue_rows, wait_for
+from servers import FileServer, file_sha256, make_blob
 
 from core.rpc.methods import task_of
 
@@ -116,7 +116,7 @@ def test_extension_sends_links_and_captures_downloads(xvfb, runner, tmp_path):
         gid = reply["result"]
         wait_for(lambda: runner.call("aria2.tellStatus", gid, ["status"])["status"] == "complete",
                  60, what="the link downloaded")
-        assert sha256_file(runner.downloads / "model.safetensors") == hashlib.sha256(model).hexdigest()
+        assert file_sha256(runner.downloads / "model.safetensors") == hashlib.sha256(model).hexdigest()
         seen = [r for r in site.requests if r["path"] == "/files/model.safetensors"]
         assert seen and not [r for r in seen if r.get("refused")]
         ua = driver.execute_script("return navigator.userAgent")
@@ -145,7 +145,7 @@ def test_extension_sends_links_and_captures_downloads(xvfb, runner, tmp_path):
         (cgid,) = new
         wait_for(lambda: runner.call("aria2.tellStatus", cgid, ["status"])["status"] == "complete",
                  60, what="the captured download done")
-        assert sha256_file(runner.downloads / "capture.gguf") == hashlib.sha256(captured).hexdigest()
+        assert file_sha256(runner.downloads / "capture.gguf") == hashlib.sha256(captured).hexdigest()
         served = [r for r in site.requests if r["path"] == "/files/capture.gguf" and not r.get("refused")]
         assert any(r["headers"].get("Referer") == page and r["headers"]["Cookie"] == COOKIE for r in served)
         # the browser's own download was stopped (or its file deleted) and nothing is left of it

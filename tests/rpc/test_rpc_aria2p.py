@@ -11,8 +11,8 @@ import time
 
 import aria2p
 import pytest
-from rpc_helpers import SECRET, Runner, queue_rows, sha256_file, wait_for
-from servers import make_blob
+from rpc_helpers import SECRET, Runner, queue_rows, wait_for
+from servers import file_sha256, make_blob
 
 from core.rpc.methods import gid_of
 
@@ -51,7 +51,7 @@ def test_aria2p_add_status_pause_resume_remove_limit(runner, file_server, tmp_pa
     wait_for(lambda: _status(dl) == "complete", what="first download complete")
     assert dl.total_length == dl.completed_length == len(data)
     assert dl.dir == sub and dl.files[0].path == sub / "a.safetensors"
-    assert sha256_file(sub / "a.safetensors") == hashlib.sha256(data).hexdigest()
+    assert file_sha256(sub / "a.safetensors") == hashlib.sha256(data).hexdigest()
     assert dl.error_code == "0"
 
     # pause and resume a slow download
@@ -69,7 +69,7 @@ def test_aria2p_add_status_pause_resume_remove_limit(runner, file_server, tmp_pa
     faults.rate = 0
     assert api.resume([d2]) == [True]
     wait_for(lambda: _status(d2) == "complete", what="resumed download complete")
-    assert sha256_file(runner.downloads / "slow.bin") == hashlib.sha256(slow).hexdigest()
+    assert file_sha256(runner.downloads / "slow.bin") == hashlib.sha256(slow).hexdigest()
 
     # the global limit: set, read back, and a download takes at least size / limit
     assert api.set_global_options({"max-overall-download-limit": "256K"})

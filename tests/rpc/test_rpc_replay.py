@@ -10,8 +10,8 @@ import os
 import sqlite3
 
 from aiohttp import web
-from rpc_helpers import SECRET, Runner, sha256_file, wait_for
-from servers import FileServer, make_blob
+from rpc_helpers import SECRET, Runner, wait_for
+from servers import FileServer, file_sha256, make_blob
 
 from core.rpc.methods import gid_of, task_of
 
@@ -69,7 +69,7 @@ def test_baidu_helper_json_carries_ua_and_cookie_on_every_range(runner, zhilian_
         wait_for(lambda: runner.call("aria2.tellStatus", gid, ["status"])["status"] == "complete",
                  what="download complete")
         out = runner.downloads / "baidu" / "wav2lip_gan.pth"
-        assert sha256_file(out) == hashlib.sha256(data).hexdigest()
+        assert file_sha256(out) == hashlib.sha256(data).hexdigest()
         seen = _served(pcs, path.split("?")[0])
         ranged = [r for r in seen if r["range"] and r["range"] != "bytes=0-0"]
         assert len(ranged) >= 2, seen                           # several connections, each with the headers
@@ -93,7 +93,7 @@ def test_aliyun_helper_json_sends_its_referer(runner, file_server):
     gid = answer["result"]
     wait_for(lambda: runner.call("aria2.tellStatus", gid, ["status"])["status"] == "complete",
              what="download complete")
-    assert sha256_file(runner.downloads / "model.safetensors") == hashlib.sha256(data).hexdigest()
+    assert file_sha256(runner.downloads / "model.safetensors") == hashlib.sha256(data).hexdigest()
     seen = _served(file_server, "/ali/model.safetensors")
     assert seen and all(r["headers"].get("Referer") == "https://www.aliyundrive.com/" for r in seen)
 
@@ -130,7 +130,7 @@ def test_cookie_survives_a_restart_in_the_keyring_only(runner, zhilian_home):
                      what="resumed download complete")
         finally:
             again.stop()
-        assert sha256_file(again.downloads / "big.bin") == hashlib.sha256(data).hexdigest()
+        assert file_sha256(again.downloads / "big.bin") == hashlib.sha256(data).hexdigest()
         after = pcs.requests[before:]
         assert after and not [r for r in after if r.get("refused")]
         assert all(r["headers"]["Cookie"] == f"BDUSS={BDUSS}" and r["headers"]["User-Agent"] == PAN_UA
