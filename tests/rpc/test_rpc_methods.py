@@ -213,3 +213,43 @@ def test_multicall_of_adds_answers_each_call(tmp_path):
         assert [d["gid"] for d in await call("aria2.tellWaiting", 0, 10, ["gid"])] == [c, a]   # position 0
         assert len(svc.rows) == 2
     run_rpc(body, tmp_path)
+
+
+def test_ariang_over_websocket_from_an_allowed_page(tmp_path, zhilian_home):
+    """What AriaNg (mayswind/AriaNg, src/scripts/services/aria2RpcService.js) sends: a
+    unique id, the token on aria2.* methods only, the basic task keys, tellStopped(-1, 1000);
+    from a page whose origin the user allowed (and refused from any other page)."""
+    (zhilian_home / "config").mkdir(exist_ok=True)
+    (zhilian_home / "config" / "rpc.json").write_text(json.dumps({"allowed_origins": ["http://localhost:6880"]}))
+    keys = ["gid", "totalLength", "completedLength", "uploadSpeed", "downloadSpeed", "connections",
+            "numSeeders", "seeder", "status", "errorCode", "verifiedLength", "verifyIntegrityPending"]
+
+    async def body(svc, call, srv, http):
+        gid = await call("aria2.addUri", ["http://127.0.0.1:9/ariang.bin"], {"pause": "true"})
+        async with http.ws_connect(srv.url, origin="http://localhost:6880") as ws:
+            async def ask(method, *params, token=True):
+                rid = f"{method}-{len(params)}"
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "method": method, "id": rid,
+                                              "params": ([f"token:{SECRET}"] if token else []) + list(params)}))
+                while True:
+                    m = json.loads((await ws.receive()).data)
+                    if m.get("id") == rid:
+                        return m
+            assert (await ask("aria2.getVersion"))["result"]["version"] == "1.37.0"
+            assert "aria2.tellActive" in (await ask("system.listMethods", token=False))["result"]
+            assert (await ask("aria2.tellActive", keys))["result"] == []
+            waiting = (await ask("aria2.tellWaiting", 0, 1000, keys))["result"]
+            assert [w["gid"] for w in waiting] == [gid] and waiting[0]["status"] == "paused"
+            assert set(waiting[0]) <= set(keys) and waiting[0]["totalLength"] == "0"
+            assert (await ask("aria2.tellStopped", -1, 1000, keys))["result"] == []
+            assert (await ask("aria2.getGlobalStat"))["result"]["numWaiting"] == "1"
+            assert (await ask("aria2.changeGlobalOption", {"max-overall-download-limit": "1M"}))["result"] == "OK"
+            assert svc.settings.global_limit == 1 << 20
+            wrong = await ask("aria2.tellStatus", gid, token=False)
+            assert wrong["error"] == {"code": 1, "message": "Unauthorized"}      # AriaNg matches this text
+        try:
+            async with http.ws_connect(srv.url, origin="http://localhost:6881"):
+                raise AssertionError("another page was let in")
+        except aiohttp.WSServerHandshakeError as e:
+            assert e.status == 403
+    run_rpc(body, tmp_path)
