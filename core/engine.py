@@ -78,8 +78,9 @@ RESCUE_SECONDS = 0.5     # a range with this much time left (and RESCUE_RTTS req
 RESCUE_RTTS = 4          # trips of the taking mirror) may be split below min_split...
 RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
 GROWTH_WINDOW = 0.03     # seconds of the first stream watched before more connections open
-BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy: a
-                         # CPU-bound stream (a near, fast host) gains nothing from more
+BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy (a
+                         # CPU-bound stream gains nothing from more) or while that one
+FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
@@ -166,6 +167,7 @@ class _Seg:
     t0: float = 0.0
     got: int = 0
     last: float = 0.0     # when its last bytes arrived (monotonic)
+    open_ended: bool = False   # streams from an answer that runs to the end of the file
 
     def __post_init__(self):
         self.last = self.last or self.t0
@@ -515,7 +517,7 @@ class Download:
         self._waiting_first_byte = 0
         self._answered = 0         # answers so far (none yet: one connection at a time)
         self._probe_resp: tuple[wire.Response, int] | None = None   # the probe's streaming answer
-        self._cpu_mark: tuple[float, float] | None = None   # (wall, thread CPU) of the growth window
+        self._cpu_mark: tuple[float, float, int] | None = None   # growth window: wall, thread CPU, bytes
         self._grown = False        # more connections than the first were allowed
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._jpath: Path | None = None
@@ -1097,24 +1099,37 @@ class Download:
 
     def _growth_limit(self, now: float) -> int:
         """How many connections may run now. The first one streams alone for GROWTH_WINDOW;
-        then the rest open at once, unless that one stream kept this thread busy (CPU-bound:
-        a near, fast host, where more connections only add work), in which case the count
-        stays and is looked at again every window (a stream that slows lets them open)."""
+        then the rest open at once, unless that one stream is already fast (FAST_STREAM or
+        more: a near host or a LAN, where more connections share the same pipe and add work
+        on both ends) or kept this thread busy (CPU-bound). Then the count stays, and it is
+        looked at again every window: a stream that slows lets the others open."""
         if self._grown or not self._workers:
             return self.target_conns
+        got = sum(m.bytes for m in self._mirrors)
         if self._cpu_mark is None:
-            self._cpu_mark = (now, self.engine.cpu_clock())
+            self._cpu_mark = (now, self.engine.cpu_clock(), got)
             return len(self._workers)
-        t0, c0 = self._cpu_mark
+        t0, c0, b0 = self._cpu_mark
         elapsed = now - t0
         if elapsed < GROWTH_WINDOW:
             return len(self._workers)
         cpu = self.engine.cpu_clock()
-        if (cpu - c0) / elapsed >= BUSY_SHARE:
-            self._cpu_mark = (now, cpu)
+        if (cpu - c0) / elapsed >= BUSY_SHARE or (got - b0) / elapsed >= FAST_STREAM:
+            self._cpu_mark = (now, cpu, got)
+            self._extend_open_stream()
             return len(self._workers)
         self._grown = True
         return self.target_conns
+
+    def _extend_open_stream(self) -> None:
+        """One stream is all this download gets: when it reads the probe's answer, which runs
+        to the end of the file, it takes the planned pieces after its own too, so it goes on
+        without a new request (as one curl would). Others may still steal from it later."""
+        if len(self._active) != 1 or not self._active[0].open_ended:
+            return
+        seg = self._active[0]
+        while self._pool and self._pool[0][0] == seg.end:
+            seg.end = self._pool.pop(0)[1]
 
     def _worker_done(self, t: asyncio.Task) -> None:
         self._workers.discard(t)
@@ -1352,6 +1367,7 @@ class Download:
             given = None
         if given is not None:
             resp = given
+            seg.open_ended = True
         else:
             self._check_url_expiry(ms)
             asked = time.monotonic()

@@ -619,31 +619,70 @@ def test_claim_refusal_moves_to_the_next_name(file_server, tmp_path, dl):
     assert not (tmp_path / "model.bin").exists()
 
 
-def test_connections_grow_at_once_unless_one_stream_keeps_the_loop_busy():
+def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_busy():
     """After the first answer the first stream runs alone for a short window; then every
     other connection opens at once, unless that one stream kept the event loop's thread busy
-    (a near, fast host: more connections would only add work). A stream that slows later
-    lets them open."""
+    or already brings FAST_STREAM (a near host: more connections would only add work). A
+    stream that slows later lets them open."""
     from pathlib import Path
 
-    from core.engine import GROWTH_WINDOW, Download, DownloadOptions, Engine
+    from core.engine import FAST_STREAM, GROWTH_WINDOW, Download, DownloadOptions, Engine
+    W = GROWTH_WINDOW
     cpu = [0.0]
     d = Download(Engine(cpu_clock=lambda: cpu[0]), [Mirror("http://a.test/f")], Path("."),
                  DownloadOptions(connections=16), None, None)
     assert d._growth_limit(100.0) == 16           # nothing runs yet: the first may open
     d._workers.add(object())                      # the first stream runs
     assert d._growth_limit(100.0) == 1            # its window starts
-    cpu[0] += 0.9 * GROWTH_WINDOW
-    assert d._growth_limit(100.0 + GROWTH_WINDOW) == 1         # 90 % busy: held at one
-    cpu[0] += 0.85 * GROWTH_WINDOW
-    assert d._growth_limit(100.0 + 2 * GROWTH_WINDOW) == 1     # still CPU-bound
-    cpu[0] += 0.1 * GROWTH_WINDOW
-    assert d._growth_limit(100.0 + 3 * GROWTH_WINDOW) == 16    # the stream slowed: all open
-    assert d._growth_limit(100.0 + 3.1 * GROWTH_WINDOW) == 16  # and stay allowed
+    cpu[0] += 0.9 * W
+    assert d._growth_limit(100.0 + 1.01 * W) == 1        # 90 % busy: held at one
+    cpu[0] += 0.85 * W
+    assert d._growth_limit(100.0 + 2.02 * W) == 1    # still CPU-bound
+    cpu[0] += 0.1 * W
+    assert d._growth_limit(100.0 + 3.03 * W) == 16   # the stream slowed: all open
+    assert d._growth_limit(100.0 + 3.2 * W) == 16 # and stay allowed
+
+    fast = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
+                    DownloadOptions(connections=16), None, None)
+    fast._workers.add(object())
+    assert fast._growth_limit(7.0) == 1
+    fast._mirrors[0].bytes += int(1.2 * FAST_STREAM * W)     # idle thread, but a fast stream
+    assert fast._growth_limit(7.0 + 1.01 * W) == 1
+    fast._mirrors[0].bytes += int(0.3 * FAST_STREAM * W)     # it slowed to 30 %
+    assert fast._growth_limit(7.0 + 2.02 * W) == 16
 
     idle = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
                     DownloadOptions(connections=8), None, None)
     idle._workers.add(object())
     assert idle._growth_limit(5.0) == 1
-    assert idle._growth_limit(5.0 + GROWTH_WINDOW / 2) == 1    # inside the window
-    assert idle._growth_limit(5.0 + GROWTH_WINDOW) == 8        # a far or throttled host: all at once
+    assert idle._growth_limit(5.0 + W / 2) == 1    # inside the window
+    assert idle._growth_limit(5.0 + 1.01 * W) == 8        # a far or throttled host: all at once
+
+
+def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
+    """Held at one stream, the connection that reads the probe's answer (which runs to the end
+    of the file) takes the planned pieces after its own: no new request, as one curl would."""
+    from pathlib import Path
+
+    from core.engine import FAST_STREAM, GROWTH_WINDOW, Download, DownloadOptions, Engine, _Seg
+    M = 1 << 20
+    d = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
+                 DownloadOptions(connections=4), None, None)
+    d._pool = [(4 * M, 8 * M), (8 * M, 12 * M), (12 * M, 16 * M)]
+    seg = _Seg(0, 0, 4 * M, 0, 1.0, open_ended=True)
+    d._active.append(seg)
+    d._workers.add(object())
+    assert d._growth_limit(1.0) == 1
+    d._mirrors[0].bytes += int(2 * FAST_STREAM * GROWTH_WINDOW)
+    assert d._growth_limit(1.0 + 1.01 * GROWTH_WINDOW) == 1
+    assert seg.end == 16 * M and d._pool == []
+    # a stream that asked for its own range (not open-ended) keeps it
+    d2 = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
+                  DownloadOptions(connections=4), None, None)
+    d2._pool = [(4 * M, 8 * M)]
+    d2._active.append(_Seg(0, 0, 4 * M, 0, 1.0))
+    d2._workers.add(object())
+    d2._growth_limit(1.0)
+    d2._mirrors[0].bytes += int(2 * FAST_STREAM * GROWTH_WINDOW)
+    d2._growth_limit(1.0 + 1.01 * GROWTH_WINDOW)
+    assert d2._active[0].end == 4 * M and d2._pool == [(4 * M, 8 * M)]
