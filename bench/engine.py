@@ -112,13 +112,20 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, float, int]:
-    """(wall s, cpu s, peak RSS MiB, exit code) of one process."""
+    """(wall s, cpu s, peak RSS MiB, exit code) of one process. Peak RSS comes from GNU time
+    (a small parent of its own): a child forked from this script would count this script's
+    memory as its own until it execs."""
+    rss_file = cwd / "rss.txt"
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         env=env or ENV)
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd], cwd=cwd,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    try:
+        rss = int(rss_file.read_text().split()[-1]) / 1024
+    except (OSError, ValueError, IndexError):
+        rss = float("nan")
+    return wall, ru.ru_utime + ru.ru_stime, rss, os.waitstatus_to_exitcode(status)
 
 
 def zhilian(*extra: str) -> list[str]:
@@ -278,7 +285,7 @@ def main() -> int:
     ap.add_argument("--plot", default=str(Path(__file__).with_name("latency.png")),
                     help="PNG of time vs RTT (--latency); empty: none")
     args = ap.parse_args()
-    for tool in ("nginx", "aria2c", "curl"):
+    for tool in ("nginx", "aria2c", "curl", "time"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             print(f"{tool} is missing: run scripts/setup.sh dev", file=sys.stderr)
             return 2

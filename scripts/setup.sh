@@ -19,7 +19,7 @@ APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkb
 # PATH code in a test; Chromium + its WebDriver for the browser extension test.
 DEV_PKGS="nginx-light aria2 curl hyperfine xvfb xauth trayer binutils dbus-x11 fakeroot
   dpkg-dev debootstrap fonts-wqy-microhei desktop-file-utils shared-mime-info xdg-utils
-  libglib2.0-bin x11-utils fp-compiler chromium chromium-driver"
+  libglib2.0-bin x11-utils fp-compiler chromium chromium-driver time"
 
 pkgs="$APP_PKGS"
 [ "$mode" = dev ] && pkgs="$pkgs $DEV_PKGS"
