@@ -128,8 +128,23 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, fl
     return wall, ru.ru_utime + ru.ru_stime, rss, os.waitstatus_to_exitcode(status)
 
 
-def zhilian(*extra: str) -> list[str]:
-    return [PY, str(ROOT / "main.py"), "get", "-q", *extra, "-d", "{o}", "{u}"]
+def zhilian(*extra: str, root: Path = ROOT) -> list[str]:
+    return [PY, str(root / "main.py"), "get", "-q", *extra, "-d", "{o}", "{u}"]
+
+
+BASELINE: Path | None = None   # --baseline DIR: another checkout's rows beside this one's
+
+
+def with_baseline(cmds: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Adds a "baseline" row after each zhilian default row (same flags, other checkout)."""
+    if BASELINE is None:
+        return cmds
+    out = []
+    for label, cmd in cmds:
+        out.append((label, cmd))
+        if label.startswith("zhilian get (") and cmd[1] == str(ROOT / "main.py"):
+            out.append((label.replace("zhilian", "baseline", 1), [cmd[0], str(BASELINE / "main.py"), *cmd[2:]]))
+    return out
 
 
 def aria2c(*extra: str) -> list[str]:
@@ -203,6 +218,7 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
     ]
     rows = []
     for title, url, sha, name, mib, cmds, once in cases:
+        cmds = with_baseline(cmds)
         results = run_case(d, url, sha, name, cmds, args.runs, once)
         ref = statistics.median(x[0] for x in results[ARIA2_TUNED])
         for label, _ in cmds:
@@ -224,7 +240,7 @@ def latency_tables(d: Path, port: int, tls_port: int, files: dict, args) -> None
     rtts = [float(x) for x in args.rtts.split(",")]
     cases = [(f"{args.small_mib} MiB, 1 MiB/s per connection", "throttled", "small.bin", args.small_mib),
              (f"{args.mid_mib} MiB, 4 MiB/s per connection", "throttled4", "mid.bin", args.mid_mib)]
-    cmds = [("zhilian get (defaults)", zhilian()), (ARIA2_TUNED, aria2c("-x16", "-s16", "-k1M"))]
+    cmds = with_baseline([("zhilian get (defaults)", zhilian()), (ARIA2_TUNED, aria2c("-x16", "-s16", "-k1M"))])
     if not args.no_aria2_defaults:
         cmds.append(("aria2c (defaults)", aria2c()))
     rows, series = [], {}
@@ -282,9 +298,14 @@ def main() -> int:
     ap.add_argument("--rtts", default="0,50,150,250", help="round-trip times in ms (--latency)")
     ap.add_argument("--no-aria2-defaults", action="store_true",
                     help="skip aria2c with its defaults (one connection: about a minute a row)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another checkout (e.g. a git worktree of an older commit): its `get` rows run "
+                         "interleaved beside this one's, for before/after on the same machine")
     ap.add_argument("--plot", default=str(Path(__file__).with_name("latency.png")),
                     help="PNG of time vs RTT (--latency); empty: none")
     args = ap.parse_args()
+    global BASELINE
+    BASELINE = args.baseline.resolve() if args.baseline else None
     for tool in ("nginx", "aria2c", "curl", "time"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             print(f"{tool} is missing: run scripts/setup.sh dev", file=sys.stderr)
