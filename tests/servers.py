@@ -42,6 +42,10 @@ class Faults:
     last_modified: str | None = "Mon, 02 Nov 2026 10:00:00 GMT"
     expired_body: bytes | None = None   # when set, answer 403 with this body
     content_disposition: str | None = None
+    content_type: str | None = None     # Content-Type of the answer (None: aiohttp's octet-stream)
+    reset_all: bool = False             # every request: the connection is dropped before any answer
+    short_body: bool = False            # every answer: headers with the full Content-Length, no body
+    hang: bool = False                  # every request: no answer at all (the connection stays open)
 
 
 class ServedApp:
@@ -58,8 +62,8 @@ class ServedApp:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self):
-        self._server = AppThread(self.make_app).start()
+    def start(self, port: int = 0):
+        self._server = AppThread(self.make_app, port).start()
         self.port = self._server.port
         return self
 
@@ -106,6 +110,12 @@ class FileServer(ServedApp):
         data, f = self.files[path], self.faults[path]
         self.requests.append({"path": path, "range": request.headers.get("Range"),
                               "headers": dict(request.headers), "query": dict(request.query)})
+        if f.reset_all:
+            if request.transport:
+                request.transport.abort()
+            return web.Response(status=500)
+        if f.hang:
+            await asyncio.sleep(3600)
         if f.expired_body is not None:
             return web.Response(status=403, body=f.expired_body, content_type="application/xml")
         if f.busy > 0:
@@ -131,6 +141,8 @@ class FileServer(ServedApp):
             headers["Last-Modified"] = f.last_modified
         if f.content_disposition:
             headers["Content-Disposition"] = f.content_disposition
+        if f.content_type:
+            headers["Content-Type"] = f.content_type
         if status == 206:
             claimed = start
             if f.wrong_content_range > 0:
@@ -145,6 +157,11 @@ class FileServer(ServedApp):
         if f.truncate > 0:
             f.truncate -= 1
             truncate = True
+        if f.short_body:
+            await resp.prepare(request)
+            if request.transport:
+                request.transport.abort()
+            return resp
         self.active += 1
         tr = request.transport
         self._streaming.add(tr)
@@ -212,10 +229,10 @@ class AppThread:
     sync tests, asyncio.run tests and CLI subprocesses can all reach it. ``make_app`` runs
     on that loop."""
 
-    def __init__(self, make_app):
+    def __init__(self, make_app, port: int = 0):
         self._make_app = make_app
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
+        self.port = port
         self._thread: threading.Thread | None = None
 
     def start(self) -> AppThread:
@@ -226,7 +243,7 @@ class AppThread:
             self.loop = loop
             runner = web.AppRunner(self._make_app(), access_log=None)
             loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, "127.0.0.1", self.port)
             loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             ready.set()
@@ -290,6 +307,36 @@ def run_cli(*args, env_extra=None, stdin=None, timeout=90):
     env.update(env_extra or {})
     return subprocess.run([sys.executable, str(root / "main.py"), *args], cwd=root, env=env, input=stdin,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def _serve_main(argv: list[str]) -> None:
+    """``python tests/servers.py FILE ROUTE [--port P] [--rate BPS] [--fault MODE]``: one
+    file served by a FileServer in a process of its own (so a test can kill -9 the
+    origin). MODE: reset, range (every Content-Range lies), short (headers, no body),
+    hang (no answer). Prints the port once listening, then serves until killed."""
+    import argparse
+    import time
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("route")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--rate", type=float, default=0.0)
+    ap.add_argument("--fault", choices=["", "reset", "range", "short", "hang"], default="")
+    a = ap.parse_args(argv)
+    faults = {"reset": {"reset_all": True}, "range": {"wrong_content_range": 1 << 60},
+              "short": {"short_body": True}, "hang": {"hang": True}}.get(a.fault, {})
+    srv = FileServer()
+    with open(a.file, "rb") as fh:
+        srv.add(a.route, fh.read(), rate=a.rate, **faults)
+    srv.start(a.port)
+    print(srv.port, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    import sys
+    _serve_main(sys.argv[1:])
 
 
 __all__ = ["run_cli", "run_download", "AppThread", "ServedApp", "catch_all", "FileServer", "Faults", "make_blob", "sha256", "file_sha256", "os"]
