@@ -48,21 +48,23 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import expiry, journal, wire
+from . import expiry, identity, journal, wire
 from .errors import (
     Cancelled,
     ChecksumMismatch,
     DiskFull,
     HttpError,
     LinkExpired,
+    NoProgress,
     NotFound,
     NoUsableSource,
     ProtocolError,
     ServerFileChanged,
     SizeMismatch,
+    WebPageInsteadOfFile,
     ZhilianError,
 )
-from .filenames import name_from_url, numbered, parse_content_disposition, sanitize
+from .filenames import name_from_url, numbered, parse_content_disposition, target_name
 from .http import USER_AGENT, HostSlots
 from .models import Mirror, Refresher, Resolved
 from .ranges import RangeSet
@@ -84,6 +86,18 @@ FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
+GIVE_UP_AFTER = 60.0     # seconds without a byte from any source (while attempts fail) -> NoProgress
+SAMPLE_BYTES = 64 << 10  # bytes of a .part compared with a new link before it is resumed
+
+
+def _give_up_default() -> float:
+    """GIVE_UP_AFTER, or ZHILIAN_GIVE_UP_AFTER (seconds) from the environment: a knob for
+    tests and for users on links that pause for long."""
+    try:
+        v = float(os.environ.get("ZHILIAN_GIVE_UP_AFTER", ""))
+        return v if v > 0 else GIVE_UP_AFTER
+    except ValueError:
+        return GIVE_UP_AFTER
 
 
 @dataclass
@@ -106,6 +120,10 @@ class DownloadOptions:
     # replaces the earlier one.  The engine's own in-process registry is always consulted
     # as well (several links of one `get`).
     claim: Callable[[Path], bool] | None = None
+    # No byte from any source for this long (refused, reset, wrong ranges, short bodies, no
+    # answer, busy): the download fails with NoProgress, keeping its .part and journal.
+    # Also bounds the probe. Back-off between retries is at most a quarter of it.
+    give_up_after: float = field(default_factory=_give_up_default)
 
 
 @dataclass
@@ -359,16 +377,6 @@ def _plan(missing: list[tuple[int, int]], conns: int, min_split: int) -> list[tu
     return out
 
 
-def _http_date(value: str | None) -> float | None:
-    if not value:
-        return None
-    from email.utils import parsedate_to_datetime  # only when a date is there to read
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
 def _strong(etag: str | None) -> str | None:
     """A strong ETag, or None (weak ETags may differ between servers of one CDN)."""
     if not etag or etag.startswith("W/"):
@@ -385,6 +393,25 @@ def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
         return None
     total = None if m.group(3) == "*" else int(m.group(3))
     return int(m.group(1)), int(m.group(2)), total
+
+
+def _file_hash(path: Path, algo: str) -> str:
+    h = hashlib.new(algo)
+    with open(path, "rb") as fh:
+        for b in iter(lambda: fh.read(4 << 20), b""):
+            h.update(b)
+    return h.hexdigest().lower()
+
+
+def _reason(e: BaseException) -> str:
+    """A failed attempt in a few words, for messages."""
+    if isinstance(e, ZhilianError | wire.ClientError | _Retry) and str(e):
+        return str(e)
+    if isinstance(e, _Busy):
+        return "the server is busy (HTTP 429/503)"
+    if isinstance(e, TimeoutError):
+        return "no answer"
+    return f"{e.__class__.__name__} {e}".strip()
 
 
 class Engine:
@@ -477,13 +504,18 @@ class Engine:
             mirrors = list(source)
         if not mirrors:
             raise NoUsableSource("No download source")
-        return Download(self, mirrors, Path(dest_dir), opts, on_progress, refresh)
+        return Download(self, mirrors, Path(dest_dir), opts, on_progress, refresh,
+                        sources=identity.source_keys(source))
 
 
 class Download:
     def __init__(self, engine: Engine, mirrors: list[Mirror], dest_dir: Path,
-                 opts: DownloadOptions, on_progress, refresh: Refresher | None):
+                 opts: DownloadOptions, on_progress, refresh: Refresher | None, *,
+                 sources: list[str] | None = None):
         self.engine, self.opts, self.dest_dir = engine, opts, dest_dir
+        # where the file comes from, free of secrets (core/identity.py): kept in the journal
+        # and in the finished-file record, so neither is taken for another link's file
+        self._sources = sources if sources is not None else identity.source_keys(mirrors)
         self._mirrors = [_MirrorState(m) for m in sorted(mirrors, key=lambda m: m.priority)]
         self._on_progress = on_progress
         self._refresh_cb = refresh
@@ -525,6 +557,9 @@ class Download:
         self._jclosed = False
         self._changed_restarts = 0
         self._epoch = 0            # bumped by every restart from zero
+        self._sniff = False        # check the first bytes at offset 0 (not a page, not an LFS pointer)
+        self._throttled = 0        # connections waiting for the speed limit (that is progress too)
+        self._why: str | None = None   # the last failure, for the give-up message
 
     # -- public control --------------------------------------------------------
     def set_limit(self, bps: float) -> None:
@@ -546,7 +581,7 @@ class Download:
         total = self.total
         done = self._done.total()
         eta = None
-        if total and self._speed > 0:
+        if total and self._speed >= 1:
             eta = (total - done) / self._speed
         return Progress(
             state=self.state, total=total, done=done, speed=self._speed, eta=eta,
@@ -631,12 +666,13 @@ class Download:
     async def _run(self) -> Path:
         self._emit("probing")
         probe = self._take_probe(await self._do_probe())
-        complete = self._choose_target(probe)
+        complete = await self._choose_target(probe)
         if complete is not None:
             self._drop_probe_answer()
             self._done = RangeSet([(0, probe.total or 0)])
             self._note("already downloaded and verified" if (self.opts.sha256 or self.opts.md5)
-                       else "already downloaded (same name, size and date; no checksum to verify)")
+                       else "already downloaded (same name, size and date as when it was finished "
+                            "from this link; no checksum to verify)")
             return complete
         assert self.part is not None and self.path is not None
         self._log(logging.INFO, "downloading %s bytes (ranges %s, resuming at %d) into %s from %s",
@@ -661,8 +697,20 @@ class Download:
                 os.ftruncate(fd, 0)
             algos = [a for a, v in (("sha256", self.opts.sha256), ("md5", self.opts.md5)) if v]
             self._hasher = _PrefixHasher(algos) if algos else None
+            self._sniff = identity.wants_sniff(self.path.name)
             await self._download_all()
             return await self._finish()
+        except WebPageInsteadOfFile:
+            # a page is not the start of the file: nothing of this run stays under its name
+            # (a .part that earlier runs filled is left as it was)
+            if self.resumed_from == 0:
+                await self._stop_workers()
+                if self._fd is not None:
+                    os.close(self._fd)
+                    self._fd = None
+                self.part.unlink(missing_ok=True)
+                self._remove_journal()
+            raise
         finally:
             self._drop_probe_answer()
             await self._stop_workers()
@@ -693,27 +741,35 @@ class Download:
         return h
 
     async def _do_probe(self) -> _Probe:
+        """The first answer of the first mirror that gives one. Retries are bounded in
+        number and, all mirrors together, by ``give_up_after`` seconds."""
         last: ZhilianError | None = None
+        deadline = time.monotonic() + self.opts.give_up_after
         for idx in range(len(self._mirrors)):
             attempt = 0
             while True:
                 ms = self._mirrors[idx]
                 if ms.dead:
                     break
+                left = deadline - time.monotonic()
+                if left <= 0 and last is not None:
+                    break
                 try:
-                    return await self._probe_one(ms)
+                    async with asyncio.timeout(max(1.0, left)):
+                        return await self._probe_one(ms)
                 except _Expired:
                     await self._refresh(self._generation)
                 except _Busy as b:
                     attempt += 1
-                    if attempt > self.opts.max_retries:
-                        last = HttpError(503, "Service busy", ms.host)
+                    last = HttpError(503, "Service busy", ms.host)
+                    wait = min(b.retry_after, 30)
+                    if attempt > self.opts.max_retries or time.monotonic() + wait > deadline:
                         self._log(logging.INFO, "probe of %s: still busy after %d tries: source given up",
                                   redact_url(ms.mirror.url), attempt)
                         break
                     self._log(logging.INFO, "probe of %s: busy: back off %.1f s (try %d)",
-                              redact_url(ms.mirror.url), min(b.retry_after, 30), attempt)
-                    await asyncio.sleep(min(b.retry_after, 30))
+                              redact_url(ms.mirror.url), wait, attempt)
+                    await asyncio.sleep(wait)
                 except _MirrorDead as d:
                     ms.dead, ms.error, last = True, d.err, d.err
                     self._log(logging.INFO, "probe of %s: %s: source dropped", redact_url(ms.mirror.url), d.err)
@@ -721,13 +777,15 @@ class Download:
                 except (TimeoutError, wire.ClientError, _Retry, ProtocolError, ConnectionError) as e:
                     attempt += 1
                     last = e if isinstance(e, ZhilianError) else NoUsableSource(
-                        f"Cannot reach {ms.host}: {e.__class__.__name__} {e}".strip())
+                        f"Cannot reach {ms.host}: {_reason(e)}")
+                    wait = self._backoff(attempt)
+                    give_up = attempt > min(4, self.opts.max_retries) or time.monotonic() + wait > deadline
                     self._log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),
                               e.__class__.__name__, e, attempt,
-                              "source given up" if attempt > min(4, self.opts.max_retries) else "retry after a back-off")
-                    if attempt > min(4, self.opts.max_retries):
+                              "source given up" if give_up else "retry after a back-off")
+                    if give_up:
                         break
-                    await asyncio.sleep(self._backoff(attempt))
+                    await asyncio.sleep(wait)
         raise last or NoUsableSource("No download source answered")
 
     async def _probe_one(self, ms: _MirrorState) -> _Probe:
@@ -763,6 +821,8 @@ class Download:
             else:  # 200: Range ignored
                 cl = resp.headers.get("Content-Length")
                 total, ranges = (int(cl) if cl and cl.isdigit() else None), False
+            if resp.status != 416:
+                await self._check_answer(resp, ms, total, self.opts.filename or name)
             ms.checked = True
             ms.etag = _strong(etag)
             self._answered += 1   # the host answers: the other connections may open at once
@@ -785,7 +845,7 @@ class Download:
         """A .part of the name the file will likely get is there (the server's
         Content-Disposition may still name it otherwise)."""
         name = self.opts.filename or name_from_url(ms.mirror.url)
-        return bool(name) and (self.dest_dir / (sanitize(name) + ".part")).exists()
+        return bool(name) and (self.dest_dir / (target_name(name) + ".part")).exists()
 
     def _drop_probe_answer(self) -> None:
         if self._probe_resp is not None:
@@ -814,16 +874,35 @@ class Download:
             raise _Retry(f"HTTP {st}")
         raise _MirrorDead(HttpError(st, resp.reason or "", ms.host))
 
+    async def _check_answer(self, resp: wire.Response, ms: _MirrorState, total: int | None,
+                            name: str) -> None:
+        """A web page, or a small JSON/XML error message, where the file ``name`` was
+        expected: this mirror is dropped with WebPageInsteadOfFile (never retried)."""
+        ct = resp.headers.get("Content-Type")
+        kind = identity.answer_kind(ct, total, name) if ct else None
+        if kind:
+            body = b""
+            if kind == "error":
+                try:
+                    body = await resp.read_body(4096)
+                except (TimeoutError, wire.ClientError):
+                    pass
+            raise _MirrorDead(identity.not_the_file(kind, ms.host, ct or "", body))
+
     def _check_url_expiry(self, ms: _MirrorState) -> None:
         exp = ms.mirror.expires_at or expiry.url_expires_at(ms.mirror.url)
         if exp is not None and self.engine.clock() >= exp:
             raise _Expired()
 
     # -- target ------------------------------------------------------------------
-    def _choose_target(self, probe: _Probe) -> Path | None:
-        """Sets self.path/self.part and the done ranges; returns a path when an
-        identical finished file is already there."""
-        name = sanitize(self.opts.filename or probe.name)
+    async def _choose_target(self, probe: _Probe) -> Path | None:
+        """Sets self.path/self.part and the done ranges; returns a path when the finished
+        file is proven to be there already (core/identity.py). A name is passed over when
+        another download or queue task holds it, when a file there is not proven to be
+        this one, or when its .part was started from another link whose bytes differ
+        from this one's (that .part stays as it is, for its own download to resume)."""
+        name = target_name(self.opts.filename or probe.name)
+        passed: list[str] = []
         for n in range(10000):
             cand = self.dest_dir / numbered(name, n)
             if not self._claim(cand):
@@ -836,6 +915,10 @@ class Download:
                 journal.remove(jp)
                 j = None
             if j is not None or part.exists():
+                other = j is not None and bool(j.sources) and not set(j.sources) & set(self._sources)
+                if other and not await self._same_bytes(j, part, probe):
+                    passed.append(part.name)
+                    continue
                 self.path, self.part, self._jpath = cand, part, jp
                 why = None
                 if j is None:
@@ -847,45 +930,82 @@ class Download:
                     if why is None and j.done:
                         self._done = RangeSet(j.done)
                         self.resumed_from = self._done.total()
-                        self._note(f"resuming: {self.resumed_from} bytes already on disk")
+                        self._note(self._passed(passed) + (
+                            f"resuming: {self.resumed_from} bytes already on disk" + (
+                                " (the .part was started from another link; its bytes match)"
+                                if other else "")))
                         return None
                 if j is not None and j.done:
-                    self._note(f"restarted from zero: {why}")
+                    self._note(self._passed(passed) + f"restarted from zero: {why}")
                 self._done = RangeSet()
                 return None
             if cand.exists():
-                if self._matches_expected(cand, probe):
+                if await self._already_there(cand, probe):
                     self.path = cand
                     return cand
+                passed.append(cand.name)
                 continue
             self.path, self.part, self._jpath = cand, part, jp
+            if passed:
+                self._note(self._passed(passed).rstrip("; "))
             return None
         raise ZhilianError(f"Too many files named like {name} in {self.dest_dir}")
 
-    def _matches_expected(self, path: Path, probe: _Probe) -> bool:
-        """Is the existing file the one we would download?  With a checksum: it must
-        match.  Without one: same size, and not older than the server's Last-Modified
-        (running the same command twice must not make a copy)."""
-        if not (self.opts.sha256 or self.opts.md5):
-            try:
-                st = path.stat()
-            except OSError:
-                return False
-            if probe.total is None or st.st_size != probe.total:
-                return False
-            lm = _http_date(probe.last_modified)
-            return lm is None or st.st_mtime >= lm
+    def _passed(self, names: list[str]) -> str:
+        if not names:
+            return ""
+        what = "belongs to another download" if names[0].endswith(".part") else \
+            "is another file (or not proven to be this one)"
+        return f"{names[0]} {what}: saving as {self.path.name if self.path else '?'}; "
+
+    async def _already_there(self, path: Path, probe: _Probe) -> bool:
+        """Is the existing file the one we would download?  Only with proof: the expected
+        checksum matches (the finished-file record's checksum stands for it while the file
+        is unchanged), or, with no checksum known, the record Zhilian wrote when it finished
+        this file says it came from this source, and the server's size and validators still
+        agree. A file of the same name, size and date is not proof (two repositories' model
+        files often share all three)."""
+        rec = await asyncio.to_thread(identity.lookup, path)
+        algo, want = ("sha256", self.opts.sha256) if self.opts.sha256 else ("md5", self.opts.md5)
+        if not want:
+            return rec is not None and rec.matches(self._sources, probe.total, probe.etag,
+                                                   probe.last_modified)
+        if rec is not None and (getattr(rec, algo) or "") == want.lower():
+            return True
         try:
             if probe.total is not None and path.stat().st_size != probe.total:
                 return False
-            algo, want = ("sha256", self.opts.sha256) if self.opts.sha256 else ("md5", self.opts.md5)
-            h = hashlib.new(algo)
-            with open(path, "rb") as fh:
-                for b in iter(lambda: fh.read(4 << 20), b""):
-                    h.update(b)
-            return h.hexdigest().lower() == (want or "").lower()
+            return await asyncio.to_thread(_file_hash, path, algo) == want.lower()
         except OSError:
             return False
+
+    async def _same_bytes(self, j: journal.JournalData, part: Path, probe: _Probe) -> bool:
+        """A .part begun from another link is this file only when the server's size and
+        validator agree with its journal and a stretch of its finished bytes (up to
+        SAMPLE_BYTES, the end of its longest finished range) is what this source sends."""
+        if j.identity_mismatch(probe.total, probe.etag, probe.last_modified) or not probe.ranges \
+                or not j.done:
+            return False
+        a, b = max(j.done, key=lambda r: r[1] - r[0])
+        a = max(a, b - SAMPLE_BYTES)
+        ms = next((m for m in self._mirrors if not m.dead), self._mirrors[0])
+        try:
+            resp, _ = await self.engine.client.get(
+                ms.mirror.url, headers=self._headers(ms, f"bytes={a}-{b - 1}"),
+                read_timeout=self.opts.stall_timeout)
+            try:
+                cr = _content_range(resp.headers.get("Content-Range"))
+                if resp.status != 206 or cr is None or (cr[0], cr[1]) != (a, b - 1):
+                    return False
+                theirs = await resp.read_body(b - a)
+            finally:
+                resp.close()
+        except (TimeoutError, wire.ClientError, ConnectionError) as e:
+            raise NoUsableSource(f"Cannot compare {part.name} with {ms.host}: {_reason(e)}") from None
+        with open(part, "rb") as fh:
+            fh.seek(a)
+            mine = fh.read(b - a)
+        return theirs == mine
 
     # -- journal -----------------------------------------------------------------
     def _journal_data(self, done: list[tuple[int, int]]) -> journal.JournalData:
@@ -893,7 +1013,7 @@ class Download:
         assert p is not None
         return journal.JournalData(size=p.total, etag=p.etag, last_modified=p.last_modified,
                                    done=done, name=self.path.name if self.path else "",
-                                   ranges_supported=p.ranges)
+                                   ranges_supported=p.ranges, sources=list(self._sources))
 
     def _save_journal(self, sync: bool) -> None:
         snap = self._done.as_list()
@@ -958,10 +1078,17 @@ class Download:
         for h in hosts:
             self.engine.slots.join(h, self, self.max_conns)
         ticker = asyncio.create_task(self._ticker())
+        got, progress_at = -1, time.monotonic()
         try:
             while True:
                 if self._cancelled:
                     raise Cancelled()
+                now = time.monotonic()
+                g = sum(ms.bytes for ms in self._mirrors)
+                if g != got or self._throttled:   # bytes arrived, or only our speed limit holds them
+                    got, progress_at = g, now
+                elif now - progress_at > self.opts.give_up_after:
+                    raise self._no_progress(now - progress_at)
                 if self._fatal is not None:
                     f, self._fatal = self._fatal, None
                     if isinstance(f, _RangeIgnored):
@@ -975,8 +1102,7 @@ class Download:
                     break
                 self._yield_slots()
                 self._spawn_workers()
-                if not self._workers and not self._has_work() and not self._complete():
-                    # nothing runs and nothing is left to hand out: every mirror is gone
+                if not self._complete() and self._all_gone():
                     raise self._mirrors_error()
                 self._wake.clear()
                 # the end game (nothing left to hand out, a tail may go silent) is watched
@@ -1012,8 +1138,28 @@ class Download:
         if len(self._mirrors) == 1 and errs:
             return errs[0]
         if errs:
-            return NoUsableSource("No mirror could deliver the file: " + "; ".join(dict.fromkeys(map(str, errs))))
+            err = NoUsableSource("No mirror could deliver the file: " + "; ".join(dict.fromkeys(map(str, errs))))
+            # trying again later helps only when one of the reasons is passing
+            err.retryable = any(e.retryable for e in errs)
+            return err
         return NoUsableSource("No mirror could deliver the file")
+
+    def _all_gone(self) -> bool:
+        """Every mirror is gone: nothing runs and nothing is left to hand out, or no mirror
+        is left to take it (connections still running on a dropped mirror are waited for,
+        unless every mirror was dropped for good: a page, not found)."""
+        if not self._workers and not self._has_work():
+            return True
+        if not all(ms.dead for ms in self._mirrors):
+            return False
+        return not self._workers or not any(ms.error is not None and ms.error.retryable
+                                            for ms in self._mirrors)
+
+    def _no_progress(self, silent: float) -> ZhilianError:
+        hosts = ", ".join(dict.fromkeys(ms.host for ms in self._mirrors))
+        why = f" (last error: {self._why})" if self._why else ""
+        return NoProgress(f"No data from {hosts} for {silent:.0f} s{why}; the .part is kept, "
+                          "and trying again resumes")
 
     def _has_work(self) -> bool:
         if self._pool:
@@ -1287,6 +1433,8 @@ class Download:
             self._wake.set()
 
     async def _on_fetch_error(self, e: BaseException, ms: _MirrorState, gen: int, attempt: int) -> None:
+        if not isinstance(e, _Expired):
+            self._why = _reason(e.err if isinstance(e, _MirrorDead) else e)
         if isinstance(e, _Busy):
             now = time.monotonic()
             # the limit belongs to that host: cap this mirror, not the whole download
@@ -1319,9 +1467,14 @@ class Download:
             self._last_busy = time.monotonic()
         if isinstance(e, (wire.ClientError, TimeoutError, _Retry, ProtocolError, ConnectionError)):
             ms.failures += 1
-            ms.error = e if isinstance(e, ZhilianError) else NoUsableSource(
-                f"Connection to {ms.host} keeps failing ({e.__class__.__name__})")
-            if ms.failures >= self.opts.max_retries:
+            # retryable by nature: the .part stays, and a later try (the queue's retry, the
+            # same command) resumes
+            ms.error = NoProgress(f"{ms.host} keeps failing ({_reason(e)}); the .part is kept, "
+                                  "and trying again resumes")
+            if ms.failures >= self.opts.max_retries and any(
+                    m is not ms and not m.dead for m in self._mirrors):
+                # dropped while other mirrors can take its ranges; the last one is retried
+                # with back-off until give_up_after passes without a byte (NoProgress)
                 ms.dead = True
                 self._note(f"dropped source {ms.host} after {ms.failures} failures")
                 return
@@ -1332,9 +1485,10 @@ class Download:
             return
         raise e
 
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        base = min(30.0, 0.25 * (2 ** attempt))
+    def _backoff(self, attempt: int) -> float:
+        """0.25 s doubling with jitter, at most 30 s and at most a quarter of the give-up
+        time (so a few tries fit before the download gives up)."""
+        base = min(30.0, self.opts.give_up_after / 4, 0.25 * (2 ** attempt))
         return base * random.uniform(0.5, 1.5)
 
     async def _refresh(self, gen: int) -> None:
@@ -1379,6 +1533,7 @@ class Download:
         reuse = False
         try:
             await self._check_status(resp, ms)
+            await self._check_answer(resp, ms, self.total, self.path.name if self.path else "")
             if ranged:
                 if resp.status == 200:
                     raise _RangeIgnored()
@@ -1394,6 +1549,8 @@ class Download:
                 ms.checked = True
             buf = _Buffer()
             try:
+                if seg.pos == 0 and self._sniff:
+                    await self._sniff_head(resp, seg, ms, buf)
                 await self._stream(resp, seg, ms, buf, fd)
             except BaseException:
                 # what arrived before the failure is good data: keep it, and give
@@ -1422,6 +1579,29 @@ class Download:
                 resp.release()
             else:
                 resp.close()
+
+    async def _sniff_head(self, content: wire.Response, seg: _Seg, ms: _MirrorState, buf: _Buffer) -> None:
+        """The first bytes of the file, before any is written: a page (whatever the
+        Content-Type said) or a Git LFS pointer is not the file. They are read into
+        ``buf`` as ``_stream`` would, which then goes on from there."""
+        want = min(identity.SNIFF_BYTES, seg.end - seg.pos)
+        while len(buf) < min(64, want):
+            n = await content.readinto(buf.free(want - len(buf)))
+            if not n:
+                break
+            buf.size += n
+            seg.pos += n      # kept in step with buf, as _stream does (a failure writes buf)
+            seg.got += n
+            ms.bytes += n
+            seg.last = time.monotonic()
+        kind = identity.sniff(bytes(buf.view[:buf.size]))
+        if kind:
+            n = len(buf)      # nothing of it is written; the range goes back whole
+            buf.clear()
+            seg.pos -= n
+            seg.got -= n
+            ms.bytes -= n
+            raise _MirrorDead(identity.not_the_file(kind, ms.host, content.headers.get("Content-Type") or ""))
 
     def _check_same_file(self, ms: _MirrorState, etag: str | None, total: int | None) -> None:
         """A range answer must come from the file the download started with: same size,
@@ -1470,7 +1650,11 @@ class Download:
             if n <= 0:
                 break
             if limited:
-                await throttle(n, *buckets)
+                self._throttled += 1
+                try:
+                    await throttle(n, *buckets)
+                finally:
+                    self._throttled -= 1
             buf.size += n
             now = seg.last = time.monotonic()
             seg.pos += n
@@ -1561,4 +1745,11 @@ class Download:
         self.path = final
         self.state = "done"
         self._remove_journal()
+        # the proof for later runs that this file is this download's (core/identity.py)
+        probe = self._probe
+        await asyncio.to_thread(
+            identity.record, final, sources=self._sources, etag=probe.etag if probe else None,
+            last_modified=probe.last_modified if probe else None,
+            sha256=self.opts.sha256 if self._hasher and self.opts.sha256 else None,
+            md5=self.opts.md5 if self._hasher and self.opts.md5 else None)
         return final

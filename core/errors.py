@@ -83,6 +83,24 @@ class NoUsableSource(ZhilianError):
     retryable = True
 
 
+class NoProgress(NoUsableSource):
+    """No source delivered a byte for the download's give-up time (refused, reset,
+    mismatched ranges, short bodies, no answer). The .part and journal are kept; trying
+    again later (the queue's retry, the same command) resumes."""
+    retryable = True
+
+
+class WebPageInsteadOfFile(ZhilianError):
+    """The host answered with a web page (a login, share or preview page), an error
+    message (JSON/XML) or a Git LFS pointer where the file was expected. Retrying the
+    same link gives the same page, so it is not retried; nothing is kept under the
+    file's name."""
+
+    def __init__(self, message: str, *, host: str = "", content_type: str = "", kind: str = "page"):
+        self.host, self.content_type, self.kind = host, content_type, kind
+        super().__init__(message)
+
+
 class Cancelled(ZhilianError):
     def default_message(self) -> str:
         return "Stopped by the user"

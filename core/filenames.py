@@ -11,6 +11,11 @@ _WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                  *(f"LPT{i}" for i in range(1, 10))}
 _BAD_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 MAX_NAME_BYTES = 255
+# What a download puts beside its final name while it runs (the .part, its journal and the
+# journal's temporary file): the longest of them must fit the file system's limit as well,
+# so a download's own name may have at most MAX_TARGET_BYTES.
+SIDE_SUFFIXES = (".part", ".part.journal", ".part.journal.tmp")
+MAX_TARGET_BYTES = MAX_NAME_BYTES - max(len(s) for s in SIDE_SUFFIXES)   # 238
 
 
 def _split_params(value: str) -> list[tuple[str, str]]:
@@ -88,8 +93,8 @@ def name_from_url(url: str) -> str | None:
     return unquote(last) or None
 
 
-def sanitize(name: str | None, fallback: str = "download") -> str:
-    """A name safe on Windows, macOS and Linux, at most 255 bytes in UTF-8."""
+def sanitize(name: str | None, fallback: str = "download", max_bytes: int = MAX_NAME_BYTES) -> str:
+    """A name safe on Windows, macOS and Linux, at most ``max_bytes`` (255) bytes in UTF-8."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]  # keep the last path part only
     name = _BAD_CHARS.sub("_", name)
     name = name.strip(" .")
@@ -98,13 +103,24 @@ def sanitize(name: str | None, fallback: str = "download") -> str:
     stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
     if stem.upper() in _WIN_RESERVED:
         name = "_" + name
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8")) > max_bytes:
         base, ext = _split_ext(name)
-        ext = ext[:32]
-        budget = MAX_NAME_BYTES - len(ext.encode("utf-8"))
-        base_b = base.encode("utf-8")[:budget]
-        name = base_b.decode("utf-8", errors="ignore") + ext
+        name = _cut(base, ext[:32], "", max_bytes)
     return name
+
+
+def target_name(name: str | None) -> str:
+    """The name a download is saved under: ``sanitize`` with room left for the longest
+    side file (``NAME.part.journal.tmp`` must fit 255 bytes too)."""
+    return sanitize(name, max_bytes=MAX_TARGET_BYTES)
+
+
+def _cut(base: str, ext: str, tag: str, max_bytes: int) -> str:
+    """``base + tag + ext`` in at most ``max_bytes`` bytes of UTF-8: only the base is
+    shortened, never in the middle of a character."""
+    budget = max(0, max_bytes - len((tag + ext).encode("utf-8")))
+    base = base.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return base + tag + ext
 
 
 def _split_ext(name: str) -> tuple[str, str]:
@@ -118,8 +134,10 @@ def _split_ext(name: str) -> tuple[str, str]:
 
 
 def numbered(name: str, n: int) -> str:
-    """'model.tar.gz', 2 -> 'model (2).tar.gz'"""
+    """'model.tar.gz', 2 -> 'model (2).tar.gz'. A download's name: the stem is cut so
+    the result fits MAX_TARGET_BYTES with its side files (never the number or the
+    extension, so every n gives another name)."""
     if n == 0:
         return name
     base, ext = _split_ext(name)
-    return sanitize(f"{base} ({n}){ext}")
+    return _cut(base, ext, f" ({n})", MAX_TARGET_BYTES)

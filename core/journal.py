@@ -5,7 +5,12 @@ Crash safety: a range enters the journal only after its ``pwrite`` returned and
 (when ``sync`` is on) after ``fdatasync`` of the ``.part``; the journal itself is
 written to a temporary file, fsynced and renamed over the old one, so a kill -9
 at any moment leaves either the old or the new journal, each of which claims
-only bytes that are on disk."""
+only bytes that are on disk.
+
+``sources`` names the link(s) the ``.part`` was started from (hashed source keys, see
+core/identity.py): a ``.part`` of another link is resumed only when its bytes match the
+new link's (the engine compares a stretch); journals written before there were sources
+have none and are judged by size and validator alone."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ class JournalData:
     done: list[tuple[int, int]] = field(default_factory=list)
     name: str = ""
     ranges_supported: bool = True
+    sources: list[str] = field(default_factory=list)
 
     def identity_mismatch(self, size: int | None, etag: str | None, last_modified: str | None) -> str | None:
         """Why a server answer does not belong to this journal, or None."""
@@ -53,7 +59,8 @@ def load(path: Path) -> JournalData | None:
             return None
         return JournalData(size=raw["size"], etag=raw.get("etag"), last_modified=raw.get("last_modified"),
                            done=[(int(a), int(b)) for a, b in raw.get("done", [])],
-                           name=raw.get("name", ""), ranges_supported=raw.get("ranges", True))
+                           name=raw.get("name", ""), ranges_supported=raw.get("ranges", True),
+                           sources=[str(x) for x in raw.get("sources") or []])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -62,7 +69,8 @@ def save(path: Path, data: JournalData) -> None:
     tmp = path.with_name(path.name + ".tmp")
     body = json.dumps({"v": VERSION, "size": data.size, "etag": data.etag,
                        "last_modified": data.last_modified, "done": data.done,
-                       "name": data.name, "ranges": data.ranges_supported},
+                       "name": data.name, "ranges": data.ranges_supported,
+                       "sources": data.sources},
                       separators=(",", ":")).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:

@@ -40,7 +40,10 @@ def _hash_file(path: Path, algo: str) -> str:
 
 
 def _already_there(f: ManifestFile, path: Path, say) -> bool:
-    """True when ``path`` already holds this file; a wrong file is removed."""
+    """True when ``path`` already holds this file by its checksum; a file the manifest's
+    size or checksum proves wrong is removed. Without a checksum the engine decides (the
+    finished-file record, core/identity.py): a file it cannot prove is kept, and the
+    download is saved beside it."""
     if not path.is_file():
         return False
     size = path.stat().st_size
@@ -56,8 +59,7 @@ def _already_there(f: ManifestFile, path: Path, say) -> bool:
         say(f"{f.rel_path}: present but its {algo} differs; downloading again")
         path.unlink()
         return False
-    # No checksum in the manifest: a finished file (no .part beside it) is taken as is.
-    return not path.with_name(path.name + ".part").exists()
+    return False
 
 
 class _Printer:
@@ -104,8 +106,7 @@ class _Printer:
 async def _fetch_one(eng: Engine, f: ManifestFile, target_dir: Path, args, out: _Printer) -> Path:
     dest = target_dir / f.rel_path
     if _already_there(f, dest, out.say):
-        out.say(f"{f.rel_path}: already present and verified" if (f.sha256 or f.md5)
-                else f"{f.rel_path}: already present (the manifest has no checksum to verify it)")
+        out.say(f"{f.rel_path}: already present and verified")
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     opts = DownloadOptions(connections=args.connections, sha256=f.sha256, md5=f.md5,
@@ -118,7 +119,14 @@ async def _fetch_one(eng: Engine, f: ManifestFile, target_dir: Path, args, out: 
     if path != dest and not dest.exists():
         path.replace(dest)
         path = dest
-    out.say(f"{f.rel_path}: done ({human_bytes(path.stat().st_size)})")
+    if (dl.message or "").startswith("already downloaded"):
+        out.say(f"{f.rel_path}: already present (finished earlier from these mirrors; "
+                "the manifest has no checksum to verify it)")
+    elif path != dest:
+        out.say(f"{f.rel_path}: {dest.name} there is another file (or not proven to be this one, "
+                f"the manifest has no checksum): saved as {path.name}")
+    else:
+        out.say(f"{f.rel_path}: done ({human_bytes(path.stat().st_size)})")
     return path
 
 

@@ -167,7 +167,10 @@ async def _run(args) -> int:
                     path = await dl.run()
                     bar.done()
                     if not args.quiet:
-                        msg = dl.message if (dl.message or "").startswith("already downloaded") else "saved"
+                        note = dl.message or ""
+                        msg = note if note.startswith("already downloaded") else "saved"
+                        if ": saving as " in note:   # the name was taken by another file
+                            msg += f" ({note.split(': saving as ')[0]})"
                         print(f"{path} ({human_bytes(path.stat().st_size)}) {msg}")
             except ZhilianError as e:
                 bar.done()

@@ -196,6 +196,7 @@ async def deploy(inst: Install, items: list[DeployItem], *, start: bool = False,
     if not inst.handoff:
         raise DeployError(DOCKER_EXPLANATION)
     from ..engine import DownloadOptions, Engine
+    from ..errors import WebPageInsteadOfFile
 
     report = DeployReport()
     todo = []
@@ -224,7 +225,11 @@ async def deploy(inst: Install, items: list[DeployItem], *, start: bool = False,
                                    size=it.size, filename=it.staging_name)
             cb = (lambda p, it=it: on_progress(it, p)) if on_progress else None
             dl = eng.download(list(it.mirrors), staging, opts, on_progress=cb)
-            path = await dl.run()
+            try:
+                path = await dl.run()
+            except WebPageInsteadOfFile as e:   # the engine saw it first: nothing was kept
+                what = {"lfs": "a Git LFS pointer", "error": "an error message"}.get(e.kind, "an HTML page")
+                raise BadModelFile(f"{it.rel_path}: the server sent {what}, not a model ({e})") from None
             src = it.mirrors[0].url if it.mirrors else None
             try:
                 res = handoff_file(path, inst.path, it.rel_path, expected_sha256=it.sha256,
