@@ -990,16 +990,17 @@ class Download:
         a = max(a, b - SAMPLE_BYTES)
         ms = next((m for m in self._mirrors if not m.dead), self._mirrors[0])
         try:
-            resp, _ = await self.engine.client.get(
-                ms.mirror.url, headers=self._headers(ms, f"bytes={a}-{b - 1}"),
-                read_timeout=self.opts.stall_timeout)
-            try:
-                cr = _content_range(resp.headers.get("Content-Range"))
-                if resp.status != 206 or cr is None or (cr[0], cr[1]) != (a, b - 1):
-                    return False
-                theirs = await resp.read_body(b - a)
-            finally:
-                resp.close()
+            async with asyncio.timeout(self.opts.give_up_after):
+                resp, _ = await self.engine.client.get(
+                    ms.mirror.url, headers=self._headers(ms, f"bytes={a}-{b - 1}"),
+                    read_timeout=self.opts.stall_timeout)
+                try:
+                    cr = _content_range(resp.headers.get("Content-Range"))
+                    if resp.status != 206 or cr is None or (cr[0], cr[1]) != (a, b - 1):
+                        return False
+                    theirs = await resp.read_body(b - a)
+                finally:
+                    resp.close()
         except (TimeoutError, wire.ClientError, ConnectionError) as e:
             raise NoUsableSource(f"Cannot compare {part.name} with {ms.host}: {_reason(e)}") from None
         with open(part, "rb") as fh:
