@@ -322,8 +322,9 @@ class _SockConn:
             return data
         buf = bytearray(READ_SIZE)
         n = await self.readinto(memoryview(buf), timeout)
-        del buf[n:]
-        return bytes(buf)
+        # a copy, not `del buf[n:]`: a reset's exception (kept in _exc) still holds a view
+        # of buf, and a bytearray with live views cannot be resized
+        return bytes(memoryview(buf)[:n])
 
     def unread(self, data: bytes) -> None:
         if data:

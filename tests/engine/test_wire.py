@@ -268,6 +268,45 @@ def test_garbage_answers_are_bad_responses(answer):
         asyncio.run(go(s.url()))
 
 
+def test_a_reset_while_the_answer_is_read_is_a_disconnect():
+    """A server killed under a connection: its kernel answers with RST. That is
+    ServerDisconnected (the engine retries), never a BufferError that ends `get` with a
+    traceback (the reset's exception kept a view of the read buffer alive)."""
+    import socket
+    import struct
+
+    async def rst(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 206 Partial Content\r\nContent-Length: 100\r\n\r\n")
+        await writer.drain()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async def rst_before_answer(reader, writer):
+        await reader.read(10)     # the rest of the request stays unread: closing sends RST
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async def go(url):
+        c = client()
+        try:
+            with pytest.raises(wire.ClientError):
+                resp, _ = await c.get(url, headers={"X-Pad": "a" * 2000}, read_timeout=5)
+                try:
+                    await _body(resp)
+                finally:
+                    resp.close()
+        finally:
+            await c.close()
+
+    for handler in (rst, rst_before_answer):
+        with RawServer(handler) as s:
+            for _ in range(3):
+                asyncio.run(go(s.url()))
+
+
 def test_refused_connection_is_a_connect_error():
     with RawServer(lambda r, w: asyncio.sleep(0)) as s:
         port = s.port
