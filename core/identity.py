@@ -297,12 +297,12 @@ def _prune(con: sqlite3.Connection) -> None:
 
 # -- not the file ---------------------------------------------------------------------
 
-# Share hosts Zhilian has no resolver for: their links open a browser page (the maintained
-# clients read these shares through each host's own JSON API, never from the page).
+# Share hosts Zhilian has no resolver for (a test checks that no resolver claims them):
+# their links open a browser page, and their files come from each host's own API or
+# client (MEGA's links even carry the decryption key after '#'), never from the page.
 SHARE_HOSTS_WITHOUT_RESOLVER = (
-    "alipan.com", "aliyundrive.com", "123pan.com", "123pan.cn", "123684.com", "123865.com",
-    "123912.com", "cloud.189.cn", "pan.xunlei.com", "drive.uc.cn", "1drv.ms",
-    "onedrive.live.com", "mega.nz",
+    "mega.nz", "mega.co.nz", "mediafire.com", "wetransfer.com", "we.tl", "weiyun.com",
+    "115.com", "caiyun.139.com", "yun.139.com", "jianguoyun.com", "pan.wo.cn",
 )
 _PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _PAGE_EXTS = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}

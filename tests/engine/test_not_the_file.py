@@ -1,8 +1,9 @@
 """A web page, an error message or a Git LFS pointer is never saved as the file asked for.
 
 The pages here are our own HTML: what matters is how the hosts answer (200 with
-text/html where a file was expected), not the page's content. Share hosts without a
-resolver are reached through a local HTTP proxy, so the engine sees their real names."""
+text/html where a file was expected), not the page's content (a guess, not a copy of any
+host's page). Share hosts without a resolver are reached through a local HTTP proxy, so
+the engine sees their real names."""
 
 from __future__ import annotations
 
@@ -55,18 +56,15 @@ def test_a_page_with_range_support_is_refused_too(file_server, tmp_path):
     _nothing_under(tmp_path, "m.bin")
 
 
-# (host the user pastes, the name the message gives). The share pages are browser pages: the
-# maintained clients read these shares through each host's JSON API, never from the page
-# (e.g. Aliyun: api.aliyundrive.com/v2/share_link/get_share_token and adrive/v3/file/list, as
-# lililiwuming/egwang186 aliyun/总代码.js does; OneDrive personal links: the
-# api.onedrive.com/v1.0/shares/u!… form that lzjluzijie/tools link.md shows).
+# (host the user pastes, the name the message gives). Share links of these hosts open browser
+# pages; their files come from each host's own API or client: e.g. a MEGA link's id and key
+# go to the API at api.mega.co.nz/cs for the download URL, and the bytes it gives are
+# AES-CTR encrypted (Aman9026/CLI-ALT-of-MegaTools meg.sh; NickCis/node-mega README.md).
 SHARE_HOSTS = [
-    ("www.alipan.com", "alipan.com"), ("www.aliyundrive.com", "aliyundrive.com"),
-    ("www.123pan.com", "123pan.com"), ("www.123684.com", "123684.com"),
-    ("www.123865.com", "123865.com"), ("www.123912.com", "123912.com"),
-    ("cloud.189.cn", "cloud.189.cn"), ("pan.xunlei.com", "pan.xunlei.com"),
-    ("drive.uc.cn", "drive.uc.cn"), ("1drv.ms", "1drv.ms"),
-    ("onedrive.live.com", "onedrive.live.com"), ("mega.nz", "mega.nz"),
+    ("mega.nz", "mega.nz"), ("www.mediafire.com", "mediafire.com"),
+    ("wetransfer.com", "wetransfer.com"), ("share.weiyun.com", "weiyun.com"),
+    ("115.com", "115.com"), ("caiyun.139.com", "caiyun.139.com"),
+    ("www.jianguoyun.com", "jianguoyun.com"), ("pan.wo.cn", "pan.wo.cn"),
 ]
 
 
@@ -80,14 +78,25 @@ def test_share_hosts_without_a_resolver_say_so(file_server, tmp_path, host, show
     _nothing_under(tmp_path, "AbCdEf12345")
 
 
-def test_get_of_an_aliyun_share_link_is_one_line(file_server, tmp_path):
-    file_server.add("/s/AbCdEf12345", LOGIN_PAGE, content_type=HTML, ignore_range=True)
+def test_no_resolver_claims_a_host_said_to_have_none():
+    """The list of share hosts without a resolver stays true as resolvers are added."""
+    from core.identity import SHARE_HOSTS_WITHOUT_RESOLVER
+    from core.resolvers import find
+    for host in SHARE_HOSTS_WITHOUT_RESOLVER:
+        r = find(f"https://{host}/s/AbCdEf12345")
+        assert r is None or r.name == "direct", (host, r.name)
+    for host in ("www.alipan.com", "www.123pan.com", "cloud.189.cn", "1drv.ms"):
+        assert find(f"https://{host}/s/AbCdEf12345").name != "direct", host
+
+
+def test_get_of_a_mega_link_is_one_line(file_server, tmp_path):
+    file_server.add("/file/AbCdEf12345", LOGIN_PAGE, content_type=HTML, ignore_range=True)
     tmp_path = tmp_path / "dl"
-    r = _get("http://www.alipan.com/s/AbCdEf12345", "-d", str(tmp_path),
+    r = _get("http://mega.nz/file/AbCdEf12345", "-d", str(tmp_path),
              env={"http_proxy": file_server.base, "no_proxy": ""})
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
-        "zhilian: http://www.alipan.com/s/AbCdEf12345: alipan.com share links are not supported "
+        "zhilian: http://mega.nz/file/AbCdEf12345: mega.nz share links are not supported "
         "yet (the host sent a web page, not the file)"], r.stderr
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
 
