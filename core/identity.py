@@ -341,9 +341,11 @@ def answer_kind(content_type: str | None, length: int | None, name: str) -> str 
     if ct in _PAGE_TYPES:
         return None if ext in _PAGE_EXTS else "page"
     small = length is None or length <= SMALL_BODY
-    if ct in ("application/json", "text/json") or ct.endswith("+json"):
+    # the generic types only: a vendor type (application/vnd.docker…+json, an Ollama or
+    # OCI manifest) is a document the link was made for
+    if ct in ("application/json", "text/json", "application/problem+json"):
         return "error" if small and ext not in _JSON_EXTS else None
-    if ct in ("application/xml", "text/xml") or ct.endswith("+xml"):
+    if ct in ("application/xml", "text/xml", "application/problem+xml"):
         return "error" if small and ext not in _XML_EXTS | _PAGE_EXTS else None
     return None
 
