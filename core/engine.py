@@ -666,7 +666,11 @@ class Download:
     async def _run(self) -> Path:
         self._emit("probing")
         probe = self._take_probe(await self._do_probe())
-        complete = await self._choose_target(probe)
+        try:
+            complete = await self._choose_target(probe)
+        except BaseException:
+            self._drop_probe_answer()
+            raise
         if complete is not None:
             self._drop_probe_answer()
             self._done = RangeSet([(0, probe.total or 0)])
