@@ -846,10 +846,15 @@ class Download:
                 resp.close()
 
     def _may_resume(self, ms: _MirrorState) -> bool:
-        """A .part of the name the file will likely get is there (the server's
-        Content-Disposition may still name it otherwise)."""
+        """A .part of the name the file will likely get is there, or a file of that name
+        that may prove to be this one (then nothing needs downloading: the same command
+        run twice costs the server one byte, not a socket's worth of the file). The
+        server's Content-Disposition may still name it otherwise."""
         name = self.opts.filename or name_from_url(ms.mirror.url)
-        return bool(name) and (self.dest_dir / (target_name(name) + ".part")).exists()
+        if not name:
+            return False
+        target = self.dest_dir / target_name(name)
+        return target.with_name(target.name + ".part").exists() or target.exists()
 
     def _drop_probe_answer(self) -> None:
         if self._probe_resp is not None:
