@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     import sqlite3
 
 log = logging.getLogger("zhilian.identity")
+# Problems with the record file are logged at INFO (the log file, not the terminal): they
+# never fail a download; the only cost is a later download beside an unproven file.
 
 # -- source keys ------------------------------------------------------------------
 
@@ -180,7 +182,7 @@ def _open(create: bool) -> sqlite3.Connection | None:
         # downloaded beside); it is put aside, never deleted, and a new one started
         aside = p.with_name(f"{p.name}.damaged-{int(time.time())}")
         os.replace(p, aside)
-        log.warning("finished-file records were damaged (%s): moved to %s, starting anew", e, aside)
+        log.info("finished-file records were damaged (%s): moved to %s, starting anew", e, aside)
         con = sqlite3.connect(p, timeout=10)
         con.executescript(_SCHEMA)
         return con
@@ -217,7 +219,7 @@ def lookup(path: Path | str) -> Record | None:
                     r = con.execute(f"SELECT {_COLS} FROM finished WHERE dev = ? AND ino = ?",
                                     (s.st_dev, s.st_ino)).fetchone()
     except (sqlite3.Error, OSError, ValueError) as e:
-        log.warning("cannot read the finished-file records: %s", e)
+        log.info("cannot read the finished-file records: %s", e)
         return None
     if r is None or (r[1], r[2], r[3], r[4]) != (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns):
         return None
@@ -235,7 +237,7 @@ def is_ours(path: Path | str, *, sources: list[str] | tuple[str, ...], size: int
 def record(path: Path | str, *, sources: list[str] | tuple[str, ...], etag: str | None = None,
            last_modified: str | None = None, sha256: str | None = None, md5: str | None = None) -> bool:
     """Remember that Zhilian finished ``path`` from ``sources`` (call right after the final
-    rename). False (and a warning in the log) when the records cannot be written: the
+    rename). False (and a line in the log) when the records cannot be written: the
     download stands, a later run just cannot prove it and downloads beside it."""
     import sqlite3
     st = _stat(Path(path))
@@ -257,7 +259,7 @@ def record(path: Path | str, *, sources: list[str] | tuple[str, ...], etag: str 
                 _prune(con)
         return True
     except (sqlite3.Error, OSError, ValueError) as e:
-        log.warning("cannot record the finished file %s: %s", path, e)
+        log.info("cannot record the finished file %s: %s", path, e)
         return False
 
 
@@ -276,7 +278,7 @@ def forget(path: Path | str) -> None:
                 if st is not None:
                     con.execute("DELETE FROM finished WHERE dev = ? AND ino = ?", (st[1].st_dev, st[1].st_ino))
     except (sqlite3.Error, OSError) as e:
-        log.warning("cannot update the finished-file records: %s", e)
+        log.info("cannot update the finished-file records: %s", e)
 
 
 def _prune(con: sqlite3.Connection) -> None:
