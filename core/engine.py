@@ -67,6 +67,7 @@ from .errors import (
 from .filenames import name_from_url, numbered, parse_content_disposition, target_name
 from .http import USER_AGENT, HostSlots
 from .models import Mirror, Refresher, Resolved
+from .namelock import NameLock
 from .ranges import RangeSet
 from .ratelimit import TokenBucket, throttle
 from .redact import redact_url
@@ -549,6 +550,7 @@ class Download:
         self._waiting_first_byte = 0
         self._answered = 0         # answers so far (none yet: one connection at a time)
         self._probe_resp: tuple[wire.Response, int] | None = None   # the probe's streaming answer
+        self._name_lock: NameLock | None = None   # this name is ours across processes
         self._cpu_mark: tuple[float, float, int] | None = None   # growth window: wall, thread CPU, bytes
         self._grown = False        # more connections than the first were allowed
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
@@ -621,14 +623,31 @@ class Download:
             return await self._run_reported()
         finally:
             self.engine.release_names(self)
+            self._drop_name_lock()
 
     def _claim(self, cand: Path) -> bool:
+        """May this download use the name ``cand`` (and its .part)? Not when another download
+        of this engine, a queue task (opts.claim) or another process (a name lock) has it."""
         if not self.engine.claim_name(cand, self):
             return False
         if self.opts.claim is not None and not self.opts.claim(cand):
             self.engine.release_names(self)
             return False
+        if self._name_lock is not None and self._name_lock.target == cand:
+            return True
+        lock = NameLock.try_acquire(cand)
+        if lock is None:
+            self.engine.release_names(self)
+            self._log(logging.INFO, "%s is being downloaded by another process: another name", cand.name)
+            return False
+        self._drop_name_lock()
+        self._name_lock = lock
         return True
+
+    def _drop_name_lock(self) -> None:
+        if self._name_lock is not None:
+            self._name_lock.release()
+            self._name_lock = None
 
     async def _run_reported(self) -> Path:
         try:

@@ -130,3 +130,24 @@ def test_resume_with_a_new_link_and_the_same_name(file_server, tmp_path):
     assert all(r["path"] == "/signed-new.bin" for r in file_server.requests[-3:])
     # only the missing part comes from the new link (plus what a split connection had in flight)
     assert file_server.bytes_sent - sent_before <= len(data) - have + (1 << 20)
+
+
+def test_two_processes_never_share_a_part(file_server, tmp_path):
+    """Two `get` processes (or a `get` beside the queue's runner) downloading two different
+    files that are both called model.bin into one folder at the same time: the second takes
+    `model (1).bin` while the first holds the name; both end byte-exact."""
+    a, b = make_blob(3 << 20, seed=61), make_blob(3 << 20, seed=62)
+    file_server.add("/a/model.bin", a, rate=1 << 20)
+    file_server.add("/b/model.bin", b, rate=1 << 20)
+    p1 = _get(file_server.url("/a/model.bin"), "-d", str(tmp_path), "-x", "2", "-q")
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "model.bin.part").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "model.bin.part").exists()
+    p2 = _get(file_server.url("/b/model.bin"), "-d", str(tmp_path), "-x", "2", "-q")
+    for p in (p1, p2):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert (tmp_path / "model.bin").read_bytes() == a
+    assert (tmp_path / "model (1).bin").read_bytes() == b
+    assert not list(tmp_path.glob("*.part*"))
