@@ -113,13 +113,17 @@ def _matches(path: str, pattern: str) -> bool:
     return fnmatch(path, pattern)
 
 
+def keeps(path: str, include: list[str], exclude: list[str]) -> bool:
+    """Whether a file at ``path`` passes ``--include`` (any, when given) and ``--exclude`` (none)."""
+    return ((not include or any(_matches(path, p) for p in include))
+            and not any(_matches(path, p) for p in exclude))
+
+
 def select(files: list[Resolved], opts: LinkOptions, what: str = "this link") -> list[Resolved]:
     """The files the options keep; NotFound when they keep none."""
     if not (opts.include or opts.exclude):
         return files
-    out = [r for r in files
-           if (not opts.include or any(_matches(r.path or r.filename or "", p) for p in opts.include))
-           and not any(_matches(r.path or r.filename or "", p) for p in opts.exclude)]
+    out = [r for r in files if keeps(r.path or r.filename or "", opts.include, opts.exclude)]
     if not out:
         rules = [f"--include {p}" for p in opts.include] + [f"--exclude {p}" for p in opts.exclude]
         raise NotFound(f"None of the {len(files)} file(s) of {what} matches {' '.join(rules)}")
@@ -187,5 +191,5 @@ def layout_dir(base: Path, resolved: Resolved) -> Path:
     return base.joinpath(*safe_relpath(resolved.path).parent.parts)
 
 
-__all__ = ["LinkFiles", "preview_files", "exact_pattern", "LinkOptions", "link_options", "with_options", "apply_options", "without_options", "select",
+__all__ = ["LinkFiles", "preview_files", "keeps", "exact_pattern", "LinkOptions", "link_options", "with_options", "apply_options", "without_options", "select",
            "layout_dir", "safe_relpath"]

@@ -27,6 +27,11 @@ def register(sub) -> None:
     p.add_argument("-x", "--connections", type=int, help="connections per file (1-64, default 16)")
     p.add_argument("--heygem", metavar="INSTALL_DIR",
                    help="place each verified file into this HeyGem / Wav2Lip install")
+    p.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                   help="only the manifest's files whose path matches this glob (repeatable), "
+                        "as huggingface-cli download --include")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="leave out the files whose path matches this glob (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd)
 
@@ -142,6 +147,13 @@ async def _run(args) -> int:
     if args.connections is not None and not 1 <= args.connections <= 64:
         raise ZhilianError("-x/--connections must be between 1 and 64")
     files = load_manifest(Path(args.manifest))
+    if args.include or args.exclude:
+        from ..selection import keeps
+        kept = [f for f in files if keeps(f.rel_path, args.include, args.exclude)]
+        if not kept:
+            rules = [f"--include {p}" for p in args.include] + [f"--exclude {p}" for p in args.exclude]
+            raise ZhilianError(f"None of the {len(files)} file(s) of the manifest matches {' '.join(rules)}")
+        files = kept
     target = Path(args.target_dir)
     try:
         target.mkdir(parents=True, exist_ok=True)

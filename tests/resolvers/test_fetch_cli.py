@@ -149,3 +149,27 @@ def test_fetch_hands_verified_files_to_a_wav2lip_install(file_server, tmp_path):
     placed = install / "face_detection/detection/sfd/s3fd.pth"
     assert placed.read_bytes() == data
     assert "placed in the install" in r.stderr
+
+
+def test_fetch_include_and_exclude_pick_the_manifest_files(file_server, tmp_path):
+    """`--include/--exclude` globs (as huggingface-cli's) choose which of a manifest's files
+    are fetched, by their path; a choice that keeps none is one clear line."""
+    for name, data in (("unet/model.safetensors", A), ("unet/model.fp32.bin", B), ("vae/config.json", C)):
+        file_server.add(f"/r/{name}", data)
+    meta4 = tmp_path / "m.meta4"
+    files = "".join(f"""  <file name="{n}">
+    <size>{len(d)}</size>
+    <hash type="sha-256">{sha(d)}</hash>
+    <url priority="1">{file_server.url('/r/' + n)}</url>
+  </file>
+""" for n, d in (("unet/model.safetensors", A), ("unet/model.fp32.bin", B), ("vae/config.json", C)))
+    meta4.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                     f'<metalink xmlns="urn:ietf:params:xml:ns:metalink">\n{files}</metalink>', encoding="utf-8")
+    target = tmp_path / "t"
+    r = run_fetch(meta4, target, "-q", "--include", "unet/*", "--exclude", "*.bin")
+    assert r.returncode == 0, r.stderr
+    assert (target / "unet" / "model.safetensors").read_bytes() == A
+    assert not (target / "unet" / "model.fp32.bin").exists() and not (target / "vae").exists()
+    r = run_fetch(meta4, tmp_path / "none", "-q", "--include", "*.gguf")
+    assert r.returncode == 1 and "None of the 3 file(s) of the manifest matches --include *.gguf" in r.stderr
+    assert "Traceback" not in r.stderr
