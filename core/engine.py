@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 from . import expiry, identity, journal, wire
 from .errors import (
+    NETWORK_CAUSES,
     Cancelled,
     ChecksumMismatch,
     DiskFull,
@@ -63,6 +64,7 @@ from .errors import (
     SizeMismatch,
     WebPageInsteadOfFile,
     ZhilianError,
+    network_cause,
 )
 from .filenames import name_from_url, numbered, parse_content_disposition, target_name
 from .http import USER_AGENT, HostSlots
@@ -412,7 +414,7 @@ def _reason(e: BaseException) -> str:
         return "the server is busy (HTTP 429/503)"
     if isinstance(e, TimeoutError):
         return "no answer"
-    return f"{e.__class__.__name__} {e}".strip()
+    return NETWORK_CAUSES[network_cause(e)]      # words, never an exception's class name
 
 
 class Engine:
@@ -799,8 +801,7 @@ class Download:
                     break
                 except (TimeoutError, wire.ClientError, _Retry, ProtocolError, ConnectionError) as e:
                     attempt += 1
-                    last = e if isinstance(e, ZhilianError) else NoUsableSource(
-                        f"Cannot reach {ms.host}: {_reason(e)}")
+                    last = e if isinstance(e, ZhilianError) else NoUsableSource.unreachable(ms.host, e)
                     wait = self._backoff(attempt)
                     give_up = attempt > min(4, self.opts.max_retries) or time.monotonic() + wait > deadline
                     self._log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),

@@ -7,6 +7,74 @@ shows it in the task's error column; neither shows a traceback.
 
 from __future__ import annotations
 
+import errno
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, as a value every front end words in its own language
+    (the message of the exception stays the English line for logs and the CLI)."""
+    NEEDS_LOGIN = "needs_login"        # params: host, cookies
+    LINK_EXPIRED = "link_expired"      # a new link is needed
+    NEEDS_CODE = "needs_code"          # the share needs an extraction code
+    WRONG_CODE = "wrong_code"
+    CAPTCHA = "captcha"
+    QUOTA = "quota"                    # params: retry_after
+    THROTTLED = "throttled"            # params: retry_after
+    DISK_FULL = "disk_full"            # params: needed, free, path
+    HOST_REFUSED = "host_refused"      # params: status, host
+    WEB_PAGE = "web_page"              # a web page came instead of the file; params: host
+    NOT_FOUND = "not_found"            # params: host
+    CHECKSUM = "checksum"              # params: algo
+    SIZE_MISMATCH = "size_mismatch"    # params: expected, actual
+    FILE_CHANGED = "file_changed"      # the file on the server is not the one begun
+    NETWORK = "network"                # params: host, cause (one of NETWORK_CAUSES)
+    UNSUPPORTED = "unsupported"
+    CANCELLED = "cancelled"
+    TIME_LIMIT = "time_limit"          # params: seconds
+    OTHER = "other"                    # only the message says more
+
+
+#: why a connection failed, as a code (network_cause) and its English words
+NETWORK_CAUSES = {
+    "dns": "name lookup failed",
+    "refused": "connection refused",
+    "timeout": "no answer in time",
+    "reset": "connection reset",
+    "closed": "the server closed the connection",
+    "bad_answer": "the server's answer could not be read",
+    "redirects": "too many redirects",
+    "tls": "secure connection failed",
+    "failed": "connection failed",
+}
+
+
+def network_cause(exc: BaseException) -> str:
+    """A code from NETWORK_CAUSES for a connection failure (never a class name)."""
+    own = getattr(exc, "cause", None)
+    if isinstance(own, str) and own in NETWORK_CAUSES:
+        return own
+    names = {c.__name__ for c in type(exc).__mro__}
+    if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
+        return "timeout"
+    if any("DNS" in n for n in names) or (isinstance(exc, OSError) and exc.errno in (-2, -3, -5, 11001)):
+        return "dns"
+    if any("SSL" in n or "Certificate" in n for n in names):
+        return "tls"
+    if isinstance(exc, ConnectionRefusedError) or "ConnectError" in names or \
+            any("ConnectorError" in n for n in names):
+        return "refused" if isinstance(getattr(exc, "os_error", exc), ConnectionRefusedError) else "failed"
+    if isinstance(exc, ConnectionResetError):
+        return "reset"
+    if "ServerDisconnected" in names or "ServerDisconnectedError" in names:
+        return "closed"
+    if "TooManyRedirects" in names:
+        return "redirects"
+    if "BadResponse" in names or any("Payload" in n or "ResponseError" in n for n in names):
+        return "bad_answer"
+    return "failed"
+
 
 def human_bytes(n: float) -> str:
     """1536 -> '1.5 KiB'."""
@@ -23,12 +91,19 @@ class ZhilianError(Exception):
     whether trying again later can help."""
 
     retryable = False
+    #: what a front end words for the user (with ``params()``)
+    kind: ClassVar[ErrorKind] = ErrorKind.OTHER
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.default_message())
 
     def default_message(self) -> str:
-        return self.__class__.__name__
+        return "Something went wrong"
+
+    def params(self) -> dict[str, Any]:
+        """The facts a front end needs to word ``kind`` (no secrets: host names,
+        cookie names, numbers)."""
+        return {}
 
     @property
     def message(self) -> str:
@@ -38,6 +113,11 @@ class ZhilianError(Exception):
 # -- download / disk -------------------------------------------------------
 
 class DiskFull(ZhilianError):
+    kind = ErrorKind.DISK_FULL
+
+    def params(self) -> dict[str, Any]:
+        return {"needed": self.needed, "free": self.free, "path": self.path}
+
     def __init__(self, needed: int, free: int, path: str = ""):
         self.needed, self.free, self.path = needed, free, path
         where = f" on {path}" if path else ""
@@ -47,6 +127,11 @@ class DiskFull(ZhilianError):
 
 
 class ChecksumMismatch(ZhilianError):
+    kind = ErrorKind.CHECKSUM
+
+    def params(self) -> dict[str, Any]:
+        return {"algo": self.algo}
+
     def __init__(self, algo: str, expected: str, actual: str, path: str = ""):
         self.algo, self.expected, self.actual, self.path = algo, expected, actual, path
         super().__init__(
@@ -55,16 +140,26 @@ class ChecksumMismatch(ZhilianError):
 
 
 class SizeMismatch(ZhilianError):
+    kind = ErrorKind.SIZE_MISMATCH
+
+    def params(self) -> dict[str, Any]:
+        return {"expected": self.expected, "actual": self.actual}
+
     def __init__(self, expected: int, actual: int):
         self.expected, self.actual = expected, actual
         super().__init__(f"Size mismatch: expected {expected} bytes, got {actual}")
 
 
 class HttpError(ZhilianError):
+    kind = ErrorKind.HOST_REFUSED
+
+    def params(self) -> dict[str, Any]:
+        return {"status": self.status, "host": self.host}
+
     retryable = True
 
     def __init__(self, status: int, reason: str = "", url_host: str = ""):
-        self.status = status
+        self.status, self.host = status, url_host
         host = f" from {url_host}" if url_host else ""
         super().__init__(f"HTTP {status} {reason}{host}".strip())
 
@@ -76,11 +171,29 @@ class ProtocolError(ZhilianError):
 
 class ServerFileChanged(ZhilianError):
     """The file on the server is not the one the .part was started from."""
+    kind = ErrorKind.FILE_CHANGED
 
 
 class NoUsableSource(ZhilianError):
     """Every mirror failed."""
     retryable = True
+
+    def __init__(self, message: str | None = None, host: str = "", cause: str = ""):
+        self.host, self.cause = host, cause
+        super().__init__(message)
+
+    @property
+    def kind(self) -> ErrorKind:  # type: ignore[override]
+        return ErrorKind.NETWORK if self.cause else ErrorKind.OTHER
+
+    def params(self) -> dict[str, Any]:
+        return {"host": self.host, "cause": self.cause}
+
+    @classmethod
+    def unreachable(cls, host: str, exc: BaseException) -> NoUsableSource:
+        """``host`` did not answer: the message in words, never an exception's class name."""
+        cause = network_cause(exc)
+        return cls(f"Cannot reach {host}: {NETWORK_CAUSES[cause]}", host=host, cause=cause)
 
 
 class NoProgress(NoUsableSource):
@@ -95,13 +208,19 @@ class WebPageInsteadOfFile(ZhilianError):
     message (JSON/XML) or a Git LFS pointer where the file was expected. Retrying the
     same link gives the same page, so it is not retried; nothing is kept under the
     file's name."""
+    kind = ErrorKind.WEB_PAGE
 
     def __init__(self, message: str, *, host: str = "", content_type: str = "", kind: str = "page"):
-        self.host, self.content_type, self.kind = host, content_type, kind
+        # ``answer``: what came instead (page, error, lfs); ``kind`` is the ErrorKind
+        self.host, self.content_type, self.answer = host, content_type, kind
         super().__init__(message)
+
+    def params(self) -> dict[str, Any]:
+        return {"host": self.host, "answer": self.answer}
 
 
 class Cancelled(ZhilianError):
+    kind = ErrorKind.CANCELLED
     def default_message(self) -> str:
         return "Stopped by the user"
 
@@ -113,16 +232,23 @@ class ResolveError(ZhilianError):
 
 
 class NeedPassword(ResolveError):
+    kind = ErrorKind.NEEDS_CODE
     def default_message(self) -> str:
         return "This share needs an extraction code: add it to the link (提取码)"
 
 
 class WrongPassword(ResolveError):
+    kind = ErrorKind.WRONG_CODE
     def default_message(self) -> str:
         return "Wrong extraction code for this share"
 
 
 class NeedLogin(ResolveError):
+    kind = ErrorKind.NEEDS_LOGIN
+
+    def params(self) -> dict[str, Any]:
+        return {"host": self.host, "cookies": list(self.cookies)}
+
     def __init__(self, host: str = "", cookies: tuple[str, ...] | list[str] = (), message: str | None = None):
         self.host, self.cookies = host, tuple(cookies)
         if message is None:
@@ -132,11 +258,17 @@ class NeedLogin(ResolveError):
 
 
 class CaptchaRequired(ResolveError):
+    kind = ErrorKind.CAPTCHA
     def default_message(self) -> str:
         return "The host asks for a captcha: open the link in a browser once, then try again"
 
 
 class QuotaExceeded(ResolveError):
+    kind = ErrorKind.QUOTA
+
+    def params(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
     retryable = True
 
     def __init__(self, message: str | None = None, retry_after: float | None = None):
@@ -149,16 +281,23 @@ class QuotaExceeded(ResolveError):
 
 
 class LinkExpired(ResolveError):
+    kind = ErrorKind.LINK_EXPIRED
     def default_message(self) -> str:
         return "Link expired: paste a new link"
 
 
 class NotFound(ResolveError):
+    kind = ErrorKind.NOT_FOUND
     def default_message(self) -> str:
         return "The file or share no longer exists"
 
 
 class Throttled(ResolveError):
+    kind = ErrorKind.THROTTLED
+
+    def params(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
     retryable = True
 
     def __init__(self, message: str | None = None, retry_after: float | None = None):
@@ -167,6 +306,7 @@ class Throttled(ResolveError):
 
 
 class UnsupportedLink(ResolveError):
+    kind = ErrorKind.UNSUPPORTED
     def default_message(self) -> str:
         return "Not a link Zhilian knows how to download"
 
@@ -175,3 +315,12 @@ class NoKeyring(ZhilianError):
     def default_message(self) -> str:
         return ("No usable system keyring (Secret Service, Windows Credential Manager or "
                 "macOS Keychain): logins can be kept for this session only")
+
+
+def outcome_of(exc: BaseException) -> tuple[ErrorKind, dict[str, Any]]:
+    """The kind and its parameters for any exception that ended a task."""
+    if isinstance(exc, ZhilianError):
+        return ErrorKind(exc.kind), exc.params()
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return ErrorKind.DISK_FULL, {"path": exc.filename or ""}
+    return ErrorKind.OTHER, {}

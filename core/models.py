@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Awaitable, Callable
+
+
+class State(StrEnum):
+    """Where a task is. A ``StrEnum``: it equals its stored text (``State.DONE == "done"``)."""
+    QUEUED = "queued"
+    RESOLVING = "resolving"
+    DOWNLOADING = "downloading"
+    PAUSED = "paused"
+    VERIFYING = "verifying"
+    DONE = "done"
+    FAILED = "failed"
+    HANDED_OFF = "handed_off"
 
 
 @dataclass

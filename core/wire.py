@@ -59,7 +59,12 @@ class ClientError(Exception):
 
 
 class ConnectError(ClientError):
-    """The connection could not be made (refused, unreachable, name not found, proxy)."""
+    """The connection could not be made (refused, unreachable, name not found, proxy).
+    ``cause``: a code of core.errors.NETWORK_CAUSES (dns, refused, timeout, failed)."""
+
+    def __init__(self, message: str, cause: str = "failed"):
+        super().__init__(message)
+        self.cause = cause
 
 
 class ServerDisconnected(ClientError):
@@ -710,7 +715,7 @@ class Client:
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as e:
-            raise ConnectError(f"cannot resolve {host}: {e.strerror or e}") from None
+            raise ConnectError(f"cannot resolve {host}: {e.strerror or e}", "dns") from None
         by_family: dict[int, list] = {}
         for fam, _, _, _, addr in infos:
             if (fam, addr) not in by_family.setdefault(fam, []):
@@ -740,10 +745,11 @@ class Client:
             sock, _, errors = await asyncio.wait_for(staggered.staggered_race(
                 [functools.partial(attempt, f, a) for f, a in addrs], 0.25), self.connect_timeout)
         except TimeoutError:
-            raise ConnectError(f"connecting to {host}:{port} timed out") from None
+            raise ConnectError(f"connecting to {host}:{port} timed out", "timeout") from None
         if sock is None:
             last = next((e for e in reversed(errors) if e is not None), None)
-            raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}")
+            raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}",
+                               "refused" if isinstance(last, ConnectionRefusedError) else "failed")
         return await self._wrap(sock, host, tls_host, port)
 
     async def _wrap(self, sock: socket.socket, host: str, tls_host: str | None,
@@ -759,7 +765,7 @@ class Client:
                     lambda: _Conn(loop), sock=sock), self.connect_timeout)
             except TimeoutError:
                 sock.close()
-                raise ConnectError(f"connecting to {host} timed out") from None
+                raise ConnectError(f"connecting to {host} timed out", "timeout") from None
         if tls_host:
             await self._start_tls(conn, host, tls_host, port, "")
         self.opened += 1
@@ -778,10 +784,10 @@ class Client:
                     conn.transport, conn, self._tls(), server_hostname=tls_host), self.connect_timeout)
         except TimeoutError:
             conn.close()
-            raise ConnectError(f"TLS with {host}{via} timed out") from None
+            raise ConnectError(f"TLS with {host}{via} timed out", "timeout") from None
         except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
             conn.close()
-            raise ConnectError(f"TLS with {host}{via} failed: {e}") from None
+            raise ConnectError(f"TLS with {host}{via} failed: {e}", "tls") from None
         conn.tls_key = key
 
     def _keep_session(self, conn: _Conn) -> None:

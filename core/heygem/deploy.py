@@ -228,7 +228,7 @@ async def deploy(inst: Install, items: list[DeployItem], *, start: bool = False,
             try:
                 path = await dl.run()
             except WebPageInsteadOfFile as e:   # the engine saw it first: nothing was kept
-                what = {"lfs": "a Git LFS pointer", "error": "an error message"}.get(e.kind, "an HTML page")
+                what = {"lfs": "a Git LFS pointer", "error": "an error message"}.get(e.answer, "an HTML page")
                 raise BadModelFile(f"{it.rel_path}: the server sent {what}, not a model ({e})") from None
             src = it.mirrors[0].url if it.mirrors else None
             try:

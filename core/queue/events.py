@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from ..errors import ErrorKind
+from ..models import State
+
 EventKind = Literal["added", "changed", "progress", "finished", "failed", "removed", "fault"]
 
 PROGRESS_INTERVAL = 0.25   # seconds: at most ~4 progress events per task per second
@@ -23,8 +26,9 @@ class TaskView:
     name: str                    # file name on disk, or the best guess before it is known
     dest_dir: str
     path: str | None             # final path once known
-    state: str                   # queued resolving downloading paused verifying done failed handed_off
-    error: str | None            # human-readable, or None
+    state: State                 # a StrEnum: compares equal to "queued", "done", ...
+    error: str | None            # English, for logs and the CLI; a front end words error_kind
+
     size: int | None
     done: int
     speed: float
@@ -43,6 +47,8 @@ class TaskView:
     attempts: int = 0
     next_retry: float | None = None
     message: str | None = None   # notices from the engine ("resuming: ...", "link refreshed")
+    error_kind: ErrorKind | None = None                  # what kind of error ``error`` is
+    error_params: dict[str, Any] = field(default_factory=dict)   # its facts (host, cookies, ...)
 
     @property
     def progress(self) -> float | None:
@@ -89,9 +95,36 @@ def make_view(row: Any, live: Any | None = None) -> TaskView:
         id=row.id, link=row.link, password=row.password,
         name=(row.name or (row.reserved_path and os.path.basename(row.reserved_path)) or row.filename
               or (row.rpath and row.rpath.rsplit("/", 1)[-1]) or guess_name(row.link)),
-        dest_dir=row.dest_dir, path=row.path, state=row.state, error=row.error, size=row.size,
+        dest_dir=row.dest_dir, path=row.path, state=_state(row.state), error=row.error, size=row.size,
         done=row.done, speed=live.speed if live else 0.0, eta=live.eta if live else None,
         priority=row.priority, connections=row.connections, limit=row.speed_limit or 0,
         sha256=row.sha256, created=row.created, finished=row.finished, host=row.host,
         sources=list(sources), handoff_to=row.handoff_to, md5=row.md5, time_limit=row.time_limit,
-        attempts=row.attempts, next_retry=row.next_retry, message=live.message if live else None)
+        attempts=row.attempts, next_retry=row.next_retry, message=live.message if live else None,
+        error_kind=_kind(row.error_kind), error_params=_params(row.error_params))
+
+
+def _state(text: str) -> State | str:
+    try:
+        return State(text)
+    except ValueError:      # a state a newer version wrote: shown as it is
+        return text
+
+
+def _kind(text: str | None) -> ErrorKind | None:
+    if not text:
+        return None
+    try:
+        return ErrorKind(text)
+    except ValueError:      # a kind a newer version wrote
+        return ErrorKind.OTHER
+
+
+def _params(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 from .. import journal as _journal
 from ..errors import (
     Cancelled,
+    ErrorKind,
     LinkExpired,
     NotFound,
     QuotaExceeded,
     Throttled,
     UnsupportedLink,
     ZhilianError,
+    outcome_of,
 )
 from ..models import Mirror, Resolved
 from ..redact import redact_text
@@ -251,7 +253,10 @@ class Scheduler:
     # -- state --------------------------------------------------------------------
     def _set(self, row: TaskRow, kind: str | None = "changed", *, _progress: Any = None, **values: Any) -> None:
         """Change a task in the database (committed at once), then in memory: when
-        the write fails (QueueDbError), memory still says what the disk says."""
+        the write fails (QueueDbError), memory still says what the disk says.
+        A new ``error`` without its ``error_kind`` clears the kind (and its parameters)."""
+        if "error" in values and "error_kind" not in values:
+            values.update(error_kind=None, error_params=None)
         if row.id in self.rows:
             self.store.update(row.id, **values)
         for k, v in values.items():
@@ -305,34 +310,41 @@ class Scheduler:
             if live.timed_out and not live.stopping and not self._closing:
                 if isinstance(e, asyncio.CancelledError):
                     asyncio.current_task().uncancel()  # type: ignore[union-attr]
-                self._fail(row, live, str(_TimeLimit(limit or 0)), retry=False)
+                self._fail(row, live, _TimeLimit(limit or 0), retry=False)
             elif isinstance(e, asyncio.CancelledError):
                 raise                 # whoever cancelled sets the state
         except LinkExpired as e:
             # paused (the .part waits for a new link), announced as a failure the user must act on
-            self._set(row, kind="failed", state="paused", error=str(e), attempts=0, next_retry=None)
+            self._set(row, kind="failed", state="paused", error=str(e), attempts=0, next_retry=None,
+                      **_outcome(e))
         except QueueDbError:
             raise
         except ZhilianError as e:
-            self._fail(row, live, str(e), retry=e.retryable,
+            self._fail(row, live, e, retry=e.retryable,
                        wait=getattr(e, "retry_after", None) if isinstance(e, (QuotaExceeded, Throttled)) else None)
         except Exception as e:
             log.exception("task %d failed unexpectedly", row.id)
-            self._fail(row, live, f"Unexpected error: {e.__class__.__name__}: {redact_text(str(e))}", retry=False)
+            self._fail(row, live, e, retry=False,
+                       message=f"Unexpected error: {redact_text(str(e)) or 'no details'} (details in the log)")
 
-    def _fail(self, row: TaskRow, live: _Live, message: str, *, retry: bool, wait: float | None = None) -> None:
+    def _fail(self, row: TaskRow, live: _Live, error: BaseException, *, retry: bool, wait: float | None = None,
+              message: str | None = None) -> None:
+        """Records a failed attempt: the message (English, for logs and the CLI) and the
+        error's kind and parameters (core.errors.ErrorKind, worded by each front end)."""
         if row.id not in self.rows:
             return
+        message = message or str(error)
+        outcome = _outcome(error)
         attempts = row.attempts + 1
         if retry and attempts <= self.settings.max_retries:
             delay = wait if wait else min(MAX_RETRY_DELAY, self.settings.retry_delay * 2 ** (attempts - 1))
             self._set(row, kind=None, state="queued", attempts=attempts, next_retry=self.clock() + delay,
                       error=f"{message}; retrying in {int(delay + 0.5)} s "
-                            f"(attempt {attempts} of {self.settings.max_retries})")
+                            f"(attempt {attempts} of {self.settings.max_retries})", **outcome)
             self._emit("changed", row.id)
             log.info("task %d: %s; retry %d in %.0f s", row.id, redact_text(message), attempts, delay)
             return
-        self._set(row, kind=None, state="failed", error=message, attempts=attempts, next_retry=None)
+        self._set(row, kind=None, state="failed", error=message, attempts=attempts, next_retry=None, **outcome)
         log.info("task %d failed: %s", row.id, redact_text(message))
         self._emit("failed", row.id)
 
@@ -562,7 +574,7 @@ class Scheduler:
             return
         except Exception as e:
             log.exception("hand-off of task %d failed", row.id)
-            self._set(row, error=f"Downloaded, but not placed in {install}: {e.__class__.__name__}: {e}")
+            self._set(row, error=f"Downloaded, but not placed in {install}: {e or 'unexpected error'}")
             return
         self._set(row, kind=None, state="handed_off", path=str(res.path), error=None)
         self.store.release_name(row.id)    # the file moved into the install: its name is free
@@ -786,12 +798,24 @@ class Scheduler:
         self._kick()
 
 
+def _outcome(error: BaseException) -> dict[str, Any]:
+    """The error_kind / error_params columns for an exception that ended an attempt."""
+    kind, params = outcome_of(error)
+    return {"error_kind": kind.value, "error_params": json.dumps(params) if params else None}
+
+
 class _TimeLimit(ZhilianError):
+    kind = ErrorKind.TIME_LIMIT
+
     def __init__(self, seconds: float):
+        self.seconds = seconds
         m, s = divmod(int(seconds), 60)
         h, m = divmod(m, 60)
         span = f"{h} h {m} min" if h else (f"{m} min {s} s" if m else f"{s} s")
         super().__init__(f"Stopped at the time limit ({span}); Retry continues from where it stopped")
+
+    def params(self) -> dict[str, Any]:
+        return {"seconds": self.seconds}
 
 
 def parse_text(text: str) -> list[tuple[str, str | None]]:

@@ -117,6 +117,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN reserved_key TEXT;
     CREATE UNIQUE INDEX IF NOT EXISTS tasks_reserved ON tasks(reserved_key);
     """,
+    # 4: what kind of error ended the last attempt (core.errors.ErrorKind) and its
+    #    parameters (JSON: host, cookie names, numbers; never a secret)
+    """
+    ALTER TABLE tasks ADD COLUMN error_kind TEXT;
+    ALTER TABLE tasks ADD COLUMN error_params TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -159,6 +165,8 @@ class TaskRow:
     time_limit: float | None = None
     md5: str | None = None
     reserved_path: str | None = None  # the file name this task owns (see Store.claim_name)
+    error_kind: str | None = None     # core.errors.ErrorKind value, with ``error``
+    error_params: str | None = None   # JSON object of the kind's parameters
     real_link: str | None = field(default=None, compare=False, repr=False)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..models import Resolved
-from ._web import UnexpectedAnswer, fetch
+from ._web import HostUnreachable, UnexpectedAnswer, fetch
 from .base import ResolverContext
 
 
@@ -54,7 +54,6 @@ async def cookie_json_call(ctx: ResolverContext, method: str, url: str, *, heade
     replaces by Set-Cookie (names starting with ``rotating``: Quark/UC's ``__puus``)
     are used at once and collected in ``rotated`` for storing back."""
     from ..accounts.hosts import cookie_header
-    from ..errors import ResolveError
     from ..http import lazy_aiohttp as aiohttp
     try:
         async with ctx.session.request(method, ctx.url(url), json=body,
@@ -68,7 +67,7 @@ async def cookie_json_call(ctx: ResolverContext, method: str, url: str, *, heade
             except ValueError:
                 return r.status, None
     except aiohttp.ClientError as e:
-        raise ResolveError(f"Cannot reach {host}: {type(e).__name__}") from None
+        raise HostUnreachable(host, e, retryable=False) from None
 
 
 def share_code(link: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..accounts.hosts import creds_for
-from ..errors import NotFound, ResolveError, Throttled
+from ..errors import NETWORK_CAUSES, ErrorKind, NotFound, ResolveError, Throttled, network_cause
 from ..http import lazy_aiohttp as aiohttp
 from ..http import strip_on_redirect
 from .base import ResolverContext
@@ -26,11 +26,31 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml
 class HostUnreachable(ResolveError):
     """The host did not answer (network down, DNS, timeout): trying later may help."""
     retryable = True
+    kind = ErrorKind.NETWORK
+
+    def __init__(self, host: str, exc: BaseException, *, retryable: bool = True):
+        self.host, self.cause, self.retryable = host, network_cause(exc), retryable
+        super().__init__(f"Cannot reach {host}: {NETWORK_CAUSES[self.cause]}; try again later")
+
+    def params(self) -> dict[str, Any]:
+        return {"host": self.host, "cause": self.cause}
 
 
 class UnexpectedAnswer(ResolveError):
     """The host answered something its protocol does not describe."""
     retryable = True
+
+
+class WebPageAnswer(UnexpectedAnswer):
+    """A web page (a login wall, a deleted-file notice) came instead of the file."""
+    kind = ErrorKind.WEB_PAGE
+
+    def __init__(self, message: str, host: str = ""):
+        self.host = host
+        super().__init__(message)
+
+    def params(self) -> dict[str, Any]:
+        return {"host": self.host}
 
 
 @dataclass
@@ -101,9 +121,9 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                     body, is_file = b"", True
                 return Answer(r.status, CIMultiDict(r.headers), body, url, is_file)
         except TimeoutError as e:
-            raise HostUnreachable(f"{host} did not answer in time; try again later") from e
+            raise HostUnreachable(host, e) from e
         except aiohttp.ClientError as e:
-            raise HostUnreachable(f"Cannot reach {host}: {e.__class__.__name__}") from e
+            raise HostUnreachable(host, e) from e
     raise UnexpectedAnswer(f"{host} redirected too many times")
 
 

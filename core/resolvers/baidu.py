@@ -49,6 +49,7 @@ from ..errors import (
 )
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
+from ._web import HostUnreachable
 from .base import Resolver, ResolverContext
 
 PAN = "https://pan.baidu.com"
@@ -237,7 +238,7 @@ class BaiduResolver(Resolver):
                     raise ResolveError(f"Baidu server error (HTTP {r.status}) while {where}; try again later")
                 text = await r.text(errors="replace")
         except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach Baidu while {where}: {type(e).__name__}") from None
+            raise HostUnreachable("Baidu", e, retryable=False) from None
         try:
             body = json.loads(text)
         except ValueError:
@@ -255,7 +256,7 @@ class BaiduResolver(Resolver):
                 text = await r.text(errors="replace")
                 status = r.status
         except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach Baidu: {type(e).__name__}") from None
+            raise HostUnreachable("Baidu", e, retryable=False) from None
         if status in (301, 302, 303, 307):
             if "passport.baidu.com" in loc or "/login" in loc:
                 raise NeedLogin("pan.baidu.com", LOGIN_COOKIES, "Baidu login expired" + _LOGIN_HINT)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from ..errors import NeedLogin, NotFound, QuotaExceeded, UnsupportedLink
 from ..filenames import parse_content_disposition
 from ..models import Link, Mirror, Resolved
-from ._web import UnexpectedAnswer, common_errors, fetch, total_size
+from ._web import UnexpectedAnswer, WebPageAnswer, common_errors, fetch, total_size
 from .base import Resolver, ResolverContext
 
 
@@ -63,7 +63,7 @@ class DropboxResolver(Resolver):
             low = ans.body.lower()
             if b"error" in low and (b"deleted" in low or b"not found" in low or b"doesn" in low):
                 raise NotFound("This Dropbox link was deleted or never existed")
-            raise UnexpectedAnswer("Dropbox showed a web page instead of the file")
+            raise WebPageAnswer("Dropbox showed a web page instead of the file", "dropbox.com")
         name = parse_content_disposition(ans.headers.get("Content-Disposition"))
         if not name:
             tail = [x for x in parts if x][-1]

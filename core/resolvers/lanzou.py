@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from ..errors import LinkExpired, NeedPassword, NotFound, ResolveError, UnsupportedLink, WrongPassword
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
+from ._web import HostUnreachable
 from .base import Resolver, ResolverContext
 
 BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -147,7 +148,7 @@ class LanzouResolver(Resolver):
                     text = await r.text(errors="replace")
                     status, headers = r.status, {k: v for k, v in r.headers.items()}
             except aiohttp.ClientError as e:
-                raise ResolveError(f"Cannot reach Lanzou: {type(e).__name__}") from None
+                raise HostUnreachable("Lanzou", e, retryable=False) from None
             m = _ARG1_RE.search(text)
             if m:
                 answer = acw_sc_v2(m.group(1))
@@ -229,7 +230,7 @@ class LanzouResolver(Resolver):
                 async with ctx.session.post(ctx.url(url), data=data, headers=h) as r:
                     text = await r.text(errors="replace")
             except aiohttp.ClientError as e:
-                raise ResolveError(f"Cannot reach Lanzou: {type(e).__name__}") from None
+                raise HostUnreachable("Lanzou", e, retryable=False) from None
             m = _ARG1_RE.search(text)
             if m and cookies.get("acw_sc__v2") != acw_sc_v2(m.group(1)):
                 cookies["acw_sc__v2"] = acw_sc_v2(m.group(1))

@@ -37,6 +37,7 @@ from ..errors import (
 )
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
+from ._web import HostUnreachable
 from .base import Resolver, ResolverContext
 
 API = "https://drive-pc.quark.cn/1/clouddrive"
@@ -121,7 +122,7 @@ class QuarkResolver(Resolver):
                 except ValueError:
                     ans = None
         except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach Quark: {type(e).__name__}") from None
+            raise HostUnreachable("Quark", e, retryable=False) from None
         if not isinstance(ans, dict):
             raise ResolveError(f"Quark answered something unexpected (HTTP {status})")
         code = int(ans.get("code") or 0)

@@ -31,6 +31,7 @@ from ..errors import (
 )
 from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
+from ._web import HostUnreachable
 from .base import Resolver, ResolverContext
 
 UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -152,7 +153,7 @@ class SharePointResolver(Resolver):
                 resp_h["_body"] = body.decode("utf-8", "replace")
                 return r.status, r.headers.get("Location", ""), set_c, resp_h
         except aiohttp.ClientError as e:
-            raise ResolveError(f"Cannot reach SharePoint: {type(e).__name__}") from None
+            raise HostUnreachable("SharePoint", e, retryable=False) from None
 
     def _check(self, status: int, location: str, host: str, had_cookies: bool,
                final: bool = False) -> None:
