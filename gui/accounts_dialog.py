@@ -200,6 +200,15 @@ class AccountsDialog(QDialog):
             return None
         return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
 
+    def select_host(self, host: str) -> None:
+        """Chooses ``host`` (an account host, or a host one of them covers) for the import."""
+        for i in range(self.host.count()):
+            acc = str(self.host.itemData(i) or "")
+            if acc and (host == acc or host.endswith("." + acc) or acc.endswith("." + host)):
+                self.host.setCurrentIndex(i)
+                return
+        self.host.setEditText(host)
+
     def host_text(self) -> str:
         i = self.host.currentIndex()
         if i >= 0 and self.host.currentText() == self.host.itemText(i):

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import fmt
+from core.errors import ErrorKind
+
+from . import fmt, outcome
 from .task_model import task_name
 from .widgets import CONN_COLOURS, FileMap
 
@@ -120,7 +122,7 @@ class DetailsPane(QWidget):
         new = task.id != self.task_id
         self.task_id = task.id
         self.title.setText(task_name(task))
-        parts = [fmt.state(task.state)]
+        parts = [outcome.state_text(task)]
         if task.size:
             parts.append(self.tr("%1 of %2").replace("%1", fmt.size(task.done or 0)).replace("%2", fmt.size(task.size)))
         if task.state == "downloading" and task.speed:
@@ -129,7 +131,7 @@ class DetailsPane(QWidget):
                 parts.append(self.tr("%1 left").replace("%1", fmt.eta(task.eta)))
         text = " · ".join(parts)
         if task.error:
-            text += "\n" + task.error
+            text += "\n" + outcome.error_text(task)
         self.summary.setText(text)
         self.summary.setStyleSheet("color: #c0392b;" if task.state == "failed" else "")
 
@@ -173,6 +175,6 @@ class DetailsPane(QWidget):
             return self.tr("SHA-256 verified (%1)").replace("%1", short)
         if task.state == "verifying":
             return self.tr("Verifying SHA-256 (%1)…").replace("%1", short)
-        if task.state == "failed" and task.error and "mismatch" in task.error.lower():
+        if task.state == "failed" and task.error_kind is ErrorKind.CHECKSUM:
             return self.tr("SHA-256 mismatch (expected %1)").replace("%1", short)
         return self.tr("SHA-256 to verify: %1").replace("%1", short)

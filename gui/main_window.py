@@ -29,15 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import dropping, fmt, icons, prefs
+from . import dropping, fmt, icons, outcome, prefs
 from .add_dialog import AddDialog, AddRequest
 from .bridge import CoreBridge
 from .details import DetailsPane
 from .log_panel import attach as attach_log_panel
 from .storage_fault import StorageFaultNotice
-from .task_model import COL_NAME, COL_PROGRESS, TaskFilterProxy, TaskModel, task_name
+from .task_model import COL_NAME, COL_PROGRESS, COL_STATE, TaskFilterProxy, TaskModel, task_name
 from .tray import Tray
-from .widgets import ProgressDelegate
+from .widgets import ProgressDelegate, StateDelegate
 
 KIB = 1024
 
@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self.table))
+        self.state_delegate = StateDelegate(self.table, self.row_action)
+        self.table.setItemDelegateForColumn(COL_STATE, self.state_delegate)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(max(24, self.fontMetrics().height() + 10))
         self.table.setAlternatingRowColors(True)
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         hh.setSectionsMovable(True)
         hh.resizeSection(COL_NAME, 300)
         hh.resizeSection(COL_PROGRESS, 140)
+        hh.resizeSection(COL_STATE, 230)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.details = DetailsPane()
@@ -380,15 +383,8 @@ class MainWindow(QMainWindow):
         elif kind == "handed_off":
             title, msg, err = self.tr("Handed off to HeyGem"), n, False
         else:
-            error = task.error or ""
-            low = error.lower()
-            if "expired" in low or "new link" in low:
-                title, kind = self.tr("Needs a new link"), "needs_link"
-            elif "log in" in low or "login" in low or "cookie" in low:
-                title, kind = self.tr("Needs a login"), "needs_login"
-            else:
-                title = self.tr("Download failed")
-            msg, err = f"{n}\n{error}".strip(), True
+            kind, title = outcome.notice(task)
+            msg, err = f"{n}\n{outcome.error_text(task)}".strip(), True
         self.last_notice = (kind, task.id)
         if not prefs.get(self.settings, "notify", True):
             self.notified.emit(kind, title, msg)
@@ -406,7 +402,8 @@ class MainWindow(QMainWindow):
         if tid is not None:
             self.select_task(tid)
         if kind == "needs_login":
-            self.open_accounts()
+            t = self.model.task(tid) if tid is not None else None
+            self.open_accounts(str((t.error_params or {}).get("host") or "") if t else "")
         elif kind == "needs_link" and tid is not None:
             self.replace_link()
 
@@ -833,9 +830,23 @@ class MainWindow(QMainWindow):
             i18n.install(new_lang)
             self.retranslate()
 
-    def open_accounts(self) -> None:
+    def row_action(self, task_id: Any, action: str) -> None:
+        """The button of a row that needs the user: *Import login…* opens Accounts on the
+        task's host, *Replace link…* asks for the new link."""
+        self.select_task(task_id)
+        t = self.model.task(task_id)
+        if t is None:
+            return
+        if action == outcome.IMPORT_LOGIN:
+            self.open_accounts(str((t.error_params or {}).get("host") or t.host or ""))
+        elif action == outcome.REPLACE_LINK:
+            self.replace_link()
+
+    def open_accounts(self, host: str = "") -> None:
         from .accounts_dialog import AccountsDialog
         dlg = AccountsDialog(self, self.bridge)
+        if host:
+            dlg.select_host(host)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.open()
         self.accounts_dialog = dlg

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from . import fmt
+from . import fmt, outcome
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TASK_ROLE = Qt.ItemDataRole.UserRole + 2       # the TaskView
@@ -100,9 +100,9 @@ class TaskModel(QAbstractTableModel):
                 self._last_msg[tid] = msg
                 self._log(tid, msg)
             if prev is None or prev.state != task.state:
-                line = fmt.state(task.state)
+                line = outcome.state_text(task)
                 if task.error and task.state in ("failed", "paused"):
-                    line += ": " + task.error
+                    line += ": " + outcome.error_text(task)
                 self._log(tid, line)
             changed_state = prev is None or prev.state != task.state
             stopped_with_error = task.state == "paused" and bool(task.error)   # e.g. link expired
@@ -232,12 +232,7 @@ class TaskModel(QAbstractTableModel):
             if col == COL_ETA:
                 return fmt.eta(t.eta) if t.state == "downloading" else ""
             if col == COL_STATE:
-                retry = getattr(t, "next_retry", None)
-                if t.state == "queued" and retry:
-                    import time
-                    return QCoreApplication.translate("TaskModel", "Retry at %1").replace(
-                        "%1", time.strftime("%H:%M:%S", time.localtime(retry)))
-                return fmt.state(t.state)
+                return outcome.state_text(t)
             if col == COL_HOST:
                 return t.host or ""
         elif role == SORT_ROLE:
@@ -263,7 +258,7 @@ class TaskModel(QAbstractTableModel):
             return t.id
         elif role == Qt.ItemDataRole.ToolTipRole:
             if t.error:
-                return t.error
+                return outcome.error_text(t)
             if col == COL_NAME:
                 return t.path or t.link
         elif role == Qt.ItemDataRole.TextAlignmentRole:
@@ -307,5 +302,5 @@ class TaskFilterProxy(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         t = model.task_at(source_row)
-        hay = " ".join([task_name(t), t.host or "", t.link or "", fmt.state(t.state)]).lower()
+        hay = " ".join([task_name(t), t.host or "", t.link or "", outcome.state_text(t)]).lower()
         return self._needle in hay

@@ -123,3 +123,62 @@ class FileMap(QWidget):
         p.setPen(pal.color(QPalette.ColorRole.Mid))
         p.drawRect(r)
         p.end()
+
+
+class StateDelegate(QStyledItemDelegate):
+    """The State column: a row that needs the user ("Needs login", "Link expired") gets
+    its button (*Import login…*, *Replace link…*) drawn at the cell's right; a click on
+    it emits ``clicked(task_id, action)`` (gui/outcome.py names the actions)."""
+
+    def __init__(self, parent: QWidget | None = None, on_click: Any = None):
+        super().__init__(parent)
+        self.on_click = on_click
+
+    def button_rect(self, option_rect: QRect, text: str, metrics: Any) -> QRect:
+        w = metrics.horizontalAdvance(text) + 16
+        return QRect(option_rect.right() - w - 2, option_rect.top() + 2, w, option_rect.height() - 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        from . import outcome
+        task = index.data(TASK_ROLE)
+        act = outcome.action(task) if task is not None else None
+        if act is None:
+            super().paint(painter, option, index)
+            return
+        label = outcome.action_text(act)
+        btn = self.button_rect(option.rect, label, option.fontMetrics)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.rect = option.rect.adjusted(0, 0, -btn.width() - 4, 0)
+        opt.palette.setColor(QPalette.ColorRole.Text, QColor("#c0392b"))
+        style = opt.widget.style() if opt.widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+            from PySide6.QtWidgets import QStyleOptionButton
+            b = QStyleOptionButton()
+            b.rect, b.text = btn, label
+            b.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Raised
+            b.palette = option.palette
+            style.drawControl(QStyle.ControlElement.CE_PushButton, b, painter, opt.widget)
+
+    def editorEvent(self, event: Any, model: Any, option: QStyleOptionViewItem,
+                    index: QModelIndex | QPersistentModelIndex) -> bool:
+        from PySide6.QtCore import QEvent
+
+        from . import outcome
+        if event.type() != QEvent.Type.MouseButtonRelease:
+            return super().editorEvent(event, model, option, index)
+        task = index.data(TASK_ROLE)
+        act = outcome.action(task) if task is not None else None
+        if act is None:
+            return super().editorEvent(event, model, option, index)
+        btn = self.button_rect(option.rect, outcome.action_text(act), option.fontMetrics)
+        if btn.contains(event.position().toPoint()) and self.on_click is not None:
+            self.on_click(task.id, act)
+            return True
+        return super().editorEvent(event, model, option, index)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 110, size.height())

@@ -134,9 +134,11 @@ def test_failure_is_shown_and_notified_then_replace_link_finishes(qtbot, window,
     t = window.model.task(tid)
     assert t.error and "404" in t.error
     window.select_task(tid)
-    assert t.error in window.details.summary.text()
+    from gui import outcome
+    worded = outcome.error_text(t)       # the GUI words the error from its kind
+    assert worded == "The file or share no longer exists" and worded in window.details.summary.text()
     qtbot.waitUntil(lambda: bool(notes), timeout=5000)
-    assert notes[-1][0] in ("failed", "needs_link") and t.error in notes[-1][2]
+    assert notes[-1][0] in ("failed", "needs_link") and worded in notes[-1][2]
     # a new link for the same task
     assert window.act_replace.isEnabled()
     window.replace_link(file_server.url("/v2/model.bin"))
