@@ -1,6 +1,10 @@
 """The core runs on its own asyncio loop in a dedicated thread; this bridge marshals
 calls into that loop and brings results and events back to the Qt (GUI) thread.
 
+- ``bridge.core.<method>(*args, on_done=..., on_error=...)`` calls a method of the core
+  facade (core/app.py ``App``) on the core loop. ``CoreProxy`` has exactly the facade's
+  public methods (made from them at import), so a misspelt name is an AttributeError
+  where it is written, and tests/gui/test_gui_facade.py checks every call in gui/.
 - ``submit(fn, *args, on_done=..., on_error=...)`` runs ``fn`` on the core loop (a
   coroutine function is awaited, a plain function is called there). The callbacks run
   on the GUI thread through a queued signal. The GUI thread never waits for the core.
@@ -23,6 +27,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.app import App, as_app, public_methods
 from core.errors import ZhilianError
 
 
@@ -48,7 +53,10 @@ class CoreBridge(QObject):
     def __init__(self, service_factory: Callable[[], Any] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._factory = service_factory or _default_service
-        self.service: Any = None
+        self.service: Any = None         # the QueueService the facade drives
+        self.app: App | None = None
+        #: typed calls into the facade: ``bridge.core.pause(task_id, on_error=...)``
+        self.core = CoreProxy(self)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -85,10 +93,10 @@ class CoreBridge(QObject):
         asyncio.set_event_loop(loop)
         self.loop = loop
         try:
-            svc = self._factory()
-            loop.run_until_complete(svc.start())
-            self.service = svc
-            self._unsubscribe = svc.subscribe(self._on_core_event)
+            app = as_app(self._factory())
+            loop.run_until_complete(app.start())
+            self.app, self.service = app, app.queue
+            self._unsubscribe = app.subscribe(self._on_core_event)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
             self.start_error = _message(exc)
             self.start_exc = exc
@@ -112,7 +120,7 @@ class CoreBridge(QObject):
         """Closes the service (if it runs) and starts a fresh one: after the user fixed
         what kept the queue from its database, or after a repair."""
         self.stop(timeout)
-        self._thread, self.loop, self.service = None, None, None
+        self._thread, self.loop, self.service, self.app = None, None, None, None
         self._started = threading.Event()
         self._closed = False
         self.start_error, self.start_exc = None, None
@@ -140,8 +148,8 @@ class CoreBridge(QObject):
                         traceback.print_exc()
                 if self._unsubscribe:
                     self._unsubscribe()
-                if self.service is not None:
-                    await self.service.close()
+                if self.app is not None:
+                    await self.app.close()
             finally:
                 asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
@@ -177,10 +185,9 @@ class CoreBridge(QObject):
 
     def call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
              on_error: Callable[[str], None] | None = None, **kwargs: Any) -> concurrent.futures.Future:
-        """``call("pause", task_id)`` -> ``service.pause(task_id)`` on the core loop."""
-        if self.service is None:
-            return self.submit(lambda: None, on_done=on_done, on_error=on_error)
-        return self.submit(getattr(self.service, method), *args, on_done=on_done, on_error=on_error, **kwargs)
+        """``call("pause", task_id)`` -> ``App.pause(task_id)`` on the core loop; prefer the
+        typed ``bridge.core.pause(task_id)``."""
+        return getattr(self.core, method)(*args, on_done=on_done, on_error=on_error, **kwargs)
 
     def run_blocking(self, fn: Callable[..., Any], *args: Any,
                      on_done: Callable[[Any], None] | None = None,
@@ -240,5 +247,31 @@ def _log_error(message: str) -> None:
 
 
 def _default_service() -> Any:
-    from core.queue.service import QueueService
-    return QueueService()
+    return App()
+
+
+class CoreProxy:
+    """The facade's methods, called from the GUI thread: each takes the method's own
+    arguments plus ``on_done`` / ``on_error`` (run on the GUI thread) and returns at once.
+    Its methods are made from ``core.app.App`` below; any other name is an AttributeError."""
+
+    __slots__ = ("_bridge",)
+
+    def __init__(self, bridge: CoreBridge):
+        self._bridge = bridge
+
+
+def _proxy_method(name: str) -> Callable[..., concurrent.futures.Future]:
+    def call(self: CoreProxy, *args: Any, on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[str], None] | None = None, **kwargs: Any) -> concurrent.futures.Future:
+        bridge = self._bridge
+        if bridge.app is None:
+            return bridge.submit(lambda: None, on_done=on_done, on_error=on_error)
+        return bridge.submit(getattr(bridge.app, name), *args, on_done=on_done, on_error=on_error, **kwargs)
+    call.__name__ = name
+    call.__doc__ = getattr(App, name).__doc__
+    return call
+
+
+for _name in sorted(public_methods()):
+    setattr(CoreProxy, _name, _proxy_method(_name))

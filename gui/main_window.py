@@ -51,11 +51,6 @@ def _optional(module: str) -> Any:
         return None
 
 
-def _load_manifest(path: Path) -> list[Any]:
-    from core.manifest import load_manifest
-    return load_manifest(path)
-
-
 def _preview_files(text: str) -> list[Any]:
     """The files behind pasted links, for the add dialog's list (runs off the GUI thread)."""
     from core.selection import preview_files
@@ -71,6 +66,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.bridge = bridge
+        self.core = bridge.core          # typed calls into core/app.py
         self.settings = settings
         self.tray = tray
         self.quitting = False
@@ -339,11 +335,10 @@ class MainWindow(QMainWindow):
     # -- core events ---------------------------------------------------------------
     def _on_ready(self) -> None:
         self.banner.hide()
-        self.bridge.call("tasks", on_done=self._load_tasks, on_error=self.show_error)
-        svc = self.bridge.service
-        self.bridge.submit(lambda: list(getattr(svc, "leftovers", [])), on_done=self.faults.leftovers)
+        self.core.tasks(on_done=self._load_tasks, on_error=self.show_error)
+        self.core.leftovers(on_done=self.faults.leftovers)
         if self.settings is not None:
-            self.bridge.call("set_global_limit", int(self.limit.value() * KIB))
+            self.core.set_global_limit(int(self.limit.value() * KIB))
 
     def _load_tasks(self, tasks: list[Any]) -> None:
         self.model.reset_tasks(list(tasks))
@@ -510,26 +505,23 @@ class MainWindow(QMainWindow):
         box.open()
         self.last_error = message
 
-    def _each(self, method: str, tasks: list[Any]) -> None:
-        for t in tasks:
-            self.bridge.call(method, t.id, on_error=self.show_error)
-
     def start_selected(self) -> None:
         for t in self.selected_tasks():
             if t.state == "failed":
-                self.bridge.call("retry", t.id, on_error=self.show_error)
+                self.core.retry(t.id, on_error=self.show_error)
             elif t.state in ("paused", "queued"):
-                self.bridge.call("resume", t.id, on_error=self.show_error)
+                self.core.resume(t.id, on_error=self.show_error)
 
     def pause_selected(self) -> None:
-        self._each("pause", [t for t in self.selected_tasks()
-                             if t.state in ("queued", "resolving", "downloading")])
+        for t in self.selected_tasks():
+            if t.state in ("queued", "resolving", "downloading"):
+                self.core.pause(t.id, on_error=self.show_error)
 
     def pause_all(self) -> None:
-        self.bridge.call("pause_all", on_error=self.show_error)
+        self.core.pause_all(on_error=self.show_error)
 
     def resume_all(self) -> None:
-        self.bridge.call("resume_all", on_error=self.show_error)
+        self.core.resume_all(on_error=self.show_error)
 
     def remove_selected(self, delete_file: bool, confirm: bool = True) -> None:
         tasks = self.selected_tasks()
@@ -542,7 +534,7 @@ class MainWindow(QMainWindow):
             if ask != QMessageBox.StandardButton.Yes:
                 return
         for t in tasks:
-            self.bridge.call("remove", t.id, delete_file=delete_file, on_error=self.show_error)
+            self.core.remove(t.id, delete_file=delete_file, on_error=self.show_error)
 
     def _one(self) -> Any:
         tasks = self.selected_tasks()
@@ -596,7 +588,7 @@ class MainWindow(QMainWindow):
                         "The download continues from where it stopped.").replace("%1", task_name(t)), "")
             if not ok or not text.strip():
                 return
-        self.bridge.call("replace_link", t.id, text, on_error=self.show_error)
+        self.core.replace_link(t.id, text, on_error=self.show_error)
 
     def send_to_heygem(self) -> None:
         t = self._one()
@@ -639,7 +631,7 @@ class MainWindow(QMainWindow):
 
     def _limit_changed(self, kib: int) -> None:
         bps = int(kib * KIB)
-        self.bridge.call("set_global_limit", bps, on_error=self.show_error)
+        self.core.set_global_limit(bps, on_error=self.show_error)
         if self.settings is not None and hasattr(self.settings, "global_limit"):
             self.settings.global_limit = bps
             try:
@@ -683,26 +675,17 @@ class MainWindow(QMainWindow):
         kw = dict(password=req.password, dest_dir=req.dest_dir, connections=req.connections,
                   sha256=req.sha256, handoff_to=handoff)
         if req.text.strip():
-            self.bridge.call("add", req.text, **kw, on_done=self._added, on_error=self.show_error)
-        for m in req.manifests:
-            self.bridge.run_blocking(_load_manifest, m,
-                                     on_done=lambda files, m=m: self._add_manifest_files(m, files, kw),
-                                     on_error=self.show_error)
+            self.core.add(req.text, **kw, on_done=self._added, on_error=self.show_error)
+        for m in req.manifests:      # expanded into tasks by the core (core/app.py)
+            self.core.add_manifest(m, dest_dir=str(req.dest_dir or prefs.download_dir(self.settings)),
+                                   password=req.password, connections=req.connections, handoff_to=handoff,
+                                   on_done=lambda res, m=m: self._manifest_added(m, res), on_error=self.show_error)
 
-    def _add_manifest_files(self, manifest: Path, files: list[Any], kw: dict[str, Any]) -> None:
-        """One task per file of a manifest, with its checksum and place under the folder.
-        The queue takes one link per task: the manifest's preferred mirror is used."""
-        base = Path(kw.get("dest_dir") or prefs.download_dir(self.settings))
-        for f in files:
-            if not f.mirrors:
-                self.show_error(self.tr("%1: “%2” has no download URL").replace("%1", manifest.name)
-                                .replace("%2", f.name))
-                continue
-            folder = base / Path(f.rel_path).parent
-            self.bridge.call("add", f.mirrors[0].url, password=kw.get("password"), dest_dir=str(folder),
-                             filename=f.filename, connections=kw.get("connections"), sha256=f.sha256,
-                             md5=f.md5, handoff_to=kw.get("handoff_to"),
-                             on_done=self._added, on_error=self.show_error)
+    def _manifest_added(self, manifest: Path, res: Any) -> None:
+        for name in res.skipped:
+            self.show_error(self.tr("%1: “%2” has no download URL").replace("%1", manifest.name)
+                            .replace("%2", name))
+        self._added(res.task_ids)
 
     def _added(self, ids: Any) -> None:
         ids = list(ids or [])
@@ -819,12 +802,11 @@ class MainWindow(QMainWindow):
             prefs.save_settings(settings)
         except Exception as exc:  # noqa: BLE001
             self.show_error(self.tr("Could not save the settings: %1").replace("%1", str(exc)))
-        if hasattr(self.bridge.service, "apply_settings"):
-            self.bridge.call("apply_settings", settings, on_error=self.show_error)
+        self.core.apply_settings(settings, on_error=self.show_error)
         self.limit.blockSignals(True)
         self.limit.setValue(int(prefs.get(settings, "global_limit", 0) // KIB))
         self.limit.blockSignals(False)
-        self.bridge.call("set_global_limit", int(prefs.get(settings, "global_limit", 0)))
+        self.core.set_global_limit(int(prefs.get(settings, "global_limit", 0)))
         new_lang = prefs.get(settings, "language", "")
         if new_lang != old_lang:
             i18n.install(new_lang)
