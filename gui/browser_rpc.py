@@ -69,7 +69,7 @@ class RpcControl(QObject):
         cfg = config or await asyncio.to_thread(load_config)
         if not cfg.enabled:
             return None
-        return await start_rpc(self.bridge.service, config=cfg)
+        return await start_rpc(self.bridge.app, config=cfg)
 
     async def _stop(self) -> None:
         server, self.server = self.server, None

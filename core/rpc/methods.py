@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from ..app import as_app
 from ..errors import Cancelled, UnsupportedLink, ZhilianError
 from ..netguard import token_matches
 from ..queue.events import Event, TaskView, make_view
@@ -184,7 +185,10 @@ class Aria2Api:
 
     def __init__(self, svc: Any, config: RpcConfig, secret: str, extras: ExtrasStore,
                  clock: Callable[[], float] = time.time):
-        self.svc = svc
+        # queue commands go through the facade (core/app.py); reads of the task table
+        # (rows, live progress, settings) through the queue it drives
+        self.app = as_app(svc)
+        self.svc = self.app.queue
         self.config = config
         self.secret = secret
         self.extras = extras
@@ -193,11 +197,11 @@ class Aria2Api:
         self.notify: Callable[[str, str], None] | None = None     # (method, gid) -> WebSocket sessions
         self._removed: OrderedDict[int, _Removed] = OrderedDict()
         self._folders: dict[str | None, Path] | None = None     # `dir` checked, during a multicall
-        self._status: dict[int, str] = {tid: aria2_status(r) for tid, r in svc.rows.items()}
+        self._status: dict[int, str] = {tid: aria2_status(r) for tid, r in self.svc.rows.items()}
         self._table: dict[str, Callable[[list], Awaitable[Any]]] = {
             name: getattr(self, "m_" + name.split(".", 1)[1]) for name in METHODS if name.startswith("aria2.")}
-        self._unsubscribe = svc.subscribe(self._on_event)
-        svc.source_hooks.append(extras.apply)
+        self._unsubscribe = self.app.subscribe(self._on_event)
+        self.svc.source_hooks.append(extras.apply)
 
     def close(self) -> None:
         self._unsubscribe()
@@ -536,7 +540,7 @@ class Aria2Api:
             return
         waiting = [r.id for r in self._ordered(("queued", "paused")) if r.id != tid]
         if pos < len(waiting):
-            await self.svc.move(tid, before_id=waiting[pos])
+            await self.app.move(tid, before_id=waiting[pos])
 
     def _prepare_uri(self, p: list) -> _Adding:
         """addUri's parameters checked and turned into tasks (not stored yet)."""
@@ -595,7 +599,7 @@ class Aria2Api:
         v = self._view(tid)
         if v is None or aria2_status(v) in STOPPED:
             raise RpcError(f"Active Download not found for GID#{gid_of(tid)}")
-        await self.svc.remove(tid, delete_file=False)
+        await self.app.remove(tid, delete_file=False)
         return gid_of(tid)
 
     m_remove = m_forceRemove = _remove
@@ -605,13 +609,13 @@ class Aria2Api:
         v = self._view(tid)
         if v is None or aria2_status(v) not in ("active", "waiting"):
             raise RpcError(f"GID#{gid_of(tid)} cannot be paused now")
-        await self.svc.pause(tid)
+        await self.app.pause(tid)
         return gid_of(tid)
 
     m_pause = m_forcePause = _pause
 
     async def _pause_all(self, p: list) -> str:
-        await self.svc.pause_all()
+        await self.app.pause_all()
         return "OK"
 
     m_pauseAll = m_forcePauseAll = _pause_all
@@ -621,11 +625,11 @@ class Aria2Api:
         v = self._view(tid)
         if v is None or v.state != "paused":
             raise RpcError(f"GID#{gid_of(tid)} cannot be unpaused now")
-        await self.svc.resume(tid)
+        await self.app.resume(tid)
         return gid_of(tid)
 
     async def m_unpauseAll(self, p: list) -> str:
-        await self.svc.resume_all()
+        await self.app.resume_all()
         return "OK"
 
     # -- status -----------------------------------------------------------------------------
@@ -686,12 +690,12 @@ class Aria2Api:
     async def m_changeGlobalOption(self, p: list) -> str:
         o = {k: _opt(v) for k, v in (_param(p, 0, dict, True)).items()}
         if o.get("max-overall-download-limit") is not None:
-            self.svc.set_global_limit(_rate(o["max-overall-download-limit"], "max-overall-download-limit"))
+            await self.app.set_global_limit(_rate(o["max-overall-download-limit"], "max-overall-download-limit"))
         n = _int_opt(o, "max-concurrent-downloads")
         if n is not None:
             if not 1 <= n <= 50:
                 raise RpcError("max-concurrent-downloads must be from 1 to 50")
-            await self.svc.apply_settings(dataclasses.replace(self.svc.settings, max_active=n))
+            await self.app.apply_settings(dataclasses.replace(self.svc.settings, max_active=n))
         return "OK"
 
     async def m_getOption(self, p: list) -> dict:
@@ -710,17 +714,17 @@ class Aria2Api:
         if tid not in self.svc.rows:
             raise RpcError(f"Cannot change option for GID#{gid_of(tid)}")
         if o.get("max-download-limit") is not None:
-            await self.svc.set_task_limit(tid, _rate(o["max-download-limit"], "max-download-limit"))
+            await self.app.set_task_limit(tid, _rate(o["max-download-limit"], "max-download-limit"))
         n = _int_opt(o, "split") or _int_opt(o, "max-connection-per-server")
         if n:
-            await self.svc.set_connections(tid, min(n, 64))
+            await self.app.set_connections(tid, min(n, 64))
         return "OK"
 
     # -- results and the rest -------------------------------------------------------------------
     async def m_purgeDownloadResult(self, p: list) -> str:
         for r in list(self.svc.rows.values()):
             if r.state in FINAL_STATES or r.state == "failed":
-                await self.svc.remove(r.id, delete_file=False)
+                await self.app.remove(r.id, delete_file=False)
         self._removed.clear()
         return "OK"
 
@@ -730,7 +734,7 @@ class Aria2Api:
         if tid in self._removed:
             del self._removed[tid]
         elif v is not None and aria2_status(v) in STOPPED:
-            await self.svc.remove(tid, delete_file=False)
+            await self.app.remove(tid, delete_file=False)
         else:
             raise RpcError(f"Could not remove download result of GID#{gid_of(tid)}")
         return "OK"

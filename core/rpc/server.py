@@ -238,8 +238,10 @@ class RpcServer:
 
 async def start_rpc(svc: Any, *, port: int | None = None, secret: str | None = None,
                     config: RpcConfig | None = None) -> RpcServer:
-    """Serves the RPC for a started ``QueueService`` (on its loop). ``secret`` None: the
-    one in the keyring (made on first use)."""
+    """Serves the RPC for a started ``App`` (core/app.py) or ``QueueService`` (on its loop).
+    ``secret`` None: the one in the keyring (made on first use)."""
+    from ..app import as_app
+    app = as_app(svc)
     cfg = config or await asyncio.to_thread(load_config)
     if port is not None:
         cfg = dataclasses.replace(cfg, port=port)
@@ -249,7 +251,7 @@ async def start_rpc(svc: Any, *, port: int | None = None, secret: str | None = N
         secret = info.secret
     elif not secret:
         raise ZhilianError("The RPC secret must not be empty")
-    api = Aria2Api(svc, cfg, secret, ExtrasStore(svc.store.con))
+    api = Aria2Api(app, cfg, secret, ExtrasStore(app.queue.store.con))
     server = RpcServer(api, cfg, info)
     try:
         await server.start()
