@@ -18,8 +18,6 @@ from . import fmt
 IMPORT_LOGIN, REPLACE_LINK = "import_login", "replace_link"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Outcome", text)
 
 
 def _stopped(t: Any) -> bool:
@@ -38,18 +36,18 @@ def action(t: Any) -> str | None:
 
 
 def action_text(name: str) -> str:
-    return _tr("Import login…") if name == IMPORT_LOGIN else _tr("Replace link…")
+    return QCoreApplication.translate("Outcome", "Import login…") if name == IMPORT_LOGIN else QCoreApplication.translate("Outcome", "Replace link…")
 
 
 def state_text(t: Any) -> str:
     """The State column: "Needs login" / "Link expired" instead of Failed, "Retry at …"."""
     if _stopped(t):
         if t.error_kind is ErrorKind.NEEDS_LOGIN:
-            return _tr("Needs login")
+            return QCoreApplication.translate("Outcome", "Needs login")
         if t.error_kind is ErrorKind.LINK_EXPIRED:
-            return _tr("Link expired")
+            return QCoreApplication.translate("Outcome", "Link expired")
     if t.state == State.QUEUED and t.next_retry:
-        return _tr("Retry at %1").replace("%1", _clock(t.next_retry))
+        return QCoreApplication.translate("Outcome", "Retry at %1").replace("%1", _clock(t.next_retry))
     return fmt.state(t.state)
 
 
@@ -59,15 +57,15 @@ def _clock(when: float) -> str:
 
 def _cause(code: str) -> str:
     return {
-        "dns": _tr("name lookup failed"),
-        "refused": _tr("connection refused"),
-        "timeout": _tr("no answer in time"),
-        "reset": _tr("connection reset"),
-        "closed": _tr("the server closed the connection"),
-        "bad_answer": _tr("the server's answer could not be read"),
-        "redirects": _tr("too many redirects"),
-        "tls": _tr("secure connection failed"),
-    }.get(code, _tr("connection failed"))
+        "dns": QCoreApplication.translate("Outcome", "name lookup failed"),
+        "refused": QCoreApplication.translate("Outcome", "connection refused"),
+        "timeout": QCoreApplication.translate("Outcome", "no answer in time"),
+        "reset": QCoreApplication.translate("Outcome", "connection reset"),
+        "closed": QCoreApplication.translate("Outcome", "the server closed the connection"),
+        "bad_answer": QCoreApplication.translate("Outcome", "the server's answer could not be read"),
+        "redirects": QCoreApplication.translate("Outcome", "too many redirects"),
+        "tls": QCoreApplication.translate("Outcome", "secure connection failed"),
+    }.get(code, QCoreApplication.translate("Outcome", "connection failed"))
 
 
 def _minutes(seconds: Any) -> str:
@@ -79,68 +77,68 @@ def error_text(t: Any) -> str:
     if not t.error:
         return ""
     p = t.error_params or {}
-    host = str(p.get("host") or "") or _tr("the host")
+    host = str(p.get("host") or "") or QCoreApplication.translate("Outcome", "the host")
     k = t.error_kind
     if k is ErrorKind.NEEDS_LOGIN:
-        text = _tr("Log in to %1 first: import your login in Accounts").replace("%1", host)
+        text = QCoreApplication.translate("Outcome", "Log in to %1 first: import your login in Accounts").replace("%1", host)
         if p.get("cookies"):
-            text += " " + _tr("(cookies %1)").replace("%1", ", ".join(map(str, p["cookies"])))
+            text += " " + QCoreApplication.translate("Outcome", "(cookies %1)").replace("%1", ", ".join(map(str, p["cookies"])))
     elif k is ErrorKind.LINK_EXPIRED:
-        text = _tr("Link expired: paste a new link")
+        text = QCoreApplication.translate("Outcome", "Link expired: paste a new link")
     elif k is ErrorKind.NEEDS_CODE:
-        text = _tr("This share needs an extraction code: add it to the link (提取码)")
+        text = QCoreApplication.translate("Outcome", "This share needs an extraction code: add it to the link (提取码)")
     elif k is ErrorKind.WRONG_CODE:
-        text = _tr("Wrong extraction code for this share")
+        text = QCoreApplication.translate("Outcome", "Wrong extraction code for this share")
     elif k is ErrorKind.CAPTCHA:
-        text = _tr("The host asks for a captcha: open the link in a browser once, then try again")
+        text = QCoreApplication.translate("Outcome", "The host asks for a captcha: open the link in a browser once, then try again")
     elif k is ErrorKind.QUOTA:
-        text = _tr("Download quota exceeded on this host")
+        text = QCoreApplication.translate("Outcome", "Download quota exceeded on this host")
     elif k is ErrorKind.THROTTLED:
-        text = _tr("The host is limiting this account: too many connections or requests")
+        text = QCoreApplication.translate("Outcome", "The host is limiting this account: too many connections or requests")
     elif k is ErrorKind.DISK_FULL:
-        text = _tr("Not enough disk space")
+        text = QCoreApplication.translate("Outcome", "Not enough disk space")
         if p.get("needed"):
-            text = _tr("Not enough disk space: need %1, only %2 free").replace(
+            text = QCoreApplication.translate("Outcome", "Not enough disk space: need %1, only %2 free").replace(
                 "%1", fmt.size(p["needed"])).replace("%2", fmt.size(p.get("free") or 0))
     elif k is ErrorKind.HOST_REFUSED:
-        text = _tr("%1 refused the download (HTTP %2)").replace("%1", host).replace("%2", str(p.get("status", "")))
+        text = QCoreApplication.translate("Outcome", "%1 refused the download (HTTP %2)").replace("%1", host).replace("%2", str(p.get("status", "")))
     elif k is ErrorKind.WEB_PAGE:
-        text = _tr("%1 sent a web page instead of the file").replace("%1", host)
+        text = QCoreApplication.translate("Outcome", "%1 sent a web page instead of the file").replace("%1", host)
     elif k is ErrorKind.NOT_FOUND:
-        text = _tr("The file or share no longer exists")
+        text = QCoreApplication.translate("Outcome", "The file or share no longer exists")
     elif k is ErrorKind.CHECKSUM:
-        text = _tr("%1 mismatch: the file was not saved under its final name").replace(
+        text = QCoreApplication.translate("Outcome", "%1 mismatch: the file was not saved under its final name").replace(
             "%1", str(p.get("algo") or "checksum"))
     elif k is ErrorKind.SIZE_MISMATCH:
-        text = _tr("Size mismatch: expected %1 bytes, got %2").replace(
+        text = QCoreApplication.translate("Outcome", "Size mismatch: expected %1 bytes, got %2").replace(
             "%1", str(p.get("expected", "?"))).replace("%2", str(p.get("actual", "?")))
     elif k is ErrorKind.FILE_CHANGED:
-        text = _tr("The file on the server changed since the download began")
+        text = QCoreApplication.translate("Outcome", "The file on the server changed since the download began")
     elif k is ErrorKind.NETWORK:
-        text = _tr("Cannot reach %1: %2").replace("%1", host).replace("%2", _cause(str(p.get("cause", ""))))
+        text = QCoreApplication.translate("Outcome", "Cannot reach %1: %2").replace("%1", host).replace("%2", _cause(str(p.get("cause", ""))))
     elif k is ErrorKind.UNSUPPORTED:
-        text = _tr("Not a link Zhilian knows how to download")
+        text = QCoreApplication.translate("Outcome", "Not a link Zhilian knows how to download")
     elif k is ErrorKind.CANCELLED:
-        text = _tr("Stopped by the user")
+        text = QCoreApplication.translate("Outcome", "Stopped by the user")
     elif k is ErrorKind.TIME_LIMIT:
-        text = _tr("Stopped at the time limit; Retry continues from where it stopped")
+        text = QCoreApplication.translate("Outcome", "Stopped at the time limit; Retry continues from where it stopped")
     else:
         return t.error if not t.next_retry else _retry_suffix(t.error.split("; retrying in ")[0], t)
     if k in (ErrorKind.QUOTA, ErrorKind.THROTTLED) and p.get("retry_after") and not t.next_retry:
-        text += _tr("; try again in %1 min").replace("%1", _minutes(p["retry_after"]))
+        text += QCoreApplication.translate("Outcome", "; try again in %1 min").replace("%1", _minutes(p["retry_after"]))
     return _retry_suffix(text, t)
 
 
 def _retry_suffix(text: str, t: Any) -> str:
     if t.state == State.QUEUED and t.next_retry:
-        return text + _tr("; retry at %1").replace("%1", _clock(t.next_retry))
+        return text + QCoreApplication.translate("Outcome", "; retry at %1").replace("%1", _clock(t.next_retry))
     return text
 
 
 def notice(t: Any) -> tuple[str, str]:
     """(notification kind, title) for a task that stopped with an error."""
     if t.error_kind is ErrorKind.LINK_EXPIRED:
-        return "needs_link", _tr("Needs a new link")
+        return "needs_link", QCoreApplication.translate("Outcome", "Needs a new link")
     if t.error_kind is ErrorKind.NEEDS_LOGIN:
-        return "needs_login", _tr("Needs a login")
-    return "failed", _tr("Download failed")
+        return "needs_login", QCoreApplication.translate("Outcome", "Needs a login")
+    return "failed", QCoreApplication.translate("Outcome", "Download failed")

@@ -23,7 +23,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="534"/>
+        <location filename="../../gui/main_window.py" line="533"/>
         <source>Remove %n download(s) and delete their files from disk?</source>
         <translation>
             <numerusform>Remove %n download and delete its file from disk?</numerusform>
@@ -31,7 +31,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="702"/>
+        <location filename="../../gui/main_window.py" line="692"/>
         <source>Added %n download(s)</source>
         <translation>
             <numerusform>Added %n download</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="781"/>
+        <location filename="../../gui/main_window.py" line="763"/>
         <source>(+%n more)</source>
         <translation>
             <numerusform>(+%n more)</numerusform>

@@ -25,7 +25,7 @@
     </message>
     <message>
         <location filename="../../gui/accounts_dialog.py" line="125"/>
-        <location filename="../../gui/accounts_dialog.py" line="245"/>
+        <location filename="../../gui/accounts_dialog.py" line="254"/>
         <source>Remove login</source>
         <translation>删除登录</translation>
     </message>
@@ -105,27 +105,27 @@
         <translation>%1 过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="212"/>
+        <location filename="../../gui/accounts_dialog.py" line="221"/>
         <source>Choose the host and paste its cookies first.</source>
         <translation>请先选择主机并粘贴它的 Cookie。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="217"/>
+        <location filename="../../gui/accounts_dialog.py" line="226"/>
         <source>Imported for %1: %2</source>
         <translation>已为 %1 导入：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="231"/>
+        <location filename="../../gui/accounts_dialog.py" line="240"/>
         <source>Choose the host and paste its token first.</source>
         <translation>请先选择站点并粘贴其令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="236"/>
+        <location filename="../../gui/accounts_dialog.py" line="245"/>
         <source>Token saved for %1.</source>
         <translation>已为 %1 保存令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="246"/>
+        <location filename="../../gui/accounts_dialog.py" line="255"/>
         <source>Remove the stored login for %1?</source>
         <translation>删除 %1 已保存的登录吗？</translation>
     </message>
@@ -292,122 +292,122 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../gui/details.py" line="86"/>
+        <location filename="../../gui/details.py" line="88"/>
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="87"/>
+        <location filename="../../gui/details.py" line="89"/>
         <source>Sources</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="88"/>
+        <location filename="../../gui/details.py" line="90"/>
         <source>Log</source>
         <translation>日志</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="89"/>
+        <location filename="../../gui/details.py" line="91"/>
         <source>Saved to:</source>
         <translation>保存位置：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="90"/>
+        <location filename="../../gui/details.py" line="92"/>
         <source>Checksum:</source>
         <translation>校验：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="91"/>
+        <location filename="../../gui/details.py" line="93"/>
         <source>Connections:</source>
         <translation>连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="92"/>
+        <location filename="../../gui/details.py" line="94"/>
         <source>When done:</source>
         <translation>完成后：</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="109"/>
+        <location filename="../../gui/details.py" line="111"/>
         <source>No download selected</source>
         <translation>未选择下载</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="110"/>
+        <location filename="../../gui/details.py" line="112"/>
         <source>Select a download to see its file map, sources and log.</source>
         <translation>选择一个下载以查看文件分布图、来源和日志。</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="125"/>
+        <location filename="../../gui/details.py" line="127"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="129"/>
+        <location filename="../../gui/details.py" line="131"/>
         <source>%1 left</source>
         <translation>剩余 %1</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="143"/>
+        <location filename="../../gui/details.py" line="145"/>
         <source>Done</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="144"/>
+        <location filename="../../gui/details.py" line="146"/>
         <source>Missing</source>
         <translation>未下载</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="147"/>
+        <location filename="../../gui/details.py" line="149"/>
         <source>#%1 %2</source>
         <translation>#%1 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="153"/>
+        <location filename="../../gui/details.py" line="155"/>
         <source>%1 active, up to %2</source>
         <translation>活动 %1 个，最多 %2 个</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="154"/>
+        <location filename="../../gui/details.py" line="156"/>
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="155"/>
+        <location filename="../../gui/details.py" line="157"/>
         <source>Hand off to HeyGem</source>
         <translation>交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="155"/>
+        <location filename="../../gui/details.py" line="157"/>
         <source>Keep the file</source>
         <translation>保留文件</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="169"/>
+        <location filename="../../gui/details.py" line="171"/>
         <source>No checksum given; size checked</source>
         <translation>未提供校验值；已核对大小</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="170"/>
+        <location filename="../../gui/details.py" line="172"/>
         <source>No checksum given</source>
         <translation>未提供校验值</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="173"/>
+        <location filename="../../gui/details.py" line="175"/>
         <source>SHA-256 verified (%1)</source>
         <translation>SHA-256 已校验（%1）</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="175"/>
+        <location filename="../../gui/details.py" line="177"/>
         <source>Verifying SHA-256 (%1)…</source>
         <translation>正在校验 SHA-256（%1）…</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="177"/>
+        <location filename="../../gui/details.py" line="179"/>
         <source>SHA-256 mismatch (expected %1)</source>
         <translation>SHA-256 不匹配（应为 %1）</translation>
     </message>
     <message>
-        <location filename="../../gui/details.py" line="178"/>
+        <location filename="../../gui/details.py" line="180"/>
         <source>SHA-256 to verify: %1</source>
         <translation>待校验 SHA-256：%1</translation>
     </message>
@@ -461,52 +461,53 @@
 <context>
     <name>LogPanel</name>
     <message>
-        <location filename="../../gui/log_panel.py" line="187" />
+        <location filename="../../gui/log_panel.py" line="188"/>
         <source>Application log</source>
         <translation>应用日志</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="189" />
+        <location filename="../../gui/log_panel.py" line="190"/>
         <source>Log file:</source>
         <translation>日志文件：</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="191" />
+        <location filename="../../gui/log_panel.py" line="192"/>
         <source>none: the log folder cannot be written</source>
         <translation>无：日志文件夹无法写入</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="193" />
+        <location filename="../../gui/log_panel.py" line="194"/>
+        <location filename="../../gui/log_panel.py" line="202"/>
         <source>Open log folder</source>
         <translation>打开日志文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="194" />
+        <location filename="../../gui/log_panel.py" line="195"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="195" />
+        <location filename="../../gui/log_panel.py" line="196"/>
         <source>Copy the lines shown to the clipboard</source>
         <translation>将显示的内容复制到剪贴板</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="196" />
+        <location filename="../../gui/log_panel.py" line="197"/>
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="197" />
+        <location filename="../../gui/log_panel.py" line="198"/>
         <source>Clear the lines shown (the log file keeps them)</source>
         <translation>清空显示的内容（日志文件中仍保留）</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="198" />
+        <location filename="../../gui/log_panel.py" line="199"/>
         <source>Log</source>
         <translation>日志</translation>
     </message>
     <message>
-        <location filename="../../gui/log_panel.py" line="199" />
+        <location filename="../../gui/log_panel.py" line="200"/>
         <source>Show or hide the application log (F6)</source>
         <translation>显示或隐藏应用日志（F6）</translation>
     </message>
@@ -514,385 +515,574 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="264"/>
-        <location filename="../../gui/main_window.py" line="499"/>
+        <location filename="../../gui/main_window.py" line="267"/>
+        <location filename="../../gui/main_window.py" line="501"/>
         <source>Zhilian</source>
         <extracomment>a notification was raised: (kind, title, message)</extracomment>
         <translation>直链</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="266"/>
-        <location filename="../../gui/main_window.py" line="298"/>
+        <location filename="../../gui/main_window.py" line="269"/>
+        <location filename="../../gui/main_window.py" line="301"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="266"/>
+        <location filename="../../gui/main_window.py" line="269"/>
         <source>Add links (Ctrl+N)</source>
         <translation>添加链接（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="267"/>
+        <location filename="../../gui/main_window.py" line="270"/>
         <source>Add from clipboard</source>
         <translation>从剪贴板添加</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="268"/>
+        <location filename="../../gui/main_window.py" line="271"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="268"/>
+        <location filename="../../gui/main_window.py" line="271"/>
         <source>Start or retry the selected downloads</source>
         <translation>开始或重试所选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="269"/>
+        <location filename="../../gui/main_window.py" line="272"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="269"/>
+        <location filename="../../gui/main_window.py" line="272"/>
         <source>Pause the selected downloads</source>
         <translation>暂停所选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="270"/>
+        <location filename="../../gui/main_window.py" line="273"/>
         <source>Pause all</source>
         <translation>全部暂停</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="271"/>
+        <location filename="../../gui/main_window.py" line="274"/>
         <source>Resume all</source>
         <translation>全部继续</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="272"/>
+        <location filename="../../gui/main_window.py" line="275"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="272"/>
+        <location filename="../../gui/main_window.py" line="275"/>
         <source>Remove from the list, keep the file</source>
         <translation>从列表移除，保留文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="273"/>
+        <location filename="../../gui/main_window.py" line="276"/>
         <source>Remove and delete file</source>
         <translation>移除并删除文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="274"/>
+        <location filename="../../gui/main_window.py" line="277"/>
         <source>Open file</source>
         <translation>打开文件</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="275"/>
+        <location filename="../../gui/main_window.py" line="278"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="276"/>
+        <location filename="../../gui/main_window.py" line="279"/>
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="277"/>
+        <location filename="../../gui/main_window.py" line="280"/>
         <source>Replace link…</source>
         <translation>更换链接…</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="277"/>
+        <location filename="../../gui/main_window.py" line="280"/>
         <source>Paste a new link for an expired one</source>
         <translation>为已过期的链接粘贴新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="278"/>
+        <location filename="../../gui/main_window.py" line="281"/>
         <source>Send to HeyGem</source>
         <translation>发送到 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="279"/>
+        <location filename="../../gui/main_window.py" line="282"/>
         <source>Share link…</source>
         <translation>分享链接…</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="280"/>
+        <location filename="../../gui/main_window.py" line="283"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="281"/>
+        <location filename="../../gui/main_window.py" line="284"/>
         <source>Accounts</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="281"/>
+        <location filename="../../gui/main_window.py" line="284"/>
         <source>Logins for share hosts</source>
         <translation>网盘登录</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="282"/>
+        <location filename="../../gui/main_window.py" line="285"/>
         <source>Details pane</source>
         <translation>详情面板</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="283"/>
+        <location filename="../../gui/main_window.py" line="286"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="284"/>
+        <location filename="../../gui/main_window.py" line="287"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="290"/>
+        <location filename="../../gui/main_window.py" line="293"/>
         <source>HeyGem hand-off is not part of this build</source>
         <translation>此版本不包含 HeyGem 交接功能</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="292"/>
-        <location filename="../../gui/main_window.py" line="619"/>
+        <location filename="../../gui/main_window.py" line="295"/>
+        <location filename="../../gui/main_window.py" line="618"/>
         <source>Link sharing is not part of this build</source>
         <translation>此版本不包含链接分享功能</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="293"/>
+        <location filename="../../gui/main_window.py" line="296"/>
         <source>Filter downloads</source>
         <translation>筛选下载</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="294"/>
+        <location filename="../../gui/main_window.py" line="297"/>
         <source>Speed limit:</source>
         <translation>限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="295"/>
+        <location filename="../../gui/main_window.py" line="298"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="296"/>
+        <location filename="../../gui/main_window.py" line="299"/>
         <source> KiB/s</source>
         <translation> KiB/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="297"/>
+        <location filename="../../gui/main_window.py" line="300"/>
         <source>Total download speed limit (0 = unlimited)</source>
         <translation>总下载限速（0 = 不限速）</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="299"/>
+        <location filename="../../gui/main_window.py" line="302"/>
         <source>Dismiss</source>
         <translation>忽略</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="345"/>
+        <location filename="../../gui/main_window.py" line="349"/>
         <source>The download service could not start: %1</source>
         <translation>下载服务无法启动：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="366"/>
-        <location filename="../../gui/main_window.py" line="371"/>
-        <location filename="../../gui/main_window.py" line="610"/>
+        <location filename="../../gui/main_window.py" line="374"/>
+        <location filename="../../gui/main_window.py" line="379"/>
+        <location filename="../../gui/main_window.py" line="609"/>
         <source>Handed off to HeyGem</source>
         <translation>已交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="369"/>
+        <location filename="../../gui/main_window.py" line="377"/>
         <source>Download finished</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="376"/>
-        <source>Needs a new link</source>
-        <translation>需要新链接</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="378"/>
-        <source>Needs a login</source>
-        <translation>需要登录</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="380"/>
-        <source>Download failed</source>
-        <translation>下载失败</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="533"/>
+        <location filename="../../gui/main_window.py" line="532"/>
         <source>Delete files</source>
         <translation>删除文件</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="534"/>
+        <location filename="../../gui/main_window.py" line="533"/>
         <source>Remove %n download(s) and delete their files from disk?</source>
         <translation>
             <numerusform>移除 %n 个下载并从磁盘删除其文件吗？</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="549"/>
-        <location filename="../../gui/main_window.py" line="599"/>
+        <location filename="../../gui/main_window.py" line="548"/>
+        <location filename="../../gui/main_window.py" line="598"/>
         <source>The file is no longer there: %1</source>
         <translation>文件已不存在：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="564"/>
+        <location filename="../../gui/main_window.py" line="563"/>
         <source>The folder does not exist: %1</source>
         <translation>文件夹不存在：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="576"/>
+        <location filename="../../gui/main_window.py" line="575"/>
         <source>code: %1</source>
         <translation>提取码: %1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="587"/>
+        <location filename="../../gui/main_window.py" line="586"/>
         <source>Replace link</source>
         <translation>更换链接</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="588"/>
+        <location filename="../../gui/main_window.py" line="587"/>
         <source>Paste a new link (and its extraction code) for “%1”.
 The download continues from where it stopped.</source>
         <translation>为“%1”粘贴新链接（及其提取码）。
 下载会从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="691"/>
+        <location filename="../../gui/main_window.py" line="686"/>
         <source>%1: “%2” has no download URL</source>
         <translation>%1：“%2”没有下载地址</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="702"/>
+        <location filename="../../gui/main_window.py" line="692"/>
         <source>Added %n download(s)</source>
         <translation>
             <numerusform>已添加 %n 个下载</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="779"/>
+        <location filename="../../gui/main_window.py" line="761"/>
         <source>Copied link: %1</source>
         <translation>复制的链接：%1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="781"/>
+        <location filename="../../gui/main_window.py" line="763"/>
         <source>(+%n more)</source>
         <translation>
             <numerusform>（另有 %n 个）</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="797"/>
+        <location filename="../../gui/main_window.py" line="779"/>
         <source>%1 downloads · %2 active · %3 waiting · %4 done · %5 failed</source>
         <translation>共 %1 个下载 · %2 个进行中 · %3 个等待 · %4 个完成 · %5 个失败</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="801"/>
+        <location filename="../../gui/main_window.py" line="783"/>
         <source>↓ %1</source>
         <translation>↓ %1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="803"/>
+        <location filename="../../gui/main_window.py" line="785"/>
         <source>%1 active, %2</source>
         <translation>%1 个进行中，%2</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="822"/>
+        <location filename="../../gui/main_window.py" line="804"/>
         <source>Could not save the settings: %1</source>
         <translation>无法保存设置：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="858"/>
+        <location filename="../../gui/main_window.py" line="853"/>
         <source>Zhilian is still running</source>
         <translation>直链仍在运行</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="859"/>
+        <location filename="../../gui/main_window.py" line="854"/>
         <source>Downloads continue in the background; use the tray icon to quit.</source>
         <translation>下载在后台继续；可通过托盘图标退出。</translation>
     </message>
 </context>
 <context>
+    <name>Outcome</name>
+    <message>
+        <location filename="../../gui/outcome.py" line="39"/>
+        <source>Import login…</source>
+        <extracomment>the button a row offers for a kind the user can mend (action name, kind)</extracomment>
+        <translation>导入登录…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="39"/>
+        <source>Replace link…</source>
+        <translation>更换链接…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="46"/>
+        <source>Needs login</source>
+        <translation>需要登录</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="48"/>
+        <source>Link expired</source>
+        <translation>链接已过期</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="50"/>
+        <source>Retry at %1</source>
+        <translation>%1 重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="60"/>
+        <source>name lookup failed</source>
+        <translation>域名解析失败</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="61"/>
+        <source>connection refused</source>
+        <translation>连接被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="62"/>
+        <source>no answer in time</source>
+        <translation>响应超时</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="63"/>
+        <source>connection reset</source>
+        <translation>连接被重置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="64"/>
+        <source>the server closed the connection</source>
+        <translation>服务器关闭了连接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="65"/>
+        <source>the server&apos;s answer could not be read</source>
+        <translation>无法读取服务器的响应</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="66"/>
+        <source>too many redirects</source>
+        <translation>重定向次数过多</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="67"/>
+        <source>secure connection failed</source>
+        <translation>安全连接失败</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="68"/>
+        <source>connection failed</source>
+        <translation>连接失败</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="80"/>
+        <source>the host</source>
+        <translation>该站点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="83"/>
+        <source>Log in to %1 first: import your login in Accounts</source>
+        <translation>请先登录 %1：在“账号”中导入登录信息</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="85"/>
+        <source>(cookies %1)</source>
+        <translation>（Cookie：%1）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="87"/>
+        <source>Link expired: paste a new link</source>
+        <translation>链接已过期：请粘贴新链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="89"/>
+        <source>This share needs an extraction code: add it to the link (提取码)</source>
+        <translation>此分享需要提取码：请把提取码加到链接后</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="91"/>
+        <source>Wrong extraction code for this share</source>
+        <translation>此分享的提取码错误</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="93"/>
+        <source>The host asks for a captcha: open the link in a browser once, then try again</source>
+        <translation>站点要求验证码：请先在浏览器中打开一次链接，然后重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="95"/>
+        <source>Download quota exceeded on this host</source>
+        <translation>已超出该站点的下载配额</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="97"/>
+        <source>The host is limiting this account: too many connections or requests</source>
+        <translation>站点正在限制此账号：连接或请求过多</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="99"/>
+        <source>Not enough disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="101"/>
+        <source>Not enough disk space: need %1, only %2 free</source>
+        <translation>磁盘空间不足：需要 %1，仅剩 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="104"/>
+        <source>%1 refused the download (HTTP %2)</source>
+        <translation>%1 拒绝了下载（HTTP %2）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="106"/>
+        <source>%1 sent a web page instead of the file</source>
+        <translation>%1 返回的是网页而不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="108"/>
+        <source>The file or share no longer exists</source>
+        <translation>文件或分享已不存在</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="110"/>
+        <source>%1 mismatch: the file was not saved under its final name</source>
+        <translation>%1 校验不符：文件未以最终名称保存</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="113"/>
+        <source>Size mismatch: expected %1 bytes, got %2</source>
+        <translation>大小不符：应为 %1 字节，实际 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="116"/>
+        <source>The file on the server changed since the download began</source>
+        <translation>下载开始后服务器上的文件已更改</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="118"/>
+        <source>Cannot reach %1: %2</source>
+        <translation>无法连接 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="120"/>
+        <source>Not a link Zhilian knows how to download</source>
+        <translation>直链无法下载这种链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="122"/>
+        <source>Stopped by the user</source>
+        <translation>已被用户停止</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="124"/>
+        <source>Stopped at the time limit; Retry continues from where it stopped</source>
+        <translation>已到时间限制而停止；重试会从中断处继续</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="128"/>
+        <source>; try again in %1 min</source>
+        <translation>；请 %1 分钟后重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="134"/>
+        <source>; retry at %1</source>
+        <translation>；将于 %1 重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="141"/>
+        <source>Needs a new link</source>
+        <translation>需要新链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="143"/>
+        <source>Needs a login</source>
+        <translation>需要登录</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="144"/>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+</context>
+<context>
     <name>RpcSettingsTab</name>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="152" />
+        <location filename="../../gui/browser_rpc.py" line="153"/>
         <source>Accept downloads from browser tools and aria2 clients (this computer only)</source>
         <translation>接受浏览器工具和 aria2 客户端发来的下载（仅限本机）</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="153" />
+        <location filename="../../gui/browser_rpc.py" line="154"/>
         <source>RPC port:</source>
         <translation>RPC 端口：</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="154" />
+        <location filename="../../gui/browser_rpc.py" line="155"/>
         <source>Any free port</source>
         <translation>任意空闲端口</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="155" />
+        <location filename="../../gui/browser_rpc.py" line="156"/>
         <source>Secret:</source>
         <translation>密钥：</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="156" />
+        <location filename="../../gui/browser_rpc.py" line="157"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="157" />
+        <location filename="../../gui/browser_rpc.py" line="158"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="158" />
+        <location filename="../../gui/browser_rpc.py" line="159"/>
         <source>New secret</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="159" />
+        <location filename="../../gui/browser_rpc.py" line="160"/>
         <source>Web pages allowed to call (one origin per line, e.g. AriaNg):</source>
         <translation>允许调用的网页（每行一个来源，例如 AriaNg）：</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="161" />
+        <location filename="../../gui/browser_rpc.py" line="162"/>
         <source>Folders a client may save to, besides the download folder:</source>
         <translation>除下载文件夹外，客户端可保存到的文件夹：</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="162" />
+        <location filename="../../gui/browser_rpc.py" line="163"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="194" />
+        <location filename="../../gui/browser_rpc.py" line="197"/>
         <source>The secret was copied: paste it into the browser tool.</source>
         <translation>密钥已复制：请粘贴到浏览器工具中。</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="199" />
+        <location filename="../../gui/browser_rpc.py" line="204"/>
         <source>Not running: %1</source>
         <translation>未运行：%1</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="201" />
+        <location filename="../../gui/browser_rpc.py" line="206"/>
         <source>Running at http://127.0.0.1:%1/jsonrpc</source>
         <translation>运行于 http://127.0.0.1:%1/jsonrpc</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="203" />
+        <location filename="../../gui/browser_rpc.py" line="208"/>
         <source>Not running</source>
         <translation>未运行</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="205" />
+        <location filename="../../gui/browser_rpc.py" line="210"/>
         <source>(no system keyring: the secret changes at every start)</source>
         <translation>（没有系统密钥环：每次启动时密钥都会改变）</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/browser_rpc.py" line="209" />
+        <location filename="../../gui/browser_rpc.py" line="214"/>
         <source>Folder a client may save to</source>
         <translation>客户端可保存到的文件夹</translation>
     </message>
@@ -900,167 +1090,167 @@ The download continues from where it stopped.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="180"/>
+        <location filename="../../gui/settings_dialog.py" line="184"/>
         <source>Settings cannot be loaded in this build.</source>
         <translation>此版本无法加载设置。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="184"/>
+        <location filename="../../gui/settings_dialog.py" line="188"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="185"/>
+        <location filename="../../gui/settings_dialog.py" line="189"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="186"/>
+        <location filename="../../gui/settings_dialog.py" line="190"/>
         <source>HeyGem</source>
         <translation>HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="187"/>
+        <location filename="../../gui/settings_dialog.py" line="191"/>
         <source>Interface</source>
         <translation>界面</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="188"/>
+        <location filename="../../gui/settings_dialog.py" line="194"/>
         <source>Download folder:</source>
         <translation>下载文件夹：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="189"/>
+        <location filename="../../gui/settings_dialog.py" line="195"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="190"/>
+        <location filename="../../gui/settings_dialog.py" line="196"/>
         <source>Downloads at once:</source>
         <translation>同时下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="191"/>
+        <location filename="../../gui/settings_dialog.py" line="197"/>
         <source>Downloads per host:</source>
         <translation>每个主机的下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="192"/>
+        <location filename="../../gui/settings_dialog.py" line="198"/>
         <source>Connections per download:</source>
         <translation>每个下载的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="193"/>
+        <location filename="../../gui/settings_dialog.py" line="199"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="194"/>
+        <location filename="../../gui/settings_dialog.py" line="200"/>
         <source>Total speed limit:</source>
         <translation>总限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="195"/>
+        <location filename="../../gui/settings_dialog.py" line="201"/>
         <source>Connections per host:</source>
         <translation>每个主机的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="196"/>
+        <location filename="../../gui/settings_dialog.py" line="202"/>
         <source>Automatic retries:</source>
         <translation>自动重试次数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="197"/>
+        <location filename="../../gui/settings_dialog.py" line="203"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="198"/>
+        <location filename="../../gui/settings_dialog.py" line="204"/>
         <source> KiB/s</source>
         <translation> KiB/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="199"/>
+        <location filename="../../gui/settings_dialog.py" line="205"/>
         <source>Proxy:</source>
         <translation>代理：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="200"/>
+        <location filename="../../gui/settings_dialog.py" line="206"/>
         <source>none, or http://host:port, socks5://host:port</source>
         <translation>留空表示不使用，或 http://主机:端口、socks5://主机:端口</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="201"/>
+        <location filename="../../gui/settings_dialog.py" line="207"/>
         <source>HeyGem / Wav2Lip installs that finished models can be handed off to.</source>
         <translation>下载完成的模型可以交给这些 HeyGem / Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="202"/>
+        <location filename="../../gui/settings_dialog.py" line="208"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="203"/>
+        <location filename="../../gui/settings_dialog.py" line="209"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="204"/>
+        <location filename="../../gui/settings_dialog.py" line="210"/>
         <source>Find installs</source>
         <translation>查找安装</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="205"/>
+        <location filename="../../gui/settings_dialog.py" line="211"/>
         <source>Language:</source>
         <translation>语言：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="206"/>
+        <location filename="../../gui/settings_dialog.py" line="212"/>
         <source>System default</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="209"/>
+        <location filename="../../gui/settings_dialog.py" line="215"/>
         <source>Closing the window keeps Zhilian running in the tray</source>
         <translation>关闭窗口后直链在托盘中继续运行</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="210"/>
+        <location filename="../../gui/settings_dialog.py" line="216"/>
         <source>Offer copied links for download (watch the clipboard)</source>
         <translation>复制链接时提示下载（监视剪贴板）</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="211"/>
+        <location filename="../../gui/settings_dialog.py" line="217"/>
         <source>Show notifications</source>
         <translation>显示通知</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="214"/>
+        <location filename="../../gui/settings_dialog.py" line="220"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="219"/>
+        <location filename="../../gui/settings_dialog.py" line="225"/>
         <source>HeyGem / Wav2Lip folder</source>
         <translation>HeyGem / Wav2Lip 文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="237"/>
+        <location filename="../../gui/settings_dialog.py" line="243"/>
         <source>Install detection is not part of this build.</source>
         <translation>此版本不包含安装检测功能。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="246"/>
+        <location filename="../../gui/settings_dialog.py" line="252"/>
         <source>No HeyGem or Wav2Lip install found in the usual places.</source>
         <translation>在常用位置没有找到 HeyGem 或 Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="260"/>
+        <location filename="../../gui/settings_dialog.py" line="266"/>
         <source>The proxy must look like http://host:port or socks5://host:port</source>
         <translation>代理格式应为 http://主机:端口 或 socks5://主机:端口</translation>
     </message>
     <message>
-        <location filename="../work/wt/i17/gui/settings_dialog.py" line="192" />
+        <location filename="../../gui/settings_dialog.py" line="192"/>
         <source>Browser</source>
         <translation>浏览器</translation>
     </message>
@@ -1109,6 +1299,49 @@ The download continues from where it stopped.</source>
     </message>
 </context>
 <context>
+    <name>StorageFaultNotice</name>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="34"/>
+        <source>The download queue stopped: %1</source>
+        <translation>下载队列已停止：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="42"/>
+        <source>Zhilian</source>
+        <translation>直链</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="43"/>
+        <source>The download queue cannot use its database.</source>
+        <translation>下载队列无法使用它的数据库。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="49"/>
+        <source>Repair</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="52"/>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="69"/>
+        <source>Repairing the queue database…</source>
+        <translation>正在修复队列数据库…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="75"/>
+        <source>The queue database was repaired: %1 task(s) kept; the damaged file is saved as %2</source>
+        <translation>队列数据库已修复：保留了 %1 个任务；损坏的文件已另存为 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/storage_fault.py" line="87"/>
+        <source>%1 partial download(s) in the download folders belong to no task; they were kept. Add their link again to resume one, or delete them.</source>
+        <translation>下载文件夹中有 %1 个未完成的下载不属于任何任务，已保留。重新添加其链接即可继续下载，或将其删除。</translation>
+    </message>
+</context>
+<context>
     <name>TaskModel</name>
     <message>
         <location filename="../../gui/task_model.py" line="36"/>
@@ -1150,11 +1383,6 @@ The download continues from where it stopped.</source>
         <source>Added: %1</source>
         <translation>已添加：%1</translation>
     </message>
-    <message>
-        <location filename="../../gui/task_model.py" line="238"/>
-        <source>Retry at %1</source>
-        <translation>%1 重试</translation>
-    </message>
 </context>
 <context>
     <name>Tray</name>
@@ -1183,49 +1411,6 @@ The download continues from where it stopped.</source>
         <location filename="../../gui/tray.py" line="62"/>
         <source>Zhilian download manager</source>
         <translation>直链下载管理器</translation>
-    </message>
-</context>
-<context>
-    <name>StorageFaultNotice</name>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="34"/>
-        <source>The download queue stopped: %1</source>
-        <translation>下载队列已停止：%1</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="42"/>
-        <source>Zhilian</source>
-        <translation>直链</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="43"/>
-        <source>The download queue cannot use its database.</source>
-        <translation>下载队列无法使用它的数据库。</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="49"/>
-        <source>Repair</source>
-        <translation>修复</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="52"/>
-        <source>Try again</source>
-        <translation>重试</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="69"/>
-        <source>Repairing the queue database…</source>
-        <translation>正在修复队列数据库…</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="75"/>
-        <source>The queue database was repaired: %1 task(s) kept; the damaged file is saved as %2</source>
-        <translation>队列数据库已修复：保留了 %1 个任务；损坏的文件已另存为 %2</translation>
-    </message>
-    <message>
-        <location filename="../../gui/storage_fault.py" line="87"/>
-        <source>%1 partial download(s) in the download folders belong to no task; they were kept. Add their link again to resume one, or delete them.</source>
-        <translation>下载文件夹中有 %1 个未完成的下载不属于任何任务，已保留。重新添加其链接即可继续下载，或将其删除。</translation>
     </message>
 </context>
 </TS>
