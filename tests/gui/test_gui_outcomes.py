@@ -31,6 +31,7 @@ NETWORK = _view(3, State.QUEUED, ErrorKind.NETWORK, {"host": "huggingface.co", "
 
 def _click_button(qtbot, window, tid):
     row = window.proxy.mapFromSource(window.model.index(window.model.row_of(tid), COL_STATE))
+    window.table.scrollTo(row)
     rect = window.table.visualRect(row)
     qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(rect.right() - 8, rect.center().y()))
@@ -74,6 +75,5 @@ def test_unreachable_host_row_says_retry_at_with_words(qtbot, window, tmp_path):
     window.bridge.call("add", f"http://127.0.0.1:{port}/x.bin", dest_dir=str(tmp_path))
     qtbot.waitUntil(lambda: any(t.error_kind is ErrorKind.NETWORK for t in window.model.all_tasks()),
                     timeout=30000)
-    t = window.model.all_tasks()[0]
     tip = window.model.data(window.model.index(0, COL_STATE), Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("Cannot reach 127.0.0.1: connection refused") and "Error" not in tip
