@@ -147,6 +147,12 @@ def main() -> None:
         loop.add_signal_handler(sig, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
         loop.run_until_complete(task)
+    # the connections still being relayed end with the proxy, quietly
+    rest = asyncio.all_tasks(loop)
+    for t in rest:
+        t.cancel()
+    loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+    loop.close()
 
 
 if __name__ == "__main__":
