@@ -12,6 +12,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The tests send SIGINT / SIGHUP to the programs they start, as a terminal would. A test run
+# started in the background (`cmd &` in a script, nohup) inherits those signals ignored, and
+# children inherit "ignored" in turn: give them back their default actions here, so what the
+# tests check is the program's handling, not how the suite was launched. (The test of running
+# under nohup ignores SIGHUP for its child explicitly.)
+import signal  # noqa: E402
+
+for _sig in (signal.SIGINT, getattr(signal, "SIGHUP", None)):
+    if _sig is not None and signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, signal.default_int_handler if _sig == signal.SIGINT else signal.SIG_DFL)
+
 
 @pytest.fixture(autouse=True)
 def zhilian_home(tmp_path, monkeypatch):
