@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .. import paths
 from ..errors import ZhilianError
+from ..fsutil import atomic_write
 
 log = logging.getLogger("zhilian.settings")
 
@@ -205,14 +204,4 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     if problems:
         raise SettingsError("Settings not saved: " + "; ".join(problems))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
