@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Collection, Mapping
 
-from .settings import Settings
+from ..settings import Settings
 from .store import TaskRow
 from .tasks import queue_order
 

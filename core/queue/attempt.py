@@ -29,7 +29,7 @@ from .. import journal as _journal
 from ..errors import LinkExpired, NotFound, ZhilianError
 from ..models import Resolved
 from ..selection import layout_dir
-from .settings import Settings
+from ..settings import Settings
 from .store import TaskRow, clean_ref, sources_json
 from .tasks import Live, TaskTable
 

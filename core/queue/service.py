@@ -26,6 +26,7 @@ from ..invocation import command
 from ..linkparse import parse_links
 from ..models import Resolved
 from ..redact import redact_text
+from ..settings import Settings, load_settings
 from . import retry
 from .admission import admit
 from .attempt import AttemptRunner
@@ -33,7 +34,6 @@ from .dbfaults import Repaired, explain, repair
 from .events import Event, Listeners, TaskView
 from .leftovers import Leftover, find_leftovers, task_files, tidy
 from .progress import ProgressCoalescer
-from .settings import Settings, load_settings
 from .store import ACTIVE_STATES, FINAL_STATES, QueueDbError, RunLock, Store, TaskRow, display_link, is_signed
 from .store import db_path as default_db_path
 from .tasks import Live, QueueError, TaskTable, host_of
