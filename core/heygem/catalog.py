@@ -82,9 +82,6 @@ class CatalogEntry:
             return int(self.pinned["size"]), "pinned locally"
         return None, None
 
-    def size_for_planning(self) -> int | None:
-        return self.expected_size()[0] or self.approx_size
-
     def file_names(self) -> list[str]:
         return [self.name, PurePosixPath(self.target).name, *self.aliases]
 

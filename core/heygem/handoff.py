@@ -403,21 +403,6 @@ def _db_record(rec: dict) -> None:
         con.close()
 
 
-def history(install_dir: str | os.PathLike | None = None, limit: int = 100) -> list[dict]:
-    """Hand-offs recorded in the app database, newest first."""
-    con = _connect()
-    try:
-        con.row_factory = sqlite3.Row
-        if install_dir is None:
-            rows = con.execute("SELECT * FROM handoffs ORDER BY id DESC LIMIT ?", (limit,))
-        else:
-            rows = con.execute("SELECT * FROM handoffs WHERE install_dir = ? ORDER BY id DESC LIMIT ?",
-                               (str(Path(install_dir).resolve()), limit))
-        return [dict(r) for r in rows]
-    finally:
-        con.close()
-
-
 # -- choosing the target --------------------------------------------------------------
 
 def _safe_rel(rel: str, root: Path) -> str:

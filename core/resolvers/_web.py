@@ -159,11 +159,6 @@ def token_for(ctx: ResolverContext, host: str, *env_names: str) -> str | None:
     return None
 
 
-def mapped(ctx: ResolverContext, url: str) -> str:
-    """The URL the engine should fetch (host map applied)."""
-    return ctx.url(url)
-
-
 def total_size(ans: Answer) -> int | None:
     """File size from a probe sent with ``Range: bytes=0-0`` (206) or a plain 200."""
     cr = ans.headers.get("Content-Range", "")
