@@ -7,7 +7,8 @@
   keeps its write-ahead log private too, without touching the process-wide umask
   (which would also change files other threads create meanwhile, such as downloads).
 - :func:`atomic_write` writes a whole file or nothing (temporary file, fsync, rename),
-  ``0600`` unless told otherwise.
+  ``0600`` unless told otherwise: settings, logins, pins, share configuration, a
+  download's journal, a hand-off's record.
 - :func:`pid_alive` tells whether a process id belongs to a running process, on Windows
   too (where ``os.kill(pid, 0)`` would not just ask but end the process).
 
@@ -51,22 +52,36 @@ def private_file(path: str | os.PathLike, mode: int = 0o600, sqlite: bool = Fals
     return p
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) -> None:
+def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600, *,
+                 tmp: str | os.PathLike | None = None, umask: bool = False) -> None:
     """Replace ``path`` with ``data`` in one step: readers see the old or the new file,
-    never half of one. The new file has ``mode`` (default: owner only)."""
+    never half of one, and after a crash (``kill -9``, power loss once the call has
+    returned) the old or the new one is there whole: the data is fsynced before the
+    rename. The new file has ``mode`` (default: owner only); with ``umask=True`` the
+    process's umask takes its bits off as for any new file (files beside the user's
+    downloads).
+
+    ``tmp`` names the temporary file when others must recognise it (a download's
+    journal, a hand-off's record): one a crash left behind is replaced.
+    By default it is a hidden unique name beside ``path``."""
     p = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    if tmp is None:
+        t = p.with_name(f".{p.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    else:
+        t = Path(tmp)
+        t.unlink(missing_ok=True)      # left by a crash: made anew, so it gets ``mode``
+    fd = os.open(t, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        _make_private(tmp, mode)
-        os.replace(tmp, p)
+        if not umask:
+            _make_private(t, mode)
+        os.replace(t, p)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        t.unlink(missing_ok=True)
         raise
 
 

@@ -15,9 +15,10 @@ have none and are judged by size and validator alone."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .fsutil import atomic_write
 
 VERSION = 1
 
@@ -66,19 +67,15 @@ def load(path: Path) -> JournalData | None:
 
 
 def save(path: Path, data: JournalData) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    """Written whole or not at all, fsynced before the rename (``fsutil.atomic_write``);
+    the temporary file is ``NAME.part.journal.tmp``, which ``remove`` and the queue's
+    leftovers check know."""
     body = json.dumps({"v": VERSION, "size": data.size, "etag": data.etag,
                        "last_modified": data.last_modified, "done": data.done,
                        "name": data.name, "ranges": data.ranges_supported,
                        "sources": data.sources},
                       separators=(",", ":")).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, body)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    atomic_write(path, body, 0o644, tmp=path.with_name(path.name + ".tmp"), umask=True)
 
 
 def remove(path: Path) -> None:

@@ -38,10 +38,6 @@ def log_dir() -> Path:
     return _base("log")
 
 
-def cache_dir() -> Path:
-    return _base("cache")
-
-
 def default_download_dir() -> Path:
     if os.environ.get("ZHILIAN_HOME"):
         return Path(os.environ["ZHILIAN_HOME"]) / "Downloads"

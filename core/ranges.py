@@ -39,10 +39,6 @@ class RangeSet:
     def total(self) -> int:
         return sum(e - s for s, e in zip(self._starts, self._ends))
 
-    def contains(self, start: int, end: int) -> bool:
-        i = bisect_right(self._starts, start) - 1
-        return i >= 0 and self._ends[i] >= end
-
     def prefix(self) -> int:
         """Length of the finished run starting at byte 0."""
         return self._ends[0] if self._starts and self._starts[0] == 0 else 0

@@ -17,7 +17,6 @@ SECRET_PARAMS = {
     "x-goog-credential", "hash", "fn", "share",
     "auth_key", "x-oss-access-key-id", "security-token",
 }
-SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-auth-token"}
 MASK = "***"
 # Path segments that are credentials: OneDrive's pre-authenticated download URLs carry
 # their token as a path segment starting "y4" (…files.1drv.com/y4m<token>/name).
@@ -40,10 +39,6 @@ def redact_url(url: str) -> str:
     q = [(k, MASK if k.lower() in SECRET_PARAMS else v)
          for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit(parts._replace(netloc=netloc, query=urlencode(q, safe="*")))
-
-
-def redact_headers(headers) -> dict[str, str]:
-    return {k: (MASK if k.lower() in SECRET_HEADERS else v) for k, v in dict(headers).items()}
 
 
 # any scheme: http(s), socks5://user:pw@host, ftp ...

@@ -20,12 +20,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import LinkExpired, UnsupportedLink, ZhilianError
+from .linkoptions import link_options, select, without_options
 from .linkparse import parse_links
 from .models import Link, Mirror, Refresher, Resolved
 from .redact import redact_url
 from .resolvers import find, get
 from .resolvers.base import ResolverContext
-from .selection import link_options, select, without_options
 
 log = logging.getLogger(__name__)
 HOST_MAP_ENV = "ZHILIAN_HOST_MAP"

@@ -68,6 +68,32 @@ def test_atomic_write(tmp_path, umask022):
     assert p.read_text() == "public"
 
 
+def test_atomic_write_with_a_known_temp_name_and_the_umask(tmp_path):
+    """The journal and the hand-off record name their temporary file (others recognise it)
+    and follow the umask like the downloads beside them."""
+    d = tmp_path / "dl"
+    d.mkdir()
+    j = d / "m.bin.part.journal"
+    tmp = d / "m.bin.part.journal.tmp"
+    tmp.write_bytes(b"half a journal left by a kill -9")
+    old = os.umask(0o077)
+    try:
+        atomic_write(j, b'{"v":1}', 0o644, tmp=tmp, umask=True)
+    finally:
+        os.umask(old)
+    assert j.read_bytes() == b'{"v":1}' and _mode(j) == 0o600 and not tmp.exists()
+    old = os.umask(0o022)
+    try:
+        atomic_write(j, b'{"v":2}', 0o644, tmp=tmp, umask=True)
+    finally:
+        os.umask(old)
+    assert j.read_bytes() == b'{"v":2}' and _mode(j) == 0o644
+    # a write that fails leaves the old file and no temporary one
+    with pytest.raises(TypeError):
+        atomic_write(j, 12345, tmp=tmp)          # type: ignore[arg-type]
+    assert j.read_bytes() == b'{"v":2}' and sorted(x.name for x in d.iterdir()) == [j.name]
+
+
 def test_pid_alive():
     assert pid_alive(os.getpid())
     child = subprocess.Popen([sys.executable, "-c", "pass"])

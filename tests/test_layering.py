@@ -1,9 +1,93 @@
-"""core/ never imports Qt: the CLI, the GUI and the tests all drive the same core."""
+"""The layers of the code: core/ never imports Qt (the CLI, the GUI and the tests all
+drive the same core), gui/ reaches the core through its facade (core/app.py), and
+core's packages and modules import each other without a cycle, so each can be
+changed and tested from the bottom up."""
 
 import ast
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "core"
+
+
+def _imports(py: Path):
+    """(line, absolute module name) of every import in ``py``, at the top or inside a function."""
+    package = py.relative_to(CORE.parent).with_suffix("").parts[:-1]   # ("core", "queue")
+    for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield node.lineno, a.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                yield node.lineno, node.module or ""
+                continue
+            base = list(package[: len(package) - (node.level - 1)])
+            if node.module:
+                yield node.lineno, ".".join(base + [node.module])
+            else:                       # from . import x: x is a module or a name of the package
+                for a in node.names:
+                    yield node.lineno, ".".join(base + [a.name])
+
+
+def _unit(module: str) -> str | None:
+    """The top-level package or module of core that ``module`` belongs to (None: not core,
+    or core's own __init__)."""
+    parts = module.split(".")
+    if parts[0] != "core" or len(parts) < 2:
+        return None
+    name = parts[1]
+    if (CORE / name).is_dir() or (CORE / f"{name}.py").is_file():
+        return name
+    return None                         # a name defined in core/__init__.py (__version__)
+
+
+def core_import_graph() -> dict[str, dict[str, str]]:
+    """{unit: {imported unit: "file:line" of one such import}} between core's units."""
+    graph: dict[str, dict[str, str]] = {}
+    for py in sorted(CORE.rglob("*.py")):
+        src = py.relative_to(CORE).parts[0].removesuffix(".py")
+        if src == "__init__":
+            continue
+        graph.setdefault(src, {})
+        for line, mod in _imports(py):
+            dst = _unit(mod)
+            if dst and dst != src:
+                graph[src].setdefault(dst, f"{py.relative_to(CORE.parent)}:{line}")
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, str]]) -> list[list[str]]:
+    """The strongly connected components with more than one unit (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, {}):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
 
 
 def test_core_never_imports_qt_or_gui():
@@ -68,3 +152,26 @@ def test_gui_imports_only_the_facade_and_value_types_from_core():
     outside = {(f, m) for f, m in found if m not in GUI_ALLOWED}
     assert not outside - GUI_DEBT, f"gui/ reaches into core around core.app: {sorted(outside - GUI_DEBT)}"
     assert not GUI_DEBT - outside, f"no longer imported: remove from GUI_DEBT: {sorted(GUI_DEBT - outside)}"
+
+
+def test_core_packages_import_each_other_without_a_cycle():
+    """Imports inside functions count too: a cycle through a lazy import is still two
+    packages that cannot be understood, moved or tested one without the other."""
+    graph = core_import_graph()
+    found = cycles(graph)
+    detail = [" -> ".join(c) + ": " + "; ".join(f"{a}->{b} at {graph[a][b]}" for a in c for b in c
+                                                   if b in graph.get(a, {}))
+              for c in found]
+    assert not found, detail
+
+
+def test_the_cycle_check_finds_cycles():
+    g = {"queue": {"heygem": "core/queue/x.py:1", "store": "core/queue/x.py:2"},
+         "heygem": {"queue": "core/heygem/y.py:9"}, "store": {}, "a": {"b": ""}, "b": {"c": ""},
+         "c": {"a": ""}}
+    assert sorted(cycles(g)) == [["a", "b", "c"], ["heygem", "queue"]]
+    assert cycles({"a": {"b": ""}, "b": {}}) == []
+    # the graph sees imports inside functions and relative imports of sub-packages
+    graph = core_import_graph()
+    assert "resolvers" in graph["resolve"] and "engine" in graph["queue"] and "heygem" in graph["queue"]
+    assert "settings" in graph["heygem"] and "queue" not in graph["heygem"]

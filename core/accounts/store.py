@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NoKeyring
+from ..fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +161,7 @@ class KeyringJar:
             header_bytes = MAGIC + json.dumps({"key_id": key_id, "alg": "AES-256-GCM"}).encode() + b"\n"
             nonce = os.urandom(12)
             ct = AESGCM(key).encrypt(nonce, json.dumps(data).encode(), header_bytes)
-            tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(header_bytes + nonce + ct)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, header_bytes + nonce + ct)
 
     def clear(self) -> None:
         with _lock:

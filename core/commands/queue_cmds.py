@@ -143,7 +143,7 @@ def _cmd_add(args) -> int:
 def _cmd_list(args) -> int:
     from ..queue.events import make_view
     from ..queue.leftovers import find_leftovers
-    from ..queue.settings import load_settings
+    from ..settings import load_settings
     store = _store(write=False)
     try:
         rows = store.load()
@@ -278,7 +278,7 @@ class _Printer:
 
 async def _run(args) -> int:
     from ..queue.service import QueueService
-    from ..queue.settings import load_settings
+    from ..settings import load_settings
     settings = load_settings()   # a problem in the file is logged as a warning (stderr too)
     if args.max_active is not None:
         if not 1 <= args.max_active <= 50:

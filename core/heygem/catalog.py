@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,6 +21,7 @@ import yaml
 
 from .. import paths
 from ..errors import ZhilianError
+from ..fsutil import atomic_write
 
 PINS_FILE = "catalog-pins.json"
 _SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?i?B?)?\s*$", re.I)
@@ -81,9 +81,6 @@ class CatalogEntry:
         if self.pinned and self.pinned.get("size") is not None:
             return int(self.pinned["size"]), "pinned locally"
         return None, None
-
-    def size_for_planning(self) -> int | None:
-        return self.expected_size()[0] or self.approx_size
 
     def file_names(self) -> list[str]:
         return [self.name, PurePosixPath(self.target).name, *self.aliases]
@@ -209,18 +206,6 @@ def pin(entry: CatalogEntry, size: int, sha256: str, source: str | None = None) 
     pins = load_pins()
     pins[entry.key] = {"size": int(size), "sha256": sha256.lower(), "time": time.time(),
                        "source": source, "name": entry.name}
-    fd, tmp = tempfile.mkstemp(prefix=".pins-", dir=str(p.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(pins, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(p, json.dumps(pins, indent=1, sort_keys=True))
     entry.pinned = pins[entry.key]
     return True

@@ -17,8 +17,6 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
 from ..errors import DiskFull, ZhilianError, human_bytes
 from ..models import Mirror
 from . import catalog as _catalog
@@ -60,44 +58,11 @@ def _url_name(url: str) -> str:
     return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
-def _fallback_manifest(path: Path) -> list[DeployItem]:
-    """The manifest format of PROTOCOLS.md (one file, or ``files:``), read directly."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise DeployError(f"Cannot read manifest {path}: {e}") from None
-    docs = raw.get("files") if isinstance(raw, dict) and "files" in raw else [raw]
-    out = []
-    for d in docs or []:
-        if not isinstance(d, dict):
-            raise DeployError(f"Manifest {path}: each file must be a mapping")
-        mirrors = [Mirror(url=str(m["url"]), priority=int(m.get("priority", 1)), region=m.get("region"))
-                   for m in d.get("download") or d.get("mirrors") or [] if isinstance(m, dict) and m.get("url")]
-        try:
-            size = _catalog.parse_size(d.get("size"))
-        except ValueError as e:
-            raise DeployError(f"Manifest {path}: {e}") from None
-        out.append(DeployItem(name=str(d.get("name") or ""), rel_path=str(d.get("path") or d.get("target") or ""),
-                              mirrors=mirrors, size=size, sha256=d.get("sha256"), md5=d.get("md5")))
-    return out
-
-
 def _load_items(manifest: Path) -> list[DeployItem]:
-    try:
-        from ..manifest import load_manifest  # type: ignore[import-not-found]
-    except ImportError:
-        return _fallback_manifest(manifest)
-    items = []
-    for mf in load_manifest(manifest):
-        mirrors = list(getattr(mf, "mirrors", None) or [])
-        size = getattr(mf, "size", None)
-        if size is not None and not isinstance(size, int):
-            size = _catalog.parse_size(size)
-        items.append(DeployItem(name=str(getattr(mf, "name", "") or ""),
-                                rel_path=str(getattr(mf, "path", "") or ""), mirrors=mirrors,
-                                size=size, sha256=getattr(mf, "sha256", None),
-                                md5=getattr(mf, "md5", None)))
-    return items
+    from ..manifest import load_manifest
+    return [DeployItem(name=mf.name or "", rel_path=mf.path or "", mirrors=list(mf.mirrors), size=mf.size,
+                       sha256=mf.sha256, md5=mf.md5)
+            for mf in load_manifest(manifest)]
 
 
 def _file_name(item: DeployItem) -> str:

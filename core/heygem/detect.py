@@ -295,19 +295,9 @@ def search(home: Path | None = None, bases: list[Path] | None = None) -> list[In
 
 
 def saved_installs() -> list[Path]:
-    """Folders the user added by hand (settings ``heygem_installs``), when settings exist."""
-    try:
-        from ..queue.settings import load_settings  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    try:
-        s = load_settings()
-        if isinstance(s, tuple):          # (settings, warning) form
-            s = s[0]
-        vals = getattr(s, "heygem_installs", None) or []
-        return [Path(v) for v in vals]
-    except Exception:  # a broken settings file must not break detection
-        return []
+    """Folders the user added by hand (settings ``heygem_installs``)."""
+    from ..settings import load_settings  # never raises: a broken file gives the defaults
+    return [Path(v) for v in load_settings().heygem_installs]
 
 
 def detect(paths: list[str | os.PathLike] | None = None, *, search_common: bool = True,

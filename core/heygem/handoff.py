@@ -32,6 +32,7 @@ from typing import Callable, Iterator
 
 from .. import paths
 from ..errors import ZhilianError, human_bytes
+from ..fsutil import atomic_write, pid_alive
 from ..redact import redact_text
 from . import catalog as _catalog
 from .detect import DOCKER_EXPLANATION, Install, NotAnInstall, detect_install
@@ -179,18 +180,6 @@ def _tmp_name(dst: Path) -> Path:
     return dst.parent / f".{dst.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}.tmp"
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left by a hand-off that was killed (its process is gone)."""
     removed = []
@@ -206,8 +195,7 @@ def clean_stale_temps(folder: Path) -> list[Path]:
             pid = int(n.rsplit(TMP_MARK, 1)[1].split("-", 1)[0])
         except (ValueError, IndexError):
             continue
-        stale = not _pid_alive(pid) if os.name != "nt" else time.time() - p.stat().st_mtime > 3600
-        if stale and pid != os.getpid():
+        if pid != os.getpid() and not pid_alive(pid):
             with contextlib.suppress(OSError):
                 p.unlink()
                 removed.append(p)
@@ -380,17 +368,8 @@ def _append_install_record(install_dir: Path, rec: dict) -> None:
                 with contextlib.suppress(OSError):
                     os.replace(p, p.with_name(f"{RECORD_FILE}.unreadable-{int(time.time())}"))
         data["records"].append(rec)
-        tmp = install_dir / f".{RECORD_FILE}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        # the temporary name tells clean_stale_temps whose it is; the umask applies (a file of the install)
+        atomic_write(p, json.dumps(data, indent=1, ensure_ascii=False), 0o666, tmp=_tmp_name(p), umask=True)
         _fsync_dir(install_dir)
 
 
@@ -420,21 +399,6 @@ def _db_record(rec: dict) -> None:
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (rec["path"], rec["size"], rec["sha256"], rec["source"], rec["time"],
                          rec["backup"], rec["install_dir"], rec["kind"]))
-    finally:
-        con.close()
-
-
-def history(install_dir: str | os.PathLike | None = None, limit: int = 100) -> list[dict]:
-    """Hand-offs recorded in the app database, newest first."""
-    con = _connect()
-    try:
-        con.row_factory = sqlite3.Row
-        if install_dir is None:
-            rows = con.execute("SELECT * FROM handoffs ORDER BY id DESC LIMIT ?", (limit,))
-        else:
-            rows = con.execute("SELECT * FROM handoffs WHERE install_dir = ? ORDER BY id DESC LIMIT ?",
-                               (str(Path(install_dir).resolve()), limit))
-        return [dict(r) for r in rows]
     finally:
         con.close()
 

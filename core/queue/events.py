@@ -1,12 +1,14 @@
 """What the queue tells its listeners (GUI, CLI): ``TaskView`` snapshots and
-``Event``s, and the coalescing of progress so many downloads cannot flood them."""
+``Event``s, and the listeners themselves. Progress is coalesced before it gets
+here (core/queue/progress.py), so many downloads cannot flood them."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ErrorKind
@@ -15,6 +17,8 @@ from ..models import State
 EventKind = Literal["added", "changed", "progress", "finished", "failed", "removed", "fault"]
 
 PROGRESS_INTERVAL = 0.25   # seconds: at most ~4 progress events per task per second
+
+log = logging.getLogger("zhilian.queue")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,28 @@ class Event:
     @property
     def state(self) -> str | None:
         return self.task.state if self.task else None
+
+
+class Listeners:
+    """The callbacks the queue's events go to, in the order they subscribed."""
+
+    def __init__(self) -> None:
+        self._subs: list[Callable[[Event], None]] = []
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        self._subs.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subs:
+                self._subs.remove(callback)
+        return unsubscribe
+
+    def send(self, ev: Event) -> None:
+        for cb in list(self._subs):
+            try:
+                cb(ev)
+            except Exception:  # a broken listener must not stop the queue
+                log.exception("queue event listener failed")
 
 
 def guess_name(link: str) -> str:

@@ -55,7 +55,6 @@ log = logging.getLogger("zhilian.queue")
 
 DB_NAME = "zhilian.db"
 
-STATES = ("queued", "resolving", "downloading", "paused", "verifying", "done", "failed", "handed_off")
 ACTIVE_STATES = ("resolving", "downloading", "verifying")
 FINAL_STATES = ("done", "handed_off")
 
@@ -216,19 +215,6 @@ def _guarded(fn: _F) -> _F:
 
 def db_path() -> Path:
     return paths.data_dir() / DB_NAME
-
-
-def split_password(url: str) -> tuple[str, str | None]:
-    """(url, code): an extraction code in ``?pwd=`` stays in the URL (the share
-    needs it) and is also returned so the task shows it."""
-    try:
-        q = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    except ValueError:
-        return url, None
-    for k, v in q:
-        if k.lower() in PASSWORD_PARAMS and v:
-            return url, v
-    return url, None
 
 
 def is_signed(url: str) -> bool:

@@ -1,7 +1,8 @@
 """Helpers the newer share-host resolvers (123pan, Aliyun Drive, Tianyi, UC) share.
 
 - ``api_json``: one JSON API call through ``_web.fetch`` (host map, no
-  credentials across hosts, bounded body), returning (status, parsed body).
+  credentials across hosts, bounded body), returning (status, parsed body);
+  ``cookie_json_call`` the same with a login cookie the host may rotate.
 - ``ShareCache``: a folder share resolves to one download link per file; the
   queue makes one task per file and each task resolves its link again.  The
   cache keeps a resolution for a short time (shorter than the links live) so
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..models import Resolved
-from ._web import HostUnreachable, UnexpectedAnswer, fetch
+from ._web import UnexpectedAnswer, fetch
 from .base import ResolverContext
 
 
@@ -36,7 +37,7 @@ async def api_json(ctx: ResolverContext, method: str, url: str, *, headers: dict
         hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
     if params:
         url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-    ans = await fetch(ctx, url, method=method, headers=hdrs, data=data, follow=False)
+    ans = await fetch(ctx, url, method=method, headers=hdrs, data=data, follow=False, read=True)
     try:
         parsed = json.loads(ans.body.decode("utf-8", "replace")) if ans.body else None
     except ValueError:
@@ -50,24 +51,21 @@ async def api_json(ctx: ResolverContext, method: str, url: str, *, headers: dict
 async def cookie_json_call(ctx: ResolverContext, method: str, url: str, *, headers: dict[str, str],
                            cookies: dict[str, str], rotated: dict[str, str], body: Any = None,
                            host: str, rotating: str = "__p") -> tuple[int, Any]:
-    """(status, JSON body) of a call made with a login cookie; cookies the host
+    """(status, JSON body or None) of a call made with a login cookie; cookies the host
     replaces by Set-Cookie (names starting with ``rotating``: Quark/UC's ``__puus``)
     are used at once and collected in ``rotated`` for storing back."""
     from ..accounts.hosts import cookie_header
-    from ..http import lazy_aiohttp as aiohttp
-    try:
-        async with ctx.session.request(method, ctx.url(url), json=body,
-                                       headers={**headers, "Cookie": cookie_header(cookies)},
-                                       allow_redirects=False) as r:
-            for name, morsel in r.cookies.items():
-                if name.startswith(rotating) and morsel.value and cookies.get(name) != morsel.value:
-                    cookies[name] = rotated[name] = morsel.value
-            try:
-                return r.status, await r.json(content_type=None)
-            except ValueError:
-                return r.status, None
-    except aiohttp.ClientError as e:
-        raise HostUnreachable(host, e, retryable=False) from None
+    hdrs = {**headers, "Cookie": cookie_header(cookies)}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        hdrs["Content-Type"] = "application/json"
+    ans = await fetch(ctx, url, method=method, headers=hdrs, data=data, follow=False, read=True, label=host,
+                      retry_unreachable=False)
+    for name, value in ans.cookies.items():
+        if name.startswith(rotating) and cookies.get(name) != value:
+            cookies[name] = rotated[name] = value
+    return ans.status, ans.json_or_none()
 
 
 def share_code(link: Any) -> str:

@@ -1,15 +1,17 @@
-"""Small HTTP helpers shared by the model-hub resolvers.
+"""Small HTTP helpers shared by the resolvers (model hubs and share hosts alike).
 
 Every request goes through ``ctx.url`` (host map) and redirects are followed by
 hand so each hop is mapped too and credentials never follow a redirect to
 another host.  Answers are read only up to a limit: a resolver that meets the
-file itself (Google Drive, Dropbox) must not pull gigabytes into memory.
+file itself (Google Drive, Dropbox) must not pull gigabytes into memory.  A host
+that cannot be reached or does not answer in time is ``HostUnreachable``, which
+the queue retries later.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -60,6 +62,7 @@ class Answer:
     body: bytes
     url: str            # the real (unmapped) URL that gave this answer
     is_file: bool       # the answer is the file itself (body not read)
+    cookies: dict[str, str] = field(default_factory=dict)   # what its Set-Cookie headers set
 
     def json(self) -> Any:
         try:
@@ -67,6 +70,13 @@ class Answer:
         except ValueError as e:
             host = urlsplit(self.url).hostname or "the host"
             raise UnexpectedAnswer(f"{host} sent an unreadable answer (HTTP {self.status})") from e
+
+    def json_or_none(self) -> Any:
+        """The parsed body; None when it is empty or not JSON (the caller says what that means)."""
+        try:
+            return json.loads(self.body.decode("utf-8", "replace")) if self.body.strip() else None
+        except ValueError:
+            return None
 
     @property
     def text(self) -> str:
@@ -95,13 +105,19 @@ async def _read_limited(stream: Any) -> bytes:
 
 async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                 headers: dict[str, str] | None = None, data: Any = None,
-                follow: bool = True, max_hops: int = 10) -> Answer:
-    """One request (plus redirects when ``follow``), body read unless it is a file."""
+                follow: bool = True, max_hops: int = 10, read: bool = False,
+                label: str | None = None, retry_unreachable: bool = True) -> Answer:
+    """One request (plus redirects when ``follow``), body read unless it is a file.
+    ``read``: the answer is an API's or a page, never the file: read it (up to the
+    limit) whatever its Content-Type says. ``label`` names the host in messages
+    ("Baidu"; default: the host name of ``url``). ``retry_unreachable=False``: a host
+    that cannot be reached is not retried later by the queue (the share hosts, as
+    they have always behaved)."""
     from multidict import CIMultiDict  # comes with aiohttp, which the session has loaded
 
     timeout = aiohttp.ClientTimeout(total=60, connect=20, sock_read=30)
     hdrs = dict(headers or {})
-    host = urlsplit(url).hostname or url
+    host = label or urlsplit(url).hostname or url
     for _ in range(max_hops + 1):
         try:
             async with ctx.session.request(method, ctx.url(url), headers=hdrs, data=data,
@@ -115,15 +131,14 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                     continue
                 if method == "HEAD":
                     body, is_file = b"", False
-                elif _is_text(r.headers) or r.status >= 300:
+                elif read or _is_text(r.headers) or r.status >= 300:
                     body, is_file = await _read_limited(r.content), False
                 else:
                     body, is_file = b"", True
-                return Answer(r.status, CIMultiDict(r.headers), body, url, is_file)
-        except TimeoutError as e:
-            raise HostUnreachable(host, e) from e
-        except aiohttp.ClientError as e:
-            raise HostUnreachable(host, e) from e
+                cookies = {k: m.value for k, m in r.cookies.items() if m.value}
+                return Answer(r.status, CIMultiDict(r.headers), body, url, is_file, cookies)
+        except (TimeoutError, aiohttp.ClientError) as e:
+            raise HostUnreachable(host, e, retryable=retry_unreachable) from e
     raise UnexpectedAnswer(f"{host} redirected too many times")
 
 
@@ -157,11 +172,6 @@ def token_for(ctx: ResolverContext, host: str, *env_names: str) -> str | None:
         if ctx.env.get(name):
             return ctx.env[name]
     return None
-
-
-def mapped(ctx: ResolverContext, url: str) -> str:
-    """The URL the engine should fetch (host map applied)."""
-    return ctx.url(url)
 
 
 def total_size(ans: Answer) -> int | None:

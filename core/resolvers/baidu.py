@@ -47,9 +47,8 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
-from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
-from ._web import HostUnreachable
+from ._web import fetch
 from .base import Resolver, ResolverContext
 
 PAN = "https://pan.baidu.com"
@@ -226,23 +225,16 @@ class BaiduResolver(Resolver):
             h["Cookie"] = cookie_header(cookies)
         if referer:
             h["Referer"] = referer
-        try:
-            async with ctx.session.request(method, ctx.url(url), data=data, headers=h,
-                                           allow_redirects=False) as r:
-                loc = r.headers.get("Location", "")
-                if r.status in (301, 302, 303, 307) and ("passport.baidu.com" in loc or "/login" in loc):
-                    raise NeedLogin("pan.baidu.com", LOGIN_COOKIES, "Baidu login expired" + _LOGIN_HINT)
-                if r.status in (429, 509):
-                    raise Throttled("Baidu is limiting this account: too many requests, wait a while")
-                if r.status >= 500:
-                    raise ResolveError(f"Baidu server error (HTTP {r.status}) while {where}; try again later")
-                text = await r.text(errors="replace")
-        except aiohttp.ClientError as e:
-            raise HostUnreachable("Baidu", e, retryable=False) from None
-        try:
-            body = json.loads(text)
-        except ValueError:
-            raise ResolveError(f"Baidu answered something unexpected while {where}") from None
+        ans = await fetch(ctx, url, method=method, headers=h, data=data, follow=False, read=True, label="Baidu",
+                          retry_unreachable=False)
+        loc = ans.headers.get("Location", "")
+        if ans.status in (301, 302, 303, 307) and ("passport.baidu.com" in loc or "/login" in loc):
+            raise NeedLogin("pan.baidu.com", LOGIN_COOKIES, "Baidu login expired" + _LOGIN_HINT)
+        if ans.status in (429, 509):
+            raise Throttled("Baidu is limiting this account: too many requests, wait a while")
+        if ans.status >= 500:
+            raise ResolveError(f"Baidu server error (HTTP {ans.status}) while {where}; try again later")
+        body = ans.json_or_none()
         if not isinstance(body, dict):
             raise ResolveError(f"Baidu answered something unexpected while {where}")
         return body
@@ -250,13 +242,9 @@ class BaiduResolver(Resolver):
     async def _page(self, ctx: ResolverContext, surl: str, cookies: dict[str, str]) -> tuple[str, str]:
         url = f"{PAN}/s/1{surl}"
         headers = {"User-Agent": NETDISK_UA, "Cookie": cookie_header(cookies)}
-        try:
-            async with ctx.session.get(ctx.url(url), headers=headers, allow_redirects=False) as r:
-                loc = r.headers.get("Location", "")
-                text = await r.text(errors="replace")
-                status = r.status
-        except aiohttp.ClientError as e:
-            raise HostUnreachable("Baidu", e, retryable=False) from None
+        ans = await fetch(ctx, url, headers=headers, follow=False, read=True, label="Baidu",
+                          retry_unreachable=False)
+        loc, text, status = ans.headers.get("Location", ""), ans.text, ans.status
         if status in (301, 302, 303, 307):
             if "passport.baidu.com" in loc or "/login" in loc:
                 raise NeedLogin("pan.baidu.com", LOGIN_COOKIES, "Baidu login expired" + _LOGIN_HINT)

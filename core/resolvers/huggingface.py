@@ -27,8 +27,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import NeedLogin, NotFound, ResolveError, Throttled, UnsupportedLink
 from ..expiry import url_expires_at
+from ..linkoptions import link_options
 from ..models import Link, Mirror, Resolved
-from ..selection import link_options
 from ._web import Answer, UnexpectedAnswer, common_errors, fetch, retry_after, token_for
 from .base import Resolver, ResolverContext
 
@@ -173,7 +173,7 @@ class HuggingFaceResolver(Resolver):
 
     async def resolve(self, link: Link, ctx: ResolverContext) -> list[Resolved]:
         ref = parse_hf_url(link.url)
-        revision = link_options(link.url).revision     # --revision (core/selection.py)
+        revision = link_options(link.url).revision     # --revision (core/linkoptions.py)
         if revision:
             ref.revision = revision
         if ref.is_file:

@@ -43,8 +43,8 @@ from urllib.parse import unquote, urlsplit
 from ..accounts.hosts import creds_for
 from ..errors import NeedLogin, NotFound, ResolveError, UnsupportedLink
 from ..expiry import url_expires_at
+from ..linkoptions import link_options, select
 from ..models import Link, Mirror, Resolved
-from ..selection import link_options, select
 from ._shares import ShareCache, api_json, login_digest
 from ._web import Answer, common_errors, fetch
 from .base import Resolver, ResolverContext

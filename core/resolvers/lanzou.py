@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import html as htmllib
-import json
 import re
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from ..errors import LinkExpired, NeedPassword, NotFound, ResolveError, UnsupportedLink, WrongPassword
-from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
-from ._web import HostUnreachable
+from ._web import fetch
 from .base import Resolver, ResolverContext
 
 BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -135,7 +134,7 @@ class LanzouResolver(Resolver):
         return bool(_HOST_RE.search(host)) or host == "ilanzou.com" or host.endswith(".ilanzou.com")
 
     async def _get(self, ctx: ResolverContext, url: str, cookies: dict[str, str],
-                   referer: str | None = None) -> tuple[int, str, dict[str, str]]:
+                   referer: str | None = None) -> tuple[int, str, Any]:
         """GET, solving the acw_sc__v2 challenge once when it is shown."""
         for _ in range(3):
             h = dict(HEADERS)
@@ -143,12 +142,9 @@ class LanzouResolver(Resolver):
                 h["Referer"] = referer
             if cookies:
                 h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-            try:
-                async with ctx.session.get(ctx.url(url), headers=h, allow_redirects=False) as r:
-                    text = await r.text(errors="replace")
-                    status, headers = r.status, {k: v for k, v in r.headers.items()}
-            except aiohttp.ClientError as e:
-                raise HostUnreachable("Lanzou", e, retryable=False) from None
+            ans = await fetch(ctx, url, headers=h, follow=False, read=True, label="Lanzou",
+                              retry_unreachable=False)
+            status, text, headers = ans.status, ans.text, ans.headers
             m = _ARG1_RE.search(text)
             if m:
                 answer = acw_sc_v2(m.group(1))
@@ -226,19 +222,13 @@ class LanzouResolver(Resolver):
             h = {**HEADERS, "Referer": referer, "X-Requested-With": "XMLHttpRequest"}
             if cookies:
                 h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-            try:
-                async with ctx.session.post(ctx.url(url), data=data, headers=h) as r:
-                    text = await r.text(errors="replace")
-            except aiohttp.ClientError as e:
-                raise HostUnreachable("Lanzou", e, retryable=False) from None
-            m = _ARG1_RE.search(text)
+            got = await fetch(ctx, url, method="POST", data=data, headers=h, read=True, label="Lanzou",
+                              retry_unreachable=False)
+            m = _ARG1_RE.search(got.text)
             if m and cookies.get("acw_sc__v2") != acw_sc_v2(m.group(1)):
                 cookies["acw_sc__v2"] = acw_sc_v2(m.group(1))
                 continue
-            try:
-                ans = json.loads(text)
-            except ValueError:
-                break
+            ans = got.json_or_none()
             if isinstance(ans, dict):
                 return ans
             break

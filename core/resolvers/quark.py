@@ -35,9 +35,8 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
-from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
-from ._web import HostUnreachable
+from ._shares import cookie_json_call
 from .base import Resolver, ResolverContext
 
 API = "https://drive-pc.quark.cn/1/clouddrive"
@@ -107,22 +106,9 @@ class QuarkResolver(Resolver):
                     body: dict | None = None, passcode: str | None = None,
                     ua: str = DESKTOP_UA, base_q: dict[str, str] = BASE_Q) -> Any:
         q = urlencode({**base_q, **(params or {})})
-        headers = {"Cookie": cookie_header(cookies), "Referer": REFERER, "User-Agent": ua,
-                   "Accept": "application/json, text/plain, */*"}
-        try:
-            async with ctx.session.request(method, ctx.url(f"{url}?{q}"), json=body,
-                                           headers=headers, allow_redirects=False) as r:
-                for name, morsel in r.cookies.items():
-                    if name.startswith("__p") and morsel.value and cookies.get(name) != morsel.value:
-                        cookies[name] = morsel.value
-                        rotated[name] = morsel.value
-                status = r.status
-                try:
-                    ans = await r.json(content_type=None)
-                except ValueError:
-                    ans = None
-        except aiohttp.ClientError as e:
-            raise HostUnreachable("Quark", e, retryable=False) from None
+        headers = {"Referer": REFERER, "User-Agent": ua, "Accept": "application/json, text/plain, */*"}
+        status, ans = await cookie_json_call(ctx, method, f"{url}?{q}", headers=headers, cookies=cookies,
+                                             rotated=rotated, body=body, host="Quark")
         if not isinstance(ans, dict):
             raise ResolveError(f"Quark answered something unexpected (HTTP {status})")
         code = int(ans.get("code") or 0)

@@ -29,9 +29,8 @@ from ..errors import (
     UnsupportedLink,
     WrongPassword,
 )
-from ..http import lazy_aiohttp as aiohttp
 from ..models import Link, Mirror, Resolved
-from ._web import HostUnreachable
+from ._web import Answer, fetch, total_size
 from .base import Resolver, ResolverContext
 
 UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -90,22 +89,20 @@ class SharePointResolver(Resolver):
         headers = {"User-Agent": UA}
 
         if m:  # open the share link once: it sets FedAuth for guest access
-            st, loc, set_c, resp_h = await self._req(ctx, link.url, cookies, headers)
-            if st == 200 and not loc and _PASSWORD_FORM.search(resp_h["_body"]):
-                set_c = await self._password(ctx, link, resp_h["_body"], cookies, headers)
+            ans = await self._req(ctx, link.url, cookies, headers)
+            loc = ans.headers.get("Location", "")
+            set_c = ans.cookies
+            if ans.status == 200 and not loc and _PASSWORD_FORM.search(ans.text):
+                set_c = await self._password(ctx, link, ans.text, cookies, headers)
             else:
-                self._check(st, loc, host, bool(cookies))
+                self._check(ans.status, loc, host, bool(cookies))
             cookies.update(set_c)
-        st, loc, set_c, resp_h = await self._req(ctx, dl_url, cookies, {**headers, "Range": "bytes=0-0"})
+        ans = await self._req(ctx, dl_url, cookies, {**headers, "Range": "bytes=0-0"})
+        set_c = ans.cookies
         cookies.update(set_c)
-        self._check(st, loc, host, bool(cookies), final=True)
-        size = None
-        cr = resp_h.get("Content-Range", "")
-        if "/" in cr and cr.rsplit("/", 1)[1].isdigit():
-            size = int(cr.rsplit("/", 1)[1])
-        elif st == 200 and resp_h.get("Content-Length", "").isdigit():
-            size = int(resp_h["Content-Length"])
-        name = _filename(resp_h.get("Content-Disposition"))
+        self._check(ans.status, ans.headers.get("Location", ""), host, bool(cookies), final=True)
+        size = total_size(ans)
+        name = _filename(ans.headers.get("Content-Disposition"))
         mirror_headers = dict(headers)
         fed = {k: v for k, v in cookies.items() if k in ("FedAuth", "rtFa")}
         if fed:
@@ -129,31 +126,20 @@ class SharePointResolver(Resolver):
                 "__VIEWSTATE": _hidden(page, "__VIEWSTATE"), "__VIEWSTATEENCRYPTED": ""}
         if not action or not data["__VIEWSTATE"]:
             raise ResolveError("SharePoint changed its password page: the form could not be read")
-        st, _loc, set_c, _ = await self._req(ctx, urljoin(link.url, action), cookies, headers, data=data)
-        if st >= 500:
-            raise ResolveError(f"SharePoint answered HTTP {st} to the password")
-        if not set_c.get("FedAuth"):
+        ans = await self._req(ctx, urljoin(link.url, action), cookies, headers, data=data)
+        if ans.status >= 500:
+            raise ResolveError(f"SharePoint answered HTTP {ans.status} to the password")
+        if not ans.cookies.get("FedAuth"):
             raise WrongPassword("Wrong password for this OneDrive/SharePoint link")
-        return set_c
+        return ans.cookies
 
     async def _req(self, ctx: ResolverContext, url: str, cookies: dict[str, str],
-                   headers: dict[str, str], data: dict[str, str] | None = None
-                   ) -> tuple[int, str, dict[str, str], dict[str, str]]:
+                   headers: dict[str, str], data: dict[str, str] | None = None) -> Answer:
         h = dict(headers)
         if cookies:
             h["Cookie"] = cookie_header(cookies)
-        try:
-            async with ctx.session.request("POST" if data is not None else "GET", ctx.url(url), headers=h,
-                                           data=data, allow_redirects=False) as r:
-                set_c = {k: mo.value for k, mo in r.cookies.items() if mo.value}
-                body = b""
-                if r.status >= 400 or "text/html" in r.headers.get("Content-Type", ""):
-                    body = await r.content.read(256 * 1024)
-                resp_h = {k: v for k, v in r.headers.items()}
-                resp_h["_body"] = body.decode("utf-8", "replace")
-                return r.status, r.headers.get("Location", ""), set_c, resp_h
-        except aiohttp.ClientError as e:
-            raise HostUnreachable("SharePoint", e, retryable=False) from None
+        return await fetch(ctx, url, method="POST" if data is not None else "GET", headers=h, data=data,
+                           follow=False, label="SharePoint", retry_unreachable=False)
 
     def _check(self, status: int, location: str, host: str, had_cookies: bool,
                final: bool = False) -> None:

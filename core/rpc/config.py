@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..errors import NoKeyring, ZhilianError
+from ..fsutil import atomic_write
 from .guard import normalize_origin
 
 log = logging.getLogger("zhilian.rpc")
@@ -86,14 +85,7 @@ def save_config(cfg: RpcConfig) -> None:
     cfg.check()
     p = config_path()
     with _lock:
-        fd, tmp = tempfile.mkstemp(prefix=".rpc-", dir=p.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(asdict(cfg), indent=2, ensure_ascii=False) + "\n")
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(p, json.dumps(asdict(cfg), indent=2, ensure_ascii=False) + "\n")
 
 
 # -- the secret ------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import LinkExpired
 from ..models import Mirror, Resolved
-from ..queue.scheduler import host_of
+from ..queue.tasks import host_of
 
 log = logging.getLogger("zhilian.rpc")
 

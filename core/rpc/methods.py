@@ -33,9 +33,9 @@ from ..app import as_app
 from ..errors import Cancelled, UnsupportedLink, ZhilianError
 from ..netguard import token_matches
 from ..queue.events import Event, TaskView, make_view
-from ..queue.scheduler import host_of
 from ..queue.service import make_rows
 from ..queue.store import ACTIVE_STATES, FINAL_STATES, display_link
+from ..queue.tasks import host_of
 from ..ratelimit import parse_rate
 from .config import RpcConfig
 from .extras import Extras, ExtrasStore

@@ -194,17 +194,6 @@ def parse_duration(text: str | int | float | None) -> int:
     return limits.duration(text)
 
 
-def human_duration(seconds: float) -> str:
-    s = int(max(0, seconds))
-    if s >= 86400:
-        return f"{s // 86400}d {s % 86400 // 3600}h"
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60}m"
-    if s >= 60:
-        return f"{s // 60}m"
-    return f"{s}s"
-
-
 # -- addresses -----------------------------------------------------------------
 
 def lan_address() -> str | None:

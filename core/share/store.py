@@ -286,15 +286,6 @@ class ShareStore:
         with self._lock:
             self._db.execute("DELETE FROM shares WHERE id=?", (share_id,))
 
-    def purge_inactive(self, older_than: float = 0) -> int:
-        """Forget revoked/expired shares (older than ``older_than`` seconds)."""
-        cutoff = time.time() - older_than
-        with self._lock:
-            cur = self._db.execute(
-                "DELETE FROM shares WHERE (revoked IS NOT NULL AND revoked < ?)"
-                " OR (expires > 0 AND expires < ?)", (cutoff, cutoff))
-            return cur.rowcount
-
     def record_access(self, share_id: str, nbytes: int, started_download: bool) -> None:
         with self._lock:
             self._db.execute(

@@ -331,7 +331,7 @@ def test_progress_events_are_coalesced(dl_dir):
         svc.subscribe(rec)
         for step in range(1, 51):
             for tid in ids:
-                svc._on_progress(svc.rows[tid], svc.live[tid], Progress("downloading", total=5000, done=step * 100))
+                svc.progress.report(svc.rows[tid], svc.live[tid], Progress("downloading", total=5000, done=step * 100))
         before = len([e for e in rec.events if e.kind == "progress"])
         sent = svc.flush_progress()
         prog = [e for e in rec.events if e.kind == "progress"]
@@ -340,6 +340,28 @@ def test_progress_events_are_coalesced(dl_dir):
     before, sent, prog, again = run_svc(body)
     assert before == 0 and sent == 100 and len(prog) == 100 and again == 0
     assert {e.task.done for e in prog} == {5000} and {e.progress.done for e in prog} == {5000}
+
+
+def test_last_progress_goes_out_before_finished_never_after(file_server, dl_dir):
+    """A download that ends between two flushes still has unsent progress: it is sent
+    before "finished", and no flush sends it later (a listener would show the task
+    as downloading again)."""
+    for i in range(4):
+        file_server.add(f"/q{i}.bin", make_blob(20_000 + i, i))
+    rec = Recorder()
+
+    async def body(svc):
+        svc.subscribe(rec)
+        ids = await svc.add("\n".join(file_server.url(f"/q{i}.bin") for i in range(4)), dest_dir=str(dl_dir))
+        await wait_until(lambda: all(svc.get(i).state == "done" for i in ids))
+        await asyncio.sleep(0.6)            # two more flushes of the progress loop
+        return ids
+    for tid in run_svc(body):
+        kinds = rec.kinds(tid)
+        assert kinds.count("finished") == 1 and "progress" in kinds
+        assert "progress" not in kinds[kinds.index("finished"):], kinds
+        last = [e for e in rec.events if e.task_id == tid and e.kind == "progress"][-1]
+        assert last.task.done == last.task.size
 
 
 def test_second_runner_is_refused(dl_dir):
