@@ -135,8 +135,10 @@ def test_disk_fills_up_while_the_queue_runs(file_server, dl_dir, zhilian_home):
     """The database's disk fills while downloads run (the downloads are on another
     disk): `run` stops them cleanly and says so in one line; nothing is lost and the
     next run finishes every file."""
+    # slow enough that no file can finish before the fill is noticed: a 200 KB file splits into
+    # at most three 64 KiB rescue pieces, 10 KB/s each, so ~7 s; progress is saved every 2 s
     for path, data in FILES.items():
-        file_server.add(path, data, rate=60_000)
+        file_server.add(path, data, rate=10_000)
     data_dir = db_path().parent
     shutil.rmtree(data_dir)
     with small_fs(data_dir, "2m"):
