@@ -120,9 +120,11 @@ def test_damaged_database_repair_button(qtbot, open_window, file_server, tmp_pat
     w, b = open_window()
     qtbot.waitUntil(lambda: _fault_box(w) is not None, timeout=WAIT)
     assert "damaged" in _fault_box(w).informativeText()
+    shown: list[str] = []   # every status-bar message (a later one may replace it at once)
+    w.statusBar().messageChanged.connect(shown.append)
     w.faults.button("repairButton").click()
     qtbot.waitUntil(lambda: b.is_ready and len(w.model.all_tasks()) == 3, timeout=WAIT)
-    assert "repaired: 3 task(s) kept" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: any("repaired: 3 task(s) kept" in m for m in shown), timeout=WAIT)
     assert list(db.parent.glob("zhilian.db.damaged-*"))
 
 
@@ -135,7 +137,7 @@ def test_disk_full_while_running_dialog(qtbot, open_window, file_server, tmp_pat
     with small_fs(data_dir, "2m"):
         _queue(file_server, tmp_path / "dl")
         for f in file_server.faults.values():
-            f.rate = 60_000
+            f.rate = 10_000   # no file may finish before the fill is noticed (connections open at once)
         w, b = open_window()
         qtbot.waitUntil(lambda: b.is_ready and any(t.state == "downloading" for t in w.model.all_tasks()),
                         timeout=WAIT)
