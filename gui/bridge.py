@@ -62,6 +62,8 @@ class CoreBridge(QObject):
         self._started = threading.Event()
         self._lock = threading.Lock()
         self._pending: list[Any] = []
+        self._seq = 0                        # events the core has sent (counted on its thread)
+        self.applied: dict[int, int] = {}    # task id -> number of its last event handed to the GUI
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
         self.start_error: str | None = None
@@ -221,8 +223,9 @@ class CoreBridge(QObject):
     # -- events -------------------------------------------------------------
     def _on_core_event(self, event: Any) -> None:
         with self._lock:
+            self._seq += 1
             first = not self._pending
-            self._pending.append(event)
+            self._pending.append((self._seq, event))
         if first:
             self._wake.emit()
 
@@ -231,7 +234,20 @@ class CoreBridge(QObject):
         with self._lock:
             batch, self._pending = self._pending, []
         if batch:
-            self.events.emit(batch)
+            for seq, ev in batch:
+                self.applied[getattr(ev, "task_id", None)] = seq
+            self.events.emit([ev for _, ev in batch])
+
+    def snapshot(self, on_done: Callable[[Any], None], on_error: Callable[[str], None] | None = None) -> None:
+        """(tasks, number of events sent before them), taken on the core thread. Events are
+        drained in batches, so the GUI may already have applied events newer than a snapshot
+        when the snapshot arrives: a task whose last applied event is newer keeps its state."""
+        app = self.app
+
+        async def snap() -> tuple[list[Any], int]:
+            tasks = await app.tasks()
+            return tasks, self._seq
+        self.submit(snap, on_done=on_done, on_error=on_error)
 
 
 _SHARED_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhilian-io")

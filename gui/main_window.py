@@ -335,13 +335,18 @@ class MainWindow(QMainWindow):
     # -- core events ---------------------------------------------------------------
     def _on_ready(self) -> None:
         self.banner.hide()
-        self.core.tasks(on_done=self._load_tasks, on_error=self.show_error)
+        self.bridge.snapshot(on_done=self._load_tasks, on_error=self.show_error)
         self.core.leftovers(on_done=self.faults.leftovers)
         if self.settings is not None:
             self.core.set_global_limit(int(self.limit.value() * KIB))
 
-    def _load_tasks(self, tasks: list[Any]) -> None:
-        self.model.reset_tasks(list(tasks))
+    def _load_tasks(self, snap: tuple[list[Any], int]) -> None:
+        tasks, seq = snap
+        # events newer than the snapshot may already be applied: those tasks keep what they show
+        newer = {tid for tid, s in self.bridge.applied.items() if s > seq}
+        out = [t if t.id not in newer else self.model.task(t.id) for t in tasks]
+        out += [self.model.task(tid) for tid in newer - {t.id for t in tasks}]   # added since
+        self.model.reset_tasks([t for t in out if t is not None])   # None: removed since
         self._update_status()
         self._update_actions()
 

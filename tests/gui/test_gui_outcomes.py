@@ -77,3 +77,20 @@ def test_unreachable_host_row_says_retry_at_with_words(qtbot, window, tmp_path):
                     timeout=30000)
     tip = window.model.data(window.model.index(0, COL_STATE), Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("Cannot reach 127.0.0.1: connection refused") and "Error" not in tip
+
+
+def test_a_snapshot_older_than_applied_events_does_not_undo_them(qtbot, window):
+    """The task list asked at start can arrive after newer events were already applied (events
+    are drained in batches): such tasks keep what the events said, a task removed since stays
+    removed, one added since stays."""
+    import dataclasses
+    done = dataclasses.replace(_view(7, State.DONE, None, {}, None), done=1000)
+    verifying = dataclasses.replace(done, state=State.VERIFYING, done=900)
+    added = _view(8, State.QUEUED, None, {}, None)
+    window.model.reset_tasks([done, added])
+    window.bridge.applied.update({7: 50, 8: 51, 9: 52})      # their last events: after the snapshot
+    gone = _view(9, State.QUEUED, None, {}, None)            # removed by event 52
+    other = _view(10, State.QUEUED, None, {}, None)          # no newer event: the snapshot's
+    window._load_tasks(([verifying, gone, other], 40))
+    shown = {t.id: t.state for t in window.model.all_tasks()}
+    assert shown == {7: State.DONE, 8: State.QUEUED, 10: State.QUEUED}
