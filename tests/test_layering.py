@@ -175,3 +175,36 @@ def test_the_cycle_check_finds_cycles():
     graph = core_import_graph()
     assert "resolvers" in graph["resolve"] and "engine" in graph["queue"] and "heygem" in graph["queue"]
     assert "settings" in graph["heygem"] and "queue" not in graph["heygem"]
+
+
+def engine_import_graph() -> dict[str, dict[str, str]]:
+    """{module: {imported module: "file:line"}} between the modules of core/engine
+    (``__init__`` for a name taken from the package itself)."""
+    pkg = CORE / "engine"
+    graph: dict[str, dict[str, str]] = {}
+    for py in sorted(pkg.glob("*.py")):
+        src = py.stem
+        graph.setdefault(src, {})
+        for line, mod in _imports(py):
+            parts = mod.split(".")
+            if parts[:2] != ["core", "engine"]:
+                continue
+            dst = parts[2] if len(parts) > 2 and (pkg / f"{parts[2]}.py").is_file() else "__init__"
+            if dst != src:
+                graph[src].setdefault(dst, f"{py.relative_to(CORE.parent)}:{line}")
+    return graph
+
+
+def test_engine_modules_import_each_other_without_a_cycle():
+    graph = engine_import_graph()
+    assert {"planner", "mirrors", "probe", "partfile", "connection", "download", "engine"} <= set(graph)
+    assert "planner" in graph["download"] and "partfile" in graph["connection"]   # the graph sees them
+    found = cycles(graph)
+    assert not found, [" -> ".join(c) for c in found]
+
+
+def test_the_planner_is_pure():
+    """core/engine/planner.py decides with the numbers it is given: no event loop, no I/O,
+    no clock, nothing else of the engine."""
+    mods = {m for _, m in _imports(CORE / "engine" / "planner.py")}
+    assert mods <= {"__future__", "dataclasses", "typing"}, mods

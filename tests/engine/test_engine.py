@@ -168,15 +168,16 @@ def test_wrong_content_range_is_never_written(file_server, tmp_path, dl, monkeyp
     data = make_blob(2 * 1024 * 1024)
     file_server.add("/w.bin", data, wrong_content_range=3)
     writes = []
-    import core.engine as eng
-    real = eng.Download._write
+    from core.engine.partfile import PartFile
+    real = PartFile.write
 
-    def spy(self, fd, buf, offset):
+    def spy(self, buf, offset):   # every write into the .part goes through PartFile.write
         writes.append((offset, b"".join(buf.parts)[:16]))
-        return real(self, fd, buf, offset)
-    monkeypatch.setattr(eng.Download, "_write", spy)
+        return real(self, buf, offset)
+    monkeypatch.setattr(PartFile, "write", spy)
     path, _ = dl(file_server.url("/w.bin"), tmp_path, connections=2, min_split=512 * 1024)
     assert path.read_bytes() == data
+    assert writes, "the spy saw the writes"
     for off, head in writes:
         assert data[off:off + 16] == head, "bytes were written at the wrong place"
 
@@ -332,7 +333,7 @@ def test_disk_full_before_start_names_needed_and_free(file_server, tmp_path, dl)
 
 
 def test_enospc_mid_download_keeps_part_and_journal_resumable(file_server, tmp_path, dl, monkeypatch):
-    import core.engine as eng
+    from core.engine import partfile  # the only writer of the .part
     data = make_blob(4 << 20)
     file_server.add("/d.bin", data, rate=8 << 20)
     real, real_v = os.pwrite, os.pwritev
@@ -346,8 +347,8 @@ def test_enospc_mid_download_keeps_part_and_journal_resumable(file_server, tmp_p
             written[0] += n
             return n
         return w
-    monkeypatch.setattr(eng.os, "pwrite", full(real))
-    monkeypatch.setattr(eng.os, "pwritev", full(real_v))
+    monkeypatch.setattr(partfile.os, "pwrite", full(real))
+    monkeypatch.setattr(partfile.os, "pwritev", full(real_v))
     with pytest.raises(DiskFull) as ei:
         dl(file_server.url("/d.bin"), tmp_path, connections=2)
     assert "Not enough disk space" in str(ei.value)
@@ -357,8 +358,8 @@ def test_enospc_mid_download_keeps_part_and_journal_resumable(file_server, tmp_p
     on_disk = part.read_bytes()
     for a, b in j.done:
         assert on_disk[a:b] == data[a:b], "journal claims bytes that are not on disk"
-    monkeypatch.setattr(eng.os, "pwrite", real)
-    monkeypatch.setattr(eng.os, "pwritev", real_v)
+    monkeypatch.setattr(partfile.os, "pwrite", real)
+    monkeypatch.setattr(partfile.os, "pwritev", real_v)
     path, d = dl(file_server.url("/d.bin"), tmp_path, sha256=sha256(data))
     assert d.resumed_from == sum(b - a for a, b in j.done) and path.read_bytes() == data
 
@@ -548,41 +549,6 @@ def test_a_silent_tail_moves_to_an_idle_connection(file_server, tmp_path, dl):
     assert len([1 for a, b in spans if a <= stall_at <= b]) == 2, spans   # the first, the taker
 
 
-def _split_policy(segs, idle_mirror_speed):
-    """A download with two mirrors whose active ranges are ``segs`` (pos, end, speed on
-    mirror 0, seconds since its last bytes); returns where an idle connection on mirror 1
-    (one connection there gets ``idle_mirror_speed``) would cut, as (index, cut)."""
-    import time as _time
-    from pathlib import Path
-
-    from core.engine import Download, DownloadOptions, Engine, _Seg
-    d = Download(Engine(), [Mirror("http://a.test/f", priority=1), Mirror("http://b.test/f", priority=2)],
-                 Path("."), DownloadOptions(), None, None)
-    now = _time.monotonic()
-    for pos, end, speed, silent in segs:
-        # the range has run 4 s at `speed`
-        d._active.append(_Seg(pos - int(speed * 4), pos, end, 0, now - 4, int(speed * 4), now - silent))
-    d._mirrors[1].conn_speed = idle_mirror_speed
-    found = d._steal_candidate(1)
-    return None if found is None else (d._active.index(found[0]), found[1])
-
-
-def test_split_policy_rescue_takeover_and_leaving_alone():
-    M = 1 << 20
-    # 1.5 MiB left at 100 KB/s (15 s): a ten times faster connection takes nine tenths
-    i, cut = _split_policy([(10 * M, 10 * M + 1_500_000, 100_000, 0.0)], 1_000_000)
-    assert i == 0 and abs((10 * M + 1_500_000 - cut) - 0.9 * 1_500_000) < 8192
-    # 30 KB left (0.3 s): too small to split; the far faster connection takes it whole
-    assert _split_policy([(5 * M, 5 * M + 30_000, 100_000, 0.0)], 1_000_000) == (0, 5 * M)
-    # the same tail at the same speed, data flowing: left alone
-    assert _split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 0.0)], 1_000_000) is None
-    # ... but silent for a second: taken over
-    assert _split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 1.0)], 1_000_000) == (0, 5 * M)
-    # of two ranges, the one with the longest time left is cut
-    i, _ = _split_policy([(0, 3 * M, 1_000_000, 0.0), (4 * M, 7 * M, 200_000, 0.0)], 1_000_000)
-    assert i == 1
-
-
 def test_two_downloads_of_one_name_never_share_a_part(file_server, tmp_path):
     """Two different files that are both called model.bin, downloaded at once by one engine
     (several links of one `get`): each gets its own name and .part, both byte-exact."""
@@ -617,72 +583,3 @@ def test_claim_refusal_moves_to_the_next_name(file_server, tmp_path, dl):
     path, _ = dl(file_server.url("/model.bin"), tmp_path, claim=lambda p: p.name != "model.bin")
     assert path.name == "model (1).bin" and path.read_bytes() == data
     assert not (tmp_path / "model.bin").exists()
-
-
-def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_busy():
-    """After the first answer the first stream runs alone for a short window; then every
-    other connection opens at once, unless that one stream kept the event loop's thread busy
-    or already brings FAST_STREAM (a near host: more connections would only add work). A
-    stream that slows later lets them open."""
-    from pathlib import Path
-
-    from core.engine import FAST_STREAM, GROWTH_WINDOW, Download, DownloadOptions, Engine
-    W = GROWTH_WINDOW
-    cpu = [0.0]
-    d = Download(Engine(cpu_clock=lambda: cpu[0]), [Mirror("http://a.test/f")], Path("."),
-                 DownloadOptions(connections=16), None, None)
-    assert d._growth_limit(100.0) == 16           # nothing runs yet: the first may open
-    d._workers.add(object())                      # the first stream runs
-    assert d._growth_limit(100.0) == 1            # its window starts
-    cpu[0] += 0.9 * W
-    assert d._growth_limit(100.0 + 1.01 * W) == 1        # 90 % busy: held at one
-    cpu[0] += 0.85 * W
-    assert d._growth_limit(100.0 + 2.02 * W) == 1    # still CPU-bound
-    cpu[0] += 0.1 * W
-    assert d._growth_limit(100.0 + 3.03 * W) == 16   # the stream slowed: all open
-    assert d._growth_limit(100.0 + 3.2 * W) == 16 # and stay allowed
-
-    fast = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
-                    DownloadOptions(connections=16), None, None)
-    fast._workers.add(object())
-    assert fast._growth_limit(7.0) == 1
-    fast._mirrors[0].bytes += int(1.2 * FAST_STREAM * W)     # idle thread, but a fast stream
-    assert fast._growth_limit(7.0 + 1.01 * W) == 1
-    fast._mirrors[0].bytes += int(0.3 * FAST_STREAM * W)     # it slowed to 30 %
-    assert fast._growth_limit(7.0 + 2.02 * W) == 16
-
-    idle = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
-                    DownloadOptions(connections=8), None, None)
-    idle._workers.add(object())
-    assert idle._growth_limit(5.0) == 1
-    assert idle._growth_limit(5.0 + W / 2) == 1    # inside the window
-    assert idle._growth_limit(5.0 + 1.01 * W) == 8        # a far or throttled host: all at once
-
-
-def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
-    """Held at one stream, the connection that reads the probe's answer (which runs to the end
-    of the file) takes the planned pieces after its own: no new request, as one curl would."""
-    from pathlib import Path
-
-    from core.engine import FAST_STREAM, GROWTH_WINDOW, Download, DownloadOptions, Engine, _Seg
-    M = 1 << 20
-    d = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
-                 DownloadOptions(connections=4), None, None)
-    d._pool = [(4 * M, 8 * M), (8 * M, 12 * M), (12 * M, 16 * M)]
-    seg = _Seg(0, 0, 4 * M, 0, 1.0, open_ended=True)
-    d._active.append(seg)
-    d._workers.add(object())
-    assert d._growth_limit(1.0) == 1
-    d._mirrors[0].bytes += int(2 * FAST_STREAM * GROWTH_WINDOW)
-    assert d._growth_limit(1.0 + 1.01 * GROWTH_WINDOW) == 1
-    assert seg.end == 16 * M and d._pool == []
-    # a stream that asked for its own range (not open-ended) keeps it
-    d2 = Download(Engine(cpu_clock=lambda: 0.0), [Mirror("http://a.test/f")], Path("."),
-                  DownloadOptions(connections=4), None, None)
-    d2._pool = [(4 * M, 8 * M)]
-    d2._active.append(_Seg(0, 0, 4 * M, 0, 1.0))
-    d2._workers.add(object())
-    d2._growth_limit(1.0)
-    d2._mirrors[0].bytes += int(2 * FAST_STREAM * GROWTH_WINDOW)
-    d2._growth_limit(1.0 + 1.01 * GROWTH_WINDOW)
-    assert d2._active[0].end == 4 * M and d2._pool == [(4 * M, 8 * M)]

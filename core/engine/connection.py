@@ -1,0 +1,211 @@
+"""One connection of a download: it asks a mirror for a range (or goes on reading the
+probe's answer), checks that the answer is that range of that file, and streams the
+body into the .part until the range's end, which a stealing connection may move
+closer meanwhile. What goes wrong is raised as core/engine/probe.py's signals or as
+core/errors.py's errors, for the supervisor to act on."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .. import identity, wire
+from ..errors import ProtocolError
+from ..ratelimit import TokenBucket, throttle
+from .mirrors import MirrorPool, MirrorState
+from .options import DownloadOptions
+from .partfile import FLUSH_AT, Buffer, PartFile
+from .planner import Seg
+from .probe import (
+    LogFn,
+    MirrorDead,
+    RangeIgnored,
+    Retry,
+    check_answer,
+    check_same_file,
+    check_status,
+    check_url_expiry,
+    content_range,
+    request_headers,
+)
+
+
+class Gauge:
+    """A count a download shares with its connections (those waiting for the speed
+    limit: that is progress too)."""
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+class Connection:
+    """A worker's connection: ``fetch`` one range after another. ``on_answer`` is called
+    once, when its first answer's head has arrived (or it failed), so the next
+    connection may open."""
+
+    def __init__(self, client: wire.Client, part: PartFile, mirrors: MirrorPool,
+                 opts: DownloadOptions, bucket: TokenBucket, global_bucket: TokenBucket, *,
+                 clock: Callable[[], float], log: LogFn, on_answer: Callable[[], None],
+                 throttled: Gauge):
+        self.client, self.part, self.mirrors, self.opts = client, part, mirrors, opts
+        self.bucket, self.global_bucket = bucket, global_bucket
+        self.clock, self.log, self.throttled = clock, log, throttled
+        self._on_answer = on_answer
+        self._gate = True
+
+    def answered(self) -> None:
+        """The first answer is in (or the attempt failed): the next connection may open."""
+        if self._gate:
+            self._gate = False
+            self._on_answer()
+
+    async def fetch(self, seg: Seg, ms: MirrorState, given: wire.Response | None, *,
+                    total: int | None, ranged: bool, name: str, sniff: bool) -> int | None:
+        """Streams seg from a new request, or from ``given`` (the probe's answer, which runs
+        from byte 0 to the end of the file: it is closed when seg is done). ``total``: the
+        file's size (None: unknown); ``ranged``: the server honours Range; ``name``: the
+        file's name (an answer that is a page instead is refused); ``sniff``: check the
+        first bytes at offset 0. Returns the file's size when it was unknown and this
+        body ended it, else None."""
+        fd = self.part.fd
+        assert fd is not None
+        end_incl = seg.end - 1
+        rng = f"bytes={seg.pos}-{end_incl}" if ranged else None
+        if ranged and total is not None and seg.end >= total:
+            rng = f"bytes={seg.pos}-{total - 1}"
+        if given is not None and seg.pos != 0:
+            given.close()   # the first range went elsewhere: this one needs its own request
+            given = None
+        if given is not None:
+            resp = given
+            seg.open_ended = True
+        else:
+            check_url_expiry(ms, self.clock)
+            asked = time.monotonic()
+            resp, _final = await self.client.get(
+                ms.mirror.url, headers=request_headers(ms, self.opts.headers, rng),
+                read_timeout=self.opts.stall_timeout)
+            wait = time.monotonic() - asked   # what one more request to this mirror costs
+            ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
+        self.answered()
+        reuse = False
+        try:
+            await check_status(resp, ms, self.log)
+            await check_answer(resp, ms, total, name)
+            if ranged:
+                if resp.status == 200:
+                    raise RangeIgnored()
+                cr = content_range(resp.headers.get("Content-Range"))
+                check_same_file(ms, self.mirrors, total, resp.headers.get("ETag"), cr[2] if cr else None)
+                if cr is None or cr[0] != seg.pos or (cr[1] > end_incl and given is None):
+                    raise ProtocolError(
+                        f"{ms.host} answered a different byte range than asked "
+                        f"({resp.headers.get('Content-Range')!r} for {rng}); nothing written")
+            elif seg.pos != 0:
+                raise ProtocolError("cannot resume without Range support")
+            if not ms.checked:
+                ms.checked = True
+            buf = Buffer()
+            try:
+                if seg.pos == 0 and sniff:
+                    await self._sniff_head(resp, seg, ms, buf)
+                await self._stream(resp, seg, ms, buf)
+            except BaseException:
+                # what arrived before the failure is good data: keep it, and give
+                # back exactly what is not on disk
+                if buf:
+                    try:
+                        self.part.write(buf, seg.pos - len(buf))
+                    except OSError:
+                        seg.pos -= len(buf)
+                    buf.clear()
+                raise
+            if seg.pos < seg.end:
+                if not ranged and total is None:
+                    reuse = True
+                    return seg.pos
+                raise Retry("connection closed early")
+            reuse = resp.at_eof()
+            if not ranged and total is None:
+                return seg.pos
+            return None
+        finally:
+            if reuse:
+                resp.release()
+            else:
+                resp.close()
+
+    async def _sniff_head(self, content: wire.Response, seg: Seg, ms: MirrorState, buf: Buffer) -> None:
+        """The first bytes of the file, before any is written: a page (whatever the
+        Content-Type said) or a Git LFS pointer is not the file. They are read into
+        ``buf`` as ``_stream`` would, which then goes on from there."""
+        want = min(identity.SNIFF_BYTES, seg.end - seg.pos)
+        while len(buf) < min(64, want):
+            n = await content.readinto(buf.free(want - len(buf)))
+            if not n:
+                break
+            buf.size += n
+            seg.pos += n      # kept in step with buf, as _stream does (a failure writes buf)
+            seg.got += n
+            ms.bytes += n
+            seg.last = time.monotonic()
+        kind = identity.sniff(bytes(buf.view[:buf.size]))
+        if kind:
+            n = len(buf)      # nothing of it is written; the range goes back whole
+            buf.clear()
+            seg.pos -= n
+            seg.got -= n
+            ms.bytes -= n
+            raise MirrorDead(identity.not_the_file(kind, ms.host, content.headers.get("Content-Type") or ""))
+
+    async def _stream(self, content: wire.Response, seg: Seg, ms: MirrorState, buf: Buffer) -> None:
+        """Copy the answer's body into the .part at seg.pos until seg.end (which a
+        stealing connection may move closer while we read)."""
+        bucket, global_bucket = self.bucket, self.global_bucket
+        buckets = (bucket, global_bucket)
+        part = self.part
+        flushed = time.monotonic()
+
+        def flush() -> None:
+            nonlocal flushed
+            part.write(buf, seg.pos - len(buf))
+            buf.clear()
+            flushed = time.monotonic()
+
+        while seg.pos < seg.end:
+            if buf and not content.pending():
+                # nothing more has arrived: write what we hold before waiting, so a
+                # connection that goes quiet holds no data back (another can take over
+                # its tail, and the journal and progress see it)
+                flush()
+            limited = bucket.rate > 0 or global_bucket.rate > 0
+            # never read past the range (a stealing connection may have moved its end);
+            # under a limit every grant is the same size, so connections (and downloads)
+            # waiting in the bucket's queue share it evenly; a connection that waited
+            # long must not take all it has buffered in one grant
+            want = min(FLUSH_AT - len(buf), seg.end - seg.pos, 32768 if limited else FLUSH_AT)
+            n = await content.readinto(buf.free(want))
+            if not n:
+                break
+            n = min(n, seg.end - seg.pos)   # the end may have moved while we waited
+            if n <= 0:
+                break
+            if limited:
+                self.throttled.n += 1
+                try:
+                    await throttle(n, *buckets)
+                finally:
+                    self.throttled.n -= 1
+            buf.size += n
+            now = seg.last = time.monotonic()
+            seg.pos += n
+            seg.got += n
+            ms.bytes += n
+            # full, or the range is done; under a speed limit data never stops
+            # arriving, so a slow connection also writes every 0.2 s (progress, journal)
+            if (len(buf) >= FLUSH_AT or seg.pos >= seg.end
+                    or (len(buf) >= 65536 and now - flushed > 0.2)):
+                flush()
+        if buf:
+            flush()

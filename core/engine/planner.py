@@ -1,0 +1,265 @@
+"""The segment planner: which bytes each connection fetches.
+
+Pure bookkeeping: no asyncio, no I/O, no clock. Whoever drives it passes the current
+time (``now``, monotonic seconds) and what it knows of the mirrors; the same numbers in
+give the same plan out, so the policy is tested with plain numbers (tests/engine/
+test_planner.py).
+
+It holds the ranges nobody fetches (``pool``) and the ones being fetched (``active``,
+``Seg``s that their connections move forward), and decides:
+- the first plan: the missing ranges cut into equal pieces, one per connection;
+- what an idle connection takes next: a planned piece, else the back part of the range
+  with the longest time left (``steal_candidate``: proportional split, tail rescue,
+  end-game takeover);
+- what comes back when a connection stops (``give_back``) or gives a host slot back
+  (``retire``);
+- how many connections may run (``growth_limit``: the growth rule), and the extension
+  of the one open stream that reads the probe's answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+UNKNOWN_END = 1 << 62
+RESCUE_SECONDS = 0.5     # a range with this much time left (and RESCUE_RTTS request round
+RESCUE_RTTS = 4          # trips of the taking mirror) may be split below min_split...
+RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
+GROWTH_WINDOW = 0.03     # seconds of the first stream watched before more connections open
+BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy (a
+                         # CPU-bound stream gains nothing from more) or while that one
+FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
+TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
+TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
+                         # (and longer than two of its mirror's request round trips)
+
+
+class MirrorSpeeds(Protocol):
+    """What the planner reads of a mirror (core/engine/mirrors.py's MirrorState has it)."""
+    conn_speed: float   # bytes/s of one connection to it (0 = not measured yet)
+    ttfb: float         # seconds from a range request to its answer
+
+
+@dataclass
+class Seg:
+    """A range being fetched: its connection writes from ``pos`` on; ``end`` may move
+    closer when another connection takes the back part."""
+    start: int
+    pos: int
+    end: int
+    mirror: int = 0
+    t0: float = 0.0
+    got: int = 0
+    last: float = 0.0     # when its last bytes arrived (monotonic)
+    open_ended: bool = False   # streams from an answer that runs to the end of the file
+
+    def __post_init__(self):
+        self.last = self.last or self.t0
+
+    def speed_at(self, now: float) -> float:
+        """Bytes/s since it started (0 until it has run 50 ms and has bytes)."""
+        dt = now - self.t0
+        return self.got / dt if dt > 0.05 and self.got else 0.0
+
+
+def plan(missing: list[tuple[int, int]], conns: int, min_split: int) -> list[tuple[int, int]]:
+    """The missing ranges cut into about ``conns`` pieces of equal size (never below
+    ``min_split``), so every connection starts with an equal share instead of waiting
+    to steal one; stealing then only evens out differences in speed."""
+    total = sum(b - a for a, b in missing)
+    if total <= 0:
+        return []
+    piece = max(min_split, -(-total // max(1, conns)))
+    out = []
+    for a, b in missing:
+        n = max(1, round((b - a) / piece))
+        step = -(-(b - a) // n)
+        out += [(x, min(b, x + step)) for x in range(a, b, step)]
+    return out
+
+
+class Planner:
+    def __init__(self, min_split: int):
+        self.min_split = min_split
+        self.pool: list[tuple[int, int]] = []   # ranges no connection holds, sorted
+        self.active: list[Seg] = []             # ranges being fetched
+        self.ranges = True         # the server honours Range (False: one stream, never split)
+        self.grown = False         # more connections than the first were allowed
+        self._mark: tuple[float, float, int] | None = None   # growth window: wall, thread CPU, bytes
+        self._retiring: set[int] = set()   # ranges cut short to give a host slot back
+
+    # -- the plan ------------------------------------------------------------------
+    def plan(self, missing: list[tuple[int, int]], conns: int) -> None:
+        """Start over: the missing ranges, cut for ``conns`` connections, are to fetch."""
+        self.active.clear()
+        self.pool = plan(missing, conns, self.min_split)
+
+    def plan_single(self, total: int | None) -> None:
+        """Start over with the whole file as one range (no Range support, or no size)."""
+        self.active.clear()
+        self.pool = [(0, total if total is not None else UNKNOWN_END)]
+
+    # -- handing out work -------------------------------------------------------------
+    def take(self, mirror: int, now: float, mirrors: Sequence[MirrorSpeeds]) -> Seg | None:
+        """The next range for an idle connection on ``mirror``: a planned piece, else the
+        back part of a running range (see steal_candidate); None: nothing worth taking."""
+        if self.pool:
+            a, b = self.pool.pop(0)
+            seg = Seg(a, a, b, mirror, now)
+            self.active.append(seg)
+            return seg
+        found = self.steal_candidate(now, mirrors, mirror)
+        if found is None:
+            return None
+        victim, mid = found
+        seg = Seg(mid, mid, victim.end, mirror, now)
+        victim.end = mid
+        self.active.append(seg)
+        return seg
+
+    def has_work(self, now: float, mirrors: Sequence[MirrorSpeeds]) -> bool:
+        """Would a new connection find something to fetch?"""
+        if self.pool:
+            return True
+        return self.steal_candidate(now, mirrors) is not None
+
+    def avg_speed(self, now: float) -> float:
+        """Mean speed of the connections that have one yet (0 = none measured)."""
+        speeds = [sp for sp in (s.speed_at(now) for s in self.active) if sp > 0]
+        return sum(speeds) / len(speeds) if speeds else 0.0
+
+    def steal_candidate(self, now: float, mirrors: Sequence[MirrorSpeeds],
+                        mirror: int | None = None) -> tuple[Seg, int] | None:
+        """The range an idle connection (on ``mirror``) should take the back part of, and
+        where to cut it: the range with the longest time left, cut so that both sides
+        finish together (a connection on a mirror four times as fast takes four fifths;
+        halves while speeds are unknown). Both sides keep at least ``min_split``, except
+        to rescue a tail: when the range still needs RESCUE_SECONDS or more, pieces down
+        to RESCUE_MIN are worth one more request. And in the end game, the last bytes of a
+        range too small to split move whole to an idle connection when that one is at least
+        TAKEOVER_RATIO times as fast, or when the range's connection has been silent longer
+        than its rest should take and than two request round trips (the old connection stops there): throttled servers send
+        data in bursts, once a second or so, and the last few KiB of a range would wait
+        for the next burst while other connections sit idle. So the last percent never
+        hangs on one connection.
+
+        ``mirrors[i]`` tells the planner about the mirror ``Seg.mirror == i`` is on."""
+        if not self.ranges:
+            return None
+        avg = self.avg_speed(now)
+        s_new = (mirrors[mirror].conn_speed if mirror is not None else 0.0) or avg
+        rescue_min = min(self.min_split, RESCUE_MIN)
+        # a rescue costs the taker one request round trip before its first byte: worth it
+        # only when the range has several of those left (far hosts: more than half a second)
+        rescue_after = max(RESCUE_SECONDS,
+                           RESCUE_RTTS * (mirrors[mirror].ttfb if mirror is not None else 0.0))
+        best, best_t = None, -1.0
+        for s in self.active:
+            rem = s.end - s.pos
+            if rem <= 0:
+                continue
+            s_speed = s.speed_at(now)
+            sp = s_speed or avg
+            if sp and s_new:
+                t_left = rem / sp
+                frac = min(0.9, max(0.1, s_new / (s_new + sp)))
+            else:  # no speed measured yet: biggest range first, halves
+                t_left, frac = float(rem), 0.5
+            take = int(rem * frac)
+            if rem >= 2 * self.min_split:
+                take = min(max(take, self.min_split), rem - self.min_split)
+            elif sp and t_left >= rescue_after and take >= rescue_min:
+                pass  # tail rescue
+            elif s_speed and (s_new >= TAKEOVER_RATIO * s_speed or now - s.last > max(
+                    TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb, rem / s_speed)):
+                # end game: too little to split, and this connection is far faster or
+                # the range's own connection has gone quiet for longer than its rest needs
+                take = rem
+            else:
+                continue
+            if t_left > best_t:
+                best, best_t = (s, s.end - take), t_left
+        if best is None:
+            return None
+        victim, mid = best
+        if mid - victim.pos > 8192 and victim.end - mid > 8192:
+            mid -= mid % 4096
+        return victim, mid
+
+    # -- taking back ---------------------------------------------------------------------
+    def give_back(self, seg: Seg) -> None:
+        """``seg``'s connection stopped: what it did not fetch goes back to the pool."""
+        self._retiring.discard(id(seg))
+        if seg in self.active:
+            self.active.remove(seg)
+        if seg.pos < seg.end:
+            self.pool.append((seg.pos, seg.end))
+            self.pool.sort()
+
+    def finish(self, seg: Seg, *, rest_back: bool = True) -> None:
+        """``seg``'s request ended without an error: a short answer's rest goes back to the
+        pool (``rest_back``: not when the file's size was unknown, and the end of the body
+        was the end of the file)."""
+        self._retiring.discard(id(seg))
+        if seg.pos < seg.end and rest_back:
+            self.give_back(seg)
+        elif seg in self.active:
+            self.active.remove(seg)
+
+    def retire(self, mirror: int, excess: int) -> None:
+        """``excess`` connections on ``mirror`` hold more than this download's share of the
+        host: end one of their ranges soon (the rest goes back to the pool) so its
+        connection closes and the slot goes to the newcomer."""
+        mine = [s for s in self.active if s.mirror == mirror]
+        if sum(1 for s in mine if id(s) in self._retiring) >= excess:
+            return  # enough connections are already on their way out
+        segs = [s for s in mine if s.end - s.pos > (256 << 10) and id(s) not in self._retiring]
+        if segs:
+            seg = max(segs, key=lambda s: s.end - s.pos)
+            cut = seg.pos + (128 << 10)
+            self.pool.append((cut, seg.end))
+            self.pool.sort()
+            seg.end = cut
+            self._retiring.add(id(seg))
+
+    # -- the growth rule -------------------------------------------------------------------
+    def growth_limit(self, now: float, running: int, target: int, got: int, cpu: float) -> int:
+        """How many connections may run now (``running`` run, ``target`` are wanted, ``got``
+        bytes arrived so far, ``cpu``: CPU seconds of the event loop's thread). The first
+        one streams alone for GROWTH_WINDOW; then the rest open at once, unless that one
+        stream is already fast (FAST_STREAM or more: a near host or a LAN, where more
+        connections share the same pipe and add work on both ends) or kept this thread busy
+        (CPU-bound). Then the count stays, and it is looked at again every window: a stream
+        that slows lets the others open."""
+        if self.grown or not running:
+            return target
+        if self._mark is None:
+            self._mark = (now, cpu, got)
+            return running
+        t0, c0, b0 = self._mark
+        elapsed = now - t0
+        if elapsed < GROWTH_WINDOW:
+            return running
+        if (cpu - c0) / elapsed >= BUSY_SHARE or (got - b0) / elapsed >= FAST_STREAM:
+            self._mark = (now, cpu, got)
+            self.extend_open_stream()
+            return running
+        self.grown = True
+        return target
+
+    def growth_check_at(self) -> float | None:
+        """When the growth rule next wants a look (the end of its window), if it does."""
+        if self._mark is None or self.grown:
+            return None
+        return self._mark[0] + GROWTH_WINDOW
+
+    def extend_open_stream(self) -> None:
+        """One stream is all this download gets: when it reads the probe's answer, which runs
+        to the end of the file, it takes the planned pieces after its own too, so it goes on
+        without a new request (as one curl would). Others may still steal from it later."""
+        if len(self.active) != 1 or not self.active[0].open_ended:
+            return
+        seg = self.active[0]
+        while self.pool and self.pool[0][0] == seg.end:
+            seg.end = self.pool.pop(0)[1]

@@ -1,0 +1,235 @@
+"""The probe (the first request of a download) and what an answer means: the status
+classification every request goes through, the checks that an answer is the file and
+the same file, Content-Range and Retry-After.
+
+A connection tells the supervisor what went wrong with the signals below; errors the
+user sees are core/errors.py's."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import expiry, identity, wire
+from ..errors import (
+    NETWORK_CAUSES,
+    HttpError,
+    NotFound,
+    ProtocolError,
+    ServerFileChanged,
+    ZhilianError,
+    network_cause,
+)
+from ..filenames import name_from_url, parse_content_disposition
+from ..redact import redact_url
+from .mirrors import MirrorPool, MirrorState
+
+LogFn = Callable[..., None]   # Download._log: (level, msg, *args)
+
+
+# -- signals from a connection to the supervisor ----------------------------------
+
+class Retry(Exception):
+    """Transient: put the range back, back off, try again."""
+
+
+class Busy(Exception):
+    def __init__(self, retry_after: float):
+        self.retry_after = retry_after
+
+
+class Expired(Exception):
+    pass
+
+
+class MirrorDead(Exception):
+    def __init__(self, err: ZhilianError):
+        self.err = err
+
+
+class RangeIgnored(Exception):
+    pass
+
+
+@dataclass
+class Probe:
+    total: int | None
+    ranges: bool
+    etag: str | None
+    last_modified: str | None
+    name: str
+    ttfb: float = 0.0   # seconds from the request to the answer's head
+
+
+def reason(e: BaseException) -> str:
+    """A failed attempt in a few words, for messages."""
+    if isinstance(e, ZhilianError | wire.ClientError | Retry) and str(e):
+        return str(e)
+    if isinstance(e, Busy):
+        return "the server is busy (HTTP 429/503)"
+    if isinstance(e, TimeoutError):
+        return "no answer"
+    return NETWORK_CAUSES[network_cause(e)]      # words, never an exception's class name
+
+
+def retry_after(headers) -> float:
+    v = headers.get("Retry-After")
+    if not v:
+        return 1.0
+    try:
+        return max(0.0, min(300.0, float(v)))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        try:
+            return max(0.0, min(300.0, parsedate_to_datetime(v).timestamp() - time.time()))
+        except (TypeError, ValueError):
+            return 1.0
+
+
+def strong(etag: str | None) -> str | None:
+    """A strong ETag, or None (weak ETags may differ between servers of one CDN)."""
+    if not etag or etag.startswith("W/"):
+        return None
+    return etag.strip()
+
+
+_CR_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    m = _CR_RE.match(value or "")
+    if not m:
+        return None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), int(m.group(2)), total
+
+
+def request_headers(ms: MirrorState, extra: dict[str, str], rng: str | None) -> dict[str, str]:
+    """The mirror's headers, the download's own (``extra``), no compression, the range."""
+    h = {**ms.mirror.headers, **extra, "Accept-Encoding": "identity"}
+    if rng:
+        h["Range"] = rng
+    return h
+
+
+def check_url_expiry(ms: MirrorState, clock: Callable[[], float]) -> None:
+    exp = ms.mirror.expires_at or expiry.url_expires_at(ms.mirror.url)
+    if exp is not None and clock() >= exp:
+        raise Expired()
+
+
+async def check_status(resp: wire.Response, ms: MirrorState, log: LogFn) -> None:
+    st = resp.status
+    if st in (200, 206, 416):
+        return
+    log(logging.INFO, "HTTP %d %s from %s", st, resp.reason or "", redact_url(ms.mirror.url))
+    if st in (429, 503, 509):
+        raise Busy(retry_after(resp.headers))
+    body = b""
+    try:
+        body = await resp.read_body(65536)
+    except (TimeoutError, wire.ClientError):
+        pass
+    if expiry.is_expired_answer(st, resp.headers, body):
+        raise Expired()
+    if st in (404, 410):
+        raise MirrorDead(NotFound(f"Not found on {ms.host} (HTTP {st})"))
+    if st in (401, 403):
+        raise MirrorDead(HttpError(st, "access denied", ms.host))
+    if 500 <= st < 600 or st == 408:
+        raise Retry(f"HTTP {st}")
+    raise MirrorDead(HttpError(st, resp.reason or "", ms.host))
+
+
+async def check_answer(resp: wire.Response, ms: MirrorState, total: int | None, name: str) -> None:
+    """A web page, or a small JSON/XML error message, where the file ``name`` was
+    expected: this mirror is dropped with WebPageInsteadOfFile (never retried)."""
+    ct = resp.headers.get("Content-Type")
+    kind = identity.answer_kind(ct, total, name) if ct else None
+    if kind:
+        body = b""
+        if kind == "error":
+            try:
+                body = await resp.read_body(4096)
+            except (TimeoutError, wire.ClientError):
+                pass
+        raise MirrorDead(identity.not_the_file(kind, ms.host, ct or "", body))
+
+
+def check_same_file(ms: MirrorState, mirrors: MirrorPool, expected: int | None,
+                    etag: str | None, total: int | None) -> None:
+    """A range answer must come from the file the download started with: same size
+    (``expected``), and on the same mirror the same strong ETag. Otherwise bytes of two
+    versions would be mixed in one .part."""
+    etag = strong(etag)
+    if total is not None and expected is not None and total != expected:
+        if len(mirrors.alive()) > 1:
+            raise MirrorDead(ServerFileChanged(
+                f"{ms.host} has a different file ({total} bytes, expected {expected})"))
+        raise ServerFileChanged(f"the file on {ms.host} changed size ({expected} -> {total} bytes)")
+    if etag and ms.etag and etag != ms.etag:
+        raise ServerFileChanged(f"the file on {ms.host} changed (ETag {ms.etag} -> {etag})")
+    if etag and not ms.etag:
+        ms.etag = etag
+
+
+async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str], *,
+                    whole: bool, filename: str | None, stall_timeout: float,
+                    clock: Callable[[], float], log: LogFn,
+                    on_answer: Callable[[], None]) -> tuple[Probe, wire.Response | None]:
+    """The first request asks for the whole file from byte 0 (``Range: bytes=0-``): its
+    head tells size, validator, name and Range support, and its body is the first
+    piece, already on its way while the download is planned (no extra round trip).
+    A download that will resume needs only the head: then (``whole`` False) it asks for
+    one byte. Returns the probe, and the answer when its body streams the file from
+    byte 0 (the caller owns it then). ``on_answer`` is called once the host has given
+    a usable answer."""
+    check_url_expiry(ms, clock)
+    asked = time.monotonic()
+    rng = "bytes=0-" if whole else "bytes=0-0"
+    resp, final = await client.get(ms.mirror.url, headers={**headers, "Range": rng},
+                                   read_timeout=stall_timeout)
+    keep = streaming = False
+    try:
+        await check_status(resp, ms, log)
+        log(logging.DEBUG, "probe of %s: HTTP %d, %s", redact_url(ms.mirror.url), resp.status,
+            ", ".join(f"{k} {resp.headers.get(k)!r}" for k in (
+                "Content-Range", "Content-Length", "Content-Type", "ETag", "Last-Modified")
+                      if resp.headers.get(k) is not None))
+        ttfb = time.monotonic() - asked
+        ms.ttfb = ttfb
+        cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
+        name = cd or name_from_url(ms.mirror.url) or name_from_url(final) or "download"
+        etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+        if resp.status == 206:
+            cr = content_range(resp.headers.get("Content-Range"))
+            if not cr or cr[0] != 0:
+                raise ProtocolError("The server sent a Content-Range that does not match the request")
+            total, ranges = cr[2], cr[2] is not None
+        elif resp.status == 416:
+            cr = re.match(r"bytes \*/(\d+)", resp.headers.get("Content-Range", ""))
+            total, ranges = (int(cr.group(1)), True) if cr else (None, False)
+        else:  # 200: Range ignored
+            cl = resp.headers.get("Content-Length")
+            total, ranges = (int(cl) if cl and cl.isdigit() else None), False
+        if resp.status != 416:
+            await check_answer(resp, ms, total, filename or name)
+        ms.checked = True
+        ms.etag = strong(etag)
+        on_answer()   # the host answers: the other connections may open at once
+        if resp.status in (200, 206) and total and whole:
+            keep = streaming = True
+        elif resp.status == 206:
+            try:  # the one byte asked for: then the connection can serve a piece
+                if await resp.read(2) and resp.at_eof():
+                    keep = True
+                    resp.release()
+            except (TimeoutError, wire.ClientError):
+                pass
+        return Probe(total, ranges, etag, lm, name, ttfb), (resp if streaming else None)
+    finally:
+        if not keep:
+            resp.close()

@@ -1,0 +1,239 @@
+"""The segment planner (core/engine/planner.py) driven with plain numbers: no server, no
+event loop, no real clock. Times are seconds on a made-up monotonic clock; a mirror is
+what the planner reads of one (speed of one connection, request round trip)."""
+
+from types import SimpleNamespace
+
+from core.engine.options import DownloadOptions
+from core.engine.planner import (
+    FAST_STREAM,
+    GROWTH_WINDOW,
+    RESCUE_MIN,
+    UNKNOWN_END,
+    Planner,
+    plan,
+)
+
+M = 1 << 20
+NOW = 1000.0
+
+
+def mirror(conn_speed: float = 0.0, ttfb: float = 0.0):
+    return SimpleNamespace(conn_speed=conn_speed, ttfb=ttfb)
+
+
+def running(p: Planner, segs, mirrors, now=NOW):
+    """Ranges that have run 4 s on mirror 0: ``segs`` are (pos, end, speed, seconds since
+    their last bytes). Planned and handed out through the planner, then moved forward
+    as their connections would. Returns the Segs in the order given."""
+    starts = [pos - int(speed * 4) for pos, _end, speed, _ in segs]
+    p.plan(sorted((s, end) for s, (_p, end, _sp, _si) in zip(starts, segs)), 1)
+    taken = {}
+    while p.pool:
+        seg = p.take(0, now - 4, mirrors)
+        taken[seg.start] = seg
+    out = []
+    for start, (pos, end, _speed, silent) in zip(starts, segs):
+        seg = taken[start]
+        assert (seg.pos, seg.end) == (start, end)
+        seg.got = pos - start
+        seg.pos = pos
+        seg.last = now - silent
+        out.append(seg)
+    return out
+
+
+def split_policy(segs, idle_mirror_speed):
+    """Where an idle connection on mirror 1 (one connection there gets
+    ``idle_mirror_speed``) would cut, as (index into ``segs``, cut)."""
+    p = Planner(DownloadOptions().min_split)
+    mirrors = [mirror(), mirror(idle_mirror_speed)]
+    active = running(p, segs, mirrors)
+    found = p.steal_candidate(NOW, mirrors, 1)
+    return None if found is None else (active.index(found[0]), found[1])
+
+
+def test_split_policy_rescue_takeover_and_leaving_alone():
+    # 1.5 MiB left at 100 KB/s (15 s): a ten times faster connection takes nine tenths
+    i, cut = split_policy([(10 * M, 10 * M + 1_500_000, 100_000, 0.0)], 1_000_000)
+    assert i == 0 and abs((10 * M + 1_500_000 - cut) - 0.9 * 1_500_000) < 8192
+    # 30 KB left (0.3 s): too small to split; the far faster connection takes it whole
+    assert split_policy([(5 * M, 5 * M + 30_000, 100_000, 0.0)], 1_000_000) == (0, 5 * M)
+    # the same tail at the same speed, data flowing: left alone
+    assert split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 0.0)], 1_000_000) is None
+    # ... but silent for a second: taken over
+    assert split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 1.0)], 1_000_000) == (0, 5 * M)
+    # of two ranges, the one with the longest time left is cut
+    i, _ = split_policy([(12 * M, 15 * M, 1_000_000, 0.0), (4 * M, 7 * M, 200_000, 0.0)], 1_000_000)
+    assert i == 1
+
+
+def test_take_cuts_the_victim_and_both_sides_keep_min_split():
+    p = Planner(M)
+    mirrors = [mirror(), mirror(1_000_000)]
+    [victim] = running(p, [(8 * M, 10 * M + M // 2, 1_000_000, 0.0)], mirrors)
+    seg = p.take(1, NOW, mirrors)
+    # equal speeds: halves, cut on a 4 KiB boundary
+    assert seg.mirror == 1 and seg.start == seg.pos and seg.end == 10 * M + M // 2
+    assert victim.end == seg.start and seg.start % 4096 == 0
+    assert abs((victim.end - victim.pos) - (seg.end - seg.pos)) <= 4096
+    assert p.active == [victim, seg]
+    # a far faster taker would take 90 %, but the victim keeps min_split
+    p2 = Planner(M)
+    fast = [mirror(), mirror(100_000_000)]
+    [v2] = running(p2, [(8 * M, 11 * M, 1_000_000, 0.0)], fast)
+    s2 = p2.take(1, NOW, fast)
+    assert v2.end - v2.pos == M and s2.end == 11 * M
+
+
+def test_speeds_unknown_the_biggest_range_is_halved():
+    p = Planner(64 << 10)
+    mirrors = [mirror(), mirror()]
+    p.plan([(0, 4 * M), (10 * M, 11 * M)], 1)
+    a = p.take(0, NOW, mirrors)
+    b = p.take(0, NOW, mirrors)
+    assert (a.start, a.end, b.start, b.end) == (0, 4 * M, 10 * M, 11 * M)
+    victim, cut = p.steal_candidate(NOW, mirrors, 1)   # nothing has arrived: no speeds
+    assert victim is a and cut == 2 * M
+
+
+def test_tail_rescue_depends_on_time_left_and_the_takers_round_trip():
+    p = Planner(M)
+    # 600 KB left at 200 KB/s: 3 s left, too small for min_split halves, big enough to rescue
+    near = [mirror(), mirror(200_000, ttfb=0.01)]
+    [s] = running(p, [(4 * M, 4 * M + 600_000, 200_000, 0.0)], near)
+    victim, cut = p.steal_candidate(NOW, near, 1)
+    assert victim is s and abs(cut - (4 * M + 300_000)) <= 4096 and s.end - cut >= RESCUE_MIN
+    # a far taker (round trip 1 s: four of them are more than the 3 s left) leaves it alone
+    far = [mirror(), mirror(200_000, ttfb=1.0)]
+    assert p.steal_candidate(NOW, far, 1) is None
+
+
+def test_takeover_waits_longer_for_a_far_mirror():
+    p = Planner(M)
+    # mirror 0 answers in 0.6 s: silence of 1 s is less than two of its round trips
+    far = [mirror(ttfb=0.6), mirror(1_000_000)]
+    running(p, [(5 * M, 5 * M + 30_000, 1_000_000, 1.0)], far)
+    assert p.steal_candidate(NOW, far, 1) is None
+    assert p.steal_candidate(NOW + 0.5, far, 1) is not None
+
+
+def test_no_range_support_means_no_split():
+    p = Planner(64 << 10)
+    mirrors = [mirror(), mirror()]
+    p.ranges = False
+    p.plan_single(None)
+    assert p.pool == [(0, UNKNOWN_END)]
+    seg = p.take(0, NOW, mirrors)
+    assert (seg.start, seg.end) == (0, UNKNOWN_END)
+    seg.pos = seg.got = 5 * M
+    assert p.take(1, NOW + 10, mirrors) is None and not p.has_work(NOW + 10, mirrors)
+
+
+def test_plan_cuts_equal_pieces_never_below_min_split():
+    assert plan([(0, 16 * M)], 4, M) == [(0, 4 * M), (4 * M, 8 * M), (8 * M, 12 * M), (12 * M, 16 * M)]
+    assert plan([(0, 3 * M)], 16, M) == [(0, M), (M, 2 * M), (2 * M, 3 * M)]
+    assert plan([(0, 100), (200, 300)], 8, M) == [(0, 100), (200, 300)]
+    assert plan([], 4, M) == [] and plan([(5, 5)], 4, M) == []
+    pieces = plan([(0, 10 * M), (20 * M, 21 * M)], 11, 64 << 10)
+    assert sum(b - a for a, b in pieces) == 11 * M and len(pieces) == 11
+
+
+def test_a_returned_range_goes_back_to_the_pool_in_order():
+    p = Planner(M)
+    mirrors = [mirror()]
+    p.plan([(0, 3 * M)], 3)
+    a = p.take(0, NOW, mirrors)
+    b = p.take(0, NOW, mirrors)
+    assert p.pool == [(2 * M, 3 * M)]
+    b.pos += 1000
+    p.give_back(b)          # failed: what it did not fetch is to fetch again
+    assert p.pool == [(M + 1000, 2 * M), (2 * M, 3 * M)] and p.active == [a]
+    a.pos += 500
+    p.finish(a)             # a short answer: the rest goes back
+    assert p.pool[0] == (500, M) and p.active == []
+    c = p.take(0, NOW, mirrors)
+    c.pos = c.end
+    p.finish(c)
+    assert p.active == [] and (c.start, c.end) not in p.pool
+    d = p.take(0, NOW, mirrors)
+    d.pos += 10
+    p.finish(d, rest_back=False)   # the body ended the file of unknown size: nothing back
+    assert (d.pos, d.end) not in p.pool and d not in p.active
+
+
+def test_retire_gives_back_one_range_per_excess_connection():
+    p = Planner(M)
+    mirrors = [mirror(), mirror()]
+    p.plan([(0, 8 * M)], 4)
+    segs = [p.take(0, NOW, mirrors) for _ in range(4)]
+    segs[3].mirror = 1                    # (as if taken by a connection to mirror 1)
+    segs[2].end -= M // 2                 # the biggest range on mirror 0 is 0..2M or 2M..4M
+    p.retire(0, 1)
+    cut = [s for s in segs if s.end - s.pos == 128 << 10]
+    assert len(cut) == 1 and cut[0].mirror == 0
+    assert (cut[0].end, cut[0].start + 2 * M) in p.pool
+    p.retire(0, 1)                        # one is already on its way out: nothing more
+    assert len(p.pool) == 1
+    p.retire(0, 2)                        # two too many: a second one
+    assert len(p.pool) == 2 and all(s.end - s.pos == 128 << 10 for s in segs[:2])
+    cut[0].pos = cut[0].end
+    p.finish(cut[0])                      # done: no longer counted as retiring...
+    p.retire(0, 2)                        # ...so the last range on mirror 0 is cut too
+    assert len(p.pool) == 3 and segs[2].end - segs[2].pos == 128 << 10
+    assert segs[3].end == 8 * M           # mirror 1's range is not this mirror's excess
+
+
+def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_busy():
+    """After the first answer the first stream runs alone for a short window; then every
+    other connection opens at once, unless that one stream kept the event loop's thread busy
+    or already brings FAST_STREAM (a near host: more connections would only add work). A
+    stream that slows later lets them open."""
+    W = GROWTH_WINDOW
+    p = Planner(M)
+    cpu = 0.0
+    assert p.growth_limit(100.0, 0, 16, 0, cpu) == 16          # nothing runs yet: the first may open
+    assert p.growth_limit(100.0, 1, 16, 0, cpu) == 1           # the first stream runs: its window starts
+    assert p.growth_check_at() == 100.0 + W
+    cpu += 0.9 * W
+    assert p.growth_limit(100.0 + 1.01 * W, 1, 16, 0, cpu) == 1    # 90 % busy: held at one
+    cpu += 0.85 * W
+    assert p.growth_limit(100.0 + 2.02 * W, 1, 16, 0, cpu) == 1    # still CPU-bound
+    cpu += 0.1 * W
+    assert p.growth_limit(100.0 + 3.03 * W, 1, 16, 0, cpu) == 16   # the stream slowed: all open
+    assert p.growth_limit(100.0 + 3.2 * W, 1, 16, 0, cpu) == 16    # and stay allowed
+    assert p.grown and p.growth_check_at() is None
+
+    fast = Planner(M)
+    got = 0
+    assert fast.growth_limit(7.0, 1, 16, got, 0.0) == 1
+    got += int(1.2 * FAST_STREAM * W)                               # idle thread, but a fast stream
+    assert fast.growth_limit(7.0 + 1.01 * W, 1, 16, got, 0.0) == 1
+    got += int(0.3 * FAST_STREAM * W)                               # it slowed to 30 %
+    assert fast.growth_limit(7.0 + 2.02 * W, 1, 16, got, 0.0) == 16
+
+    idle = Planner(M)
+    assert idle.growth_limit(5.0, 1, 8, 0, 0.0) == 1
+    assert idle.growth_limit(5.0 + W / 2, 1, 8, 0, 0.0) == 1       # inside the window
+    assert idle.growth_limit(5.0 + 1.01 * W, 1, 8, 0, 0.0) == 8    # a far or throttled host: all at once
+
+
+def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
+    """Held at one stream, the connection that reads the probe's answer (which runs to the end
+    of the file) takes the planned pieces after its own: no new request, as one curl would."""
+    mirrors = [mirror()]
+    p = Planner(M)
+    p.plan([(0, 16 * M)], 4)
+    seg = p.take(0, 1.0, mirrors)
+    seg.open_ended = True                    # the connection reads the probe's answer
+    assert (seg.end, p.pool) == (4 * M, [(4 * M, 8 * M), (8 * M, 12 * M), (12 * M, 16 * M)])
+    assert p.growth_limit(1.0, 1, 4, 0, 0.0) == 1
+    assert p.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, int(2 * FAST_STREAM * GROWTH_WINDOW), 0.0) == 1
+    assert seg.end == 16 * M and p.pool == []
+    # a stream that asked for its own range (not open-ended) keeps it
+    p2 = Planner(M)
+    p2.plan([(0, 8 * M)], 2)
+    s2 = p2.take(0, 1.0, mirrors)
+    p2.growth_limit(1.0, 1, 4, 0, 0.0)
+    p2.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, int(2 * FAST_STREAM * GROWTH_WINDOW), 0.0)
+    assert s2.end == 4 * M and p2.pool == [(4 * M, 8 * M)]
