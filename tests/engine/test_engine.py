@@ -583,3 +583,34 @@ def test_claim_refusal_moves_to_the_next_name(file_server, tmp_path, dl):
     path, _ = dl(file_server.url("/model.bin"), tmp_path, claim=lambda p: p.name != "model.bin")
     assert path.name == "model (1).bin" and path.read_bytes() == data
     assert not (tmp_path / "model.bin").exists()
+
+
+def test_a_given_http_client_carries_the_download_and_stays_open(file_server, tmp_path):
+    """Engine(client=...) sends every request of its downloads through that client (here one
+    with its own User-Agent), and leaves it open when the engine closes: it is the giver's."""
+    import asyncio
+
+    from core import wire
+    from core.engine import DownloadOptions, Engine
+    data = make_blob(3 << 20)
+    file_server.add("/c.bin", data, rate=8 << 20)
+
+    async def go():
+        client = wire.Client(user_agent="given-client/1")
+        async with Engine(client=client) as eng:
+            assert eng.client is client
+            d = eng.download([Mirror(file_server.url("/c.bin"))], tmp_path,
+                             DownloadOptions(sync=False, connections=3, min_split=256 << 10))
+            path = await d.run()
+        opened = client.opened
+        resp, _ = await client.get(file_server.url("/c.bin"), headers={"Range": "bytes=0-9"})
+        head = await resp.read_body(10)
+        reused = client.opened == opened   # a kept-alive connection of the download, still pooled
+        resp.close()
+        await client.close()
+        return path, opened, head, reused
+    path, opened, head, reused = asyncio.run(go())
+    assert path.read_bytes() == data and opened >= 1 and head == data[:10]
+    assert reused, "closing the engine closed the given client's connections"
+    agents = {r["headers"].get("User-Agent") for r in file_server.requests}
+    assert agents == {"given-client/1"}, agents
