@@ -2,8 +2,9 @@
 part file, starts and stops the connections as the planner and the mirrors allow,
 acts on what they report (retry, back off, drop a mirror, refresh the link, restart
 from zero), writes the journal every second and reports progress. The decisions live
-in planner.py (which bytes), mirrors.py (which mirror), probe.py (what an answer
-means), connection.py (one request's bytes) and partfile.py (the .part)."""
+in planner.py (which bytes), mirrors.py (which mirror), probe.py (the probe, what an
+answer means), target.py (which name, resume or not), connection.py (one request's
+bytes) and partfile.py (the .part)."""
 
 from __future__ import annotations
 
@@ -20,26 +21,23 @@ from ..errors import (
     Cancelled,
     ChecksumMismatch,
     DiskFull,
-    HttpError,
     LinkExpired,
     NoProgress,
-    NoUsableSource,
     ProtocolError,
     ServerFileChanged,
     SizeMismatch,
     WebPageInsteadOfFile,
     ZhilianError,
 )
-from ..filenames import name_from_url, numbered, target_name
+from ..filenames import name_from_url
 from ..models import Mirror, Refresher
-from ..namelock import NameLock
 from ..ranges import RangeSet
 from ..ratelimit import TokenBucket
 from ..redact import redact_url
 from .connection import Connection, Gauge
 from .mirrors import MirrorPool, MirrorState
 from .options import DEFAULT_CONNECTIONS, MAX_CONNECTIONS, ConnInfo, DownloadOptions, Progress
-from .partfile import PartFile, datasync, file_hash, read_span, sample_span
+from .partfile import PartFile, datasync
 from .planner import Planner
 from .probe import (
     Busy,
@@ -48,11 +46,12 @@ from .probe import (
     Probe,
     RangeIgnored,
     Retry,
-    content_range,
+    probe_mirrors,
     probe_one,
     reason,
     request_headers,
 )
+from .target import Target
 
 log = logging.getLogger("zhilian.engine")
 
@@ -78,10 +77,10 @@ class Download:
         self.target_conns = self.max_conns
         self.state = "queued"
         self.total: int | None = None
-        self.path: Path | None = None
         self.message: str | None = None
-        self.resumed_from = 0
         self._file = PartFile()
+        self._target = Target(engine, self, dest_dir, opts, self._sources, self._file, self._mirrors,
+                              log=self._log, note=self._note)
         self._plan = Planner(opts.min_split)
         self._wake = asyncio.Event()
         self._fatal: BaseException | None = None
@@ -95,7 +94,6 @@ class Download:
         self._waiting_first_byte = 0
         self._answered = 0         # answers so far (none yet: one connection at a time)
         self._probe_resp: tuple[wire.Response, int] | None = None   # the probe's streaming answer
-        self._name_lock: NameLock | None = None   # this name is ours across processes
         self._changed_restarts = 0
         self._epoch = 0            # bumped by every restart from zero
         self._sniff = False        # check the first bytes at offset 0 (not a page, not an LFS pointer)
@@ -103,9 +101,23 @@ class Download:
         self._why: str | None = None   # the last failure, for the give-up message
 
     @property
+    def path(self) -> Path | None:
+        """The final path (known once the name is chosen; the name it got in the end once done)."""
+        return self._target.path
+
+    @path.setter
+    def path(self, value: Path | None) -> None:
+        self._target.path = value
+
+    @property
     def part(self) -> Path | None:
         """The .part (known once the name is chosen)."""
         return self._file.path
+
+    @property
+    def resumed_from(self) -> int:
+        """Bytes already on disk when this run started."""
+        return self._target.resumed_from
 
     # -- public control --------------------------------------------------------
     def set_limit(self, bps: float) -> None:
@@ -168,32 +180,7 @@ class Download:
         try:
             return await self._run_reported()
         finally:
-            self.engine.release_names(self)
-            self._drop_name_lock()
-
-    def _claim(self, cand: Path) -> bool:
-        """May this download use the name ``cand`` (and its .part)? Not when another download
-        of this engine, a queue task (opts.claim) or another process (a name lock) has it."""
-        if not self.engine.claim_name(cand, self):
-            return False
-        if self.opts.claim is not None and not self.opts.claim(cand):
-            self.engine.release_names(self)
-            return False
-        if self._name_lock is not None and self._name_lock.target == cand:
-            return True
-        lock = NameLock.try_acquire(cand)
-        if lock is None:
-            self.engine.release_names(self)
-            self._log(logging.INFO, "%s is being downloaded by another process: another name", cand.name)
-            return False
-        self._drop_name_lock()
-        self._name_lock = lock
-        return True
-
-    def _drop_name_lock(self) -> None:
-        if self._name_lock is not None:
-            self._name_lock.release()
-            self._name_lock = None
+            self._target.release()
 
     async def _run_reported(self) -> Path:
         try:
@@ -232,7 +219,7 @@ class Download:
         self._emit("probing")
         probe = self._take_probe(await self._do_probe())
         try:
-            complete = await self._choose_target(probe)
+            complete = await self._target.choose(probe)
         except BaseException:
             self._drop_probe_answer()
             raise
@@ -286,191 +273,26 @@ class Download:
         return request_headers(ms, self.opts.headers, rng)
 
     async def _do_probe(self) -> Probe:
-        """The first answer of the first mirror that gives one. Retries are bounded in
-        number and, all mirrors together, by ``give_up_after`` seconds."""
-        last: ZhilianError | None = None
-        deadline = time.monotonic() + self.opts.give_up_after
-        for idx in range(len(self._mirrors)):
-            attempt = 0
-            while True:
-                ms = self._mirrors[idx]
-                if ms.dead:
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0 and last is not None:
-                    break
-                try:
-                    async with asyncio.timeout(max(1.0, left)):
-                        return await self._probe_one(ms)
-                except Expired:
-                    await self._refresh(self._mirrors.generation)
-                except Busy as b:
-                    attempt += 1
-                    last = HttpError(503, "Service busy", ms.host)
-                    wait = min(b.retry_after, 30)
-                    if attempt > self.opts.max_retries or time.monotonic() + wait > deadline:
-                        self._log(logging.INFO, "probe of %s: still busy after %d tries: source given up",
-                                  redact_url(ms.mirror.url), attempt)
-                        break
-                    self._log(logging.INFO, "probe of %s: busy: back off %.1f s (try %d)",
-                              redact_url(ms.mirror.url), wait, attempt)
-                    await asyncio.sleep(wait)
-                except MirrorDead as d:
-                    ms.dead, ms.error, last = True, d.err, d.err
-                    self._log(logging.INFO, "probe of %s: %s: source dropped", redact_url(ms.mirror.url), d.err)
-                    break
-                except (TimeoutError, wire.ClientError, Retry, ProtocolError, ConnectionError) as e:
-                    attempt += 1
-                    last = e if isinstance(e, ZhilianError) else NoUsableSource.unreachable(ms.host, e)
-                    wait = self._backoff(attempt)
-                    give_up = attempt > min(4, self.opts.max_retries) or time.monotonic() + wait > deadline
-                    self._log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),
-                              e.__class__.__name__, e, attempt,
-                              "source given up" if give_up else "retry after a back-off")
-                    if give_up:
-                        break
-                    await asyncio.sleep(wait)
-        raise last or NoUsableSource("No download source answered")
+        return await probe_mirrors(self._mirrors, self._probe_one, refresh=self._refresh,
+                                   backoff=self._backoff, give_up_after=self.opts.give_up_after,
+                                   max_retries=self.opts.max_retries, log=self._log)
 
     async def _probe_one(self, ms: MirrorState) -> Probe:
         def answered() -> None:
             self._answered += 1
 
         probe, streaming = await probe_one(
-            self.engine.client, ms, self._headers(ms, None), whole=not self._may_resume(ms),
+            self.engine.client, ms, self._headers(ms, None), whole=not self._target.may_resume(ms),
             filename=self.opts.filename, stall_timeout=self.opts.stall_timeout,
             clock=self.engine.clock, log=self._log, on_answer=answered)
         if streaming is not None:
             self._probe_resp = (streaming, self._mirrors.index(ms))
         return probe
 
-    def _may_resume(self, ms: MirrorState) -> bool:
-        """A .part of the name the file will likely get is there, or a file of that name
-        that may prove to be this one (then nothing needs downloading: the same command
-        run twice costs the server one byte, not a socket's worth of the file). The
-        server's Content-Disposition may still name it otherwise."""
-        name = self.opts.filename or name_from_url(ms.mirror.url)
-        if not name:
-            return False
-        target = self.dest_dir / target_name(name)
-        return target.with_name(target.name + ".part").exists() or target.exists()
-
     def _drop_probe_answer(self) -> None:
         if self._probe_resp is not None:
             self._probe_resp[0].close()
             self._probe_resp = None
-
-    # -- target ------------------------------------------------------------------
-    async def _choose_target(self, probe: Probe) -> Path | None:
-        """Sets self.path, the .part and the done ranges; returns a path when the finished
-        file is proven to be there already (core/identity.py). A name is passed over when
-        another download or queue task holds it, when a file there is not proven to be
-        this one, or when its .part was started from another link whose bytes differ
-        from this one's (that .part stays as it is, for its own download to resume)."""
-        name = target_name(self.opts.filename or probe.name)
-        passed: list[str] = []
-        for n in range(10000):
-            cand = self.dest_dir / numbered(name, n)
-            if not self._claim(cand):
-                continue   # another download or queue task owns this name
-            part = cand.with_name(cand.name + ".part")
-            jp = journal.journal_path(part)
-            j = journal.load(jp) if jp.exists() else None
-            if j is not None and not part.exists():
-                # left behind by a crash after the rename: it describes no file
-                journal.remove(jp)
-                j = None
-            if j is not None or part.exists():
-                other = j is not None and bool(j.sources) and not set(j.sources) & set(self._sources)
-                if other and not await self._same_bytes(j, part, probe):
-                    passed.append(part.name)
-                    continue
-                self.path = cand
-                self._file.use(part, jp)
-                why = None
-                if j is None:
-                    why = "no journal beside the .part"
-                else:
-                    why = j.identity_mismatch(probe.total, probe.etag, probe.last_modified)
-                    if why is None and not probe.ranges:
-                        why = "the server does not support resuming (no Range)"
-                    if why is None and j.done:
-                        self._file.done = RangeSet(j.done)
-                        self.resumed_from = self._file.done.total()
-                        self._note(self._passed(passed) + (
-                            f"resuming: {self.resumed_from} bytes already on disk" + (
-                                " (the .part was started from another link; its bytes match)"
-                                if other else "")))
-                        return None
-                if j is not None and j.done:
-                    self._note(self._passed(passed) + f"restarted from zero: {why}")
-                self._file.done = RangeSet()
-                return None
-            if cand.exists():
-                if await self._already_there(cand, probe):
-                    self.path = cand
-                    return cand
-                passed.append(cand.name)
-                continue
-            self.path = cand
-            self._file.use(part, jp)
-            if passed:
-                self._note(self._passed(passed).rstrip("; "))
-            return None
-        raise ZhilianError(f"Too many files named like {name} in {self.dest_dir}")
-
-    def _passed(self, names: list[str]) -> str:
-        if not names:
-            return ""
-        what = "belongs to another download" if names[0].endswith(".part") else \
-            "is another file (or not proven to be this one)"
-        return f"{names[0]} {what}: saving as {self.path.name if self.path else '?'}; "
-
-    async def _already_there(self, path: Path, probe: Probe) -> bool:
-        """Is the existing file the one we would download?  Only with proof: the expected
-        checksum matches (the finished-file record's checksum stands for it while the file
-        is unchanged), or, with no checksum known, the record Zhilian wrote when it finished
-        this file says it came from this source, and the server's size and validators still
-        agree. A file of the same name, size and date is not proof (two repositories' model
-        files often share all three)."""
-        rec = await asyncio.to_thread(identity.lookup, path)
-        algo, want = ("sha256", self.opts.sha256) if self.opts.sha256 else ("md5", self.opts.md5)
-        if not want:
-            return rec is not None and rec.matches(self._sources, probe.total, probe.etag,
-                                                   probe.last_modified)
-        if rec is not None and (getattr(rec, algo) or "") == want.lower():
-            return True
-        try:
-            if probe.total is not None and path.stat().st_size != probe.total:
-                return False
-            return await asyncio.to_thread(file_hash, path, algo) == want.lower()
-        except OSError:
-            return False
-
-    async def _same_bytes(self, j: journal.JournalData, part: Path, probe: Probe) -> bool:
-        """A .part begun from another link is this file only when the server's size and
-        validator agree with its journal and a stretch of its finished bytes (up to
-        SAMPLE_BYTES, the end of its longest finished range) is what this source sends."""
-        if j.identity_mismatch(probe.total, probe.etag, probe.last_modified) or not probe.ranges \
-                or not j.done:
-            return False
-        a, b = sample_span(j.done)
-        ms = self._mirrors.first_alive()
-        try:
-            async with asyncio.timeout(self.opts.give_up_after):
-                resp, _ = await self.engine.client.get(
-                    ms.mirror.url, headers=self._headers(ms, f"bytes={a}-{b - 1}"),
-                    read_timeout=self.opts.stall_timeout)
-                try:
-                    cr = content_range(resp.headers.get("Content-Range"))
-                    if resp.status != 206 or cr is None or (cr[0], cr[1]) != (a, b - 1):
-                        return False
-                    theirs = await resp.read_body(b - a)
-                finally:
-                    resp.close()
-        except (TimeoutError, wire.ClientError, ConnectionError) as e:
-            raise NoUsableSource(f"Cannot compare {part.name} with {ms.host}: {reason(e)}") from None
-        return theirs == read_span(part, a, b)
 
     # -- journal -----------------------------------------------------------------
     def _journal_data(self, done: list[tuple[int, int]]) -> journal.JournalData:

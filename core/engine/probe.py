@@ -7,17 +7,19 @@ user sees are core/errors.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 from .. import expiry, identity, wire
 from ..errors import (
     NETWORK_CAUSES,
     HttpError,
     NotFound,
+    NoUsableSource,
     ProtocolError,
     ServerFileChanged,
     ZhilianError,
@@ -233,3 +235,55 @@ async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str
     finally:
         if not keep:
             resp.close()
+
+
+async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaitable[Probe]], *,
+                        refresh: Callable[[int], Awaitable[None]], backoff: Callable[[int], float],
+                        give_up_after: float, max_retries: int, log: LogFn) -> Probe:
+    """The first answer (``one``: probe_one for a mirror) of the first mirror that gives
+    one. Retries are bounded in number and, all mirrors together, by ``give_up_after``
+    seconds; an expired link is refreshed (``refresh`` with the generation it expired in),
+    ``backoff(attempt)`` is the wait before a retry."""
+    last: ZhilianError | None = None
+    deadline = time.monotonic() + give_up_after
+    for idx in range(len(mirrors)):
+        attempt = 0
+        while True:
+            ms = mirrors[idx]
+            if ms.dead:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0 and last is not None:
+                break
+            try:
+                async with asyncio.timeout(max(1.0, left)):
+                    return await one(ms)
+            except Expired:
+                await refresh(mirrors.generation)
+            except Busy as b:
+                attempt += 1
+                last = HttpError(503, "Service busy", ms.host)
+                wait = min(b.retry_after, 30)
+                if attempt > max_retries or time.monotonic() + wait > deadline:
+                    log(logging.INFO, "probe of %s: still busy after %d tries: source given up",
+                              redact_url(ms.mirror.url), attempt)
+                    break
+                log(logging.INFO, "probe of %s: busy: back off %.1f s (try %d)",
+                          redact_url(ms.mirror.url), wait, attempt)
+                await asyncio.sleep(wait)
+            except MirrorDead as d:
+                ms.dead, ms.error, last = True, d.err, d.err
+                log(logging.INFO, "probe of %s: %s: source dropped", redact_url(ms.mirror.url), d.err)
+                break
+            except (TimeoutError, wire.ClientError, Retry, ProtocolError, ConnectionError) as e:
+                attempt += 1
+                last = e if isinstance(e, ZhilianError) else NoUsableSource.unreachable(ms.host, e)
+                wait = backoff(attempt)
+                give_up = attempt > min(4, max_retries) or time.monotonic() + wait > deadline
+                log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),
+                          e.__class__.__name__, e, attempt,
+                          "source given up" if give_up else "retry after a back-off")
+                if give_up:
+                    break
+                await asyncio.sleep(wait)
+    raise last or NoUsableSource("No download source answered")
