@@ -221,10 +221,115 @@ class App:
         return await asyncio.to_thread(lambda: detect(list(paths or []), search_common=search_common))
 
     async def heygem_handoff(self, path: str, install_dir: str, *, expected_sha256: str | None = None,
-                             source: str | None = None) -> Any:
+                             source: str | None = None, rel_path: str | None = None,
+                             progress: Callable[[str, int, int], None] | None = None) -> Any:
+        """Places ``path`` in the install; ``progress(phase, done, total)`` is called from
+        the worker thread."""
         from .heygem.handoff import handoff_file
-        return await asyncio.to_thread(lambda: handoff_file(path, install_dir, expected_sha256=expected_sha256,
-                                                            source=source))
+        return await asyncio.to_thread(lambda: handoff_file(path, install_dir, rel_path,
+                                                            expected_sha256=expected_sha256, source=source,
+                                                            progress=progress))
+
+    # -- desktop front end: the add dialog's previews, session-only logins -------------------
+    # What the GUI needs beyond the queue. Whatever reads the disk, the network or the
+    # keyring runs in a worker thread; the pure helpers the add dialog uses while the
+    # user types are the module-level functions below the class.
+    async def preview_files(self, link_text: str) -> list[Any]:
+        """The files behind the links (folder shares, repos), with sizes: ``LinkFiles``
+        per link, a failing link carrying its one-line error."""
+        from .selection import preview_files
+        return await asyncio.to_thread(preview_files, link_text)
+
+    async def manifest_files(self, manifest: str | Path) -> list[Any]:
+        """The files a manifest (.yaml, .meta4) lists, for the add dialog's preview."""
+        from .manifest import load_manifest
+        return await asyncio.to_thread(lambda: list(load_manifest(Path(manifest))))
+
+    async def account_session_only(self, enable: bool | None = None) -> bool:
+        """Whether logins are kept for this session only (after ``enable``, when given)."""
+        from . import accounts
+
+        def _set() -> bool:
+            if enable is not None:
+                accounts.use_session_only(enable)
+            return accounts.session_only()
+        return await asyncio.to_thread(_set)
+
+
+# -- helpers for front ends: pure ones for live feedback (no disk, network or keyring),
+# and the settings file, read at start and written from a worker thread ----------------
+def parse_links(text: str) -> list[Any]:
+    """The links (and extraction codes) in pasted text, as the queue will read them."""
+    from .linkparse import parse_links as parse
+    return parse(text)
+
+
+def include_only(url: str, paths: list[str]) -> str:
+    """``url`` narrowed to exactly the files at ``paths`` (its ``--include`` options)."""
+    from .selection import LinkOptions, exact_pattern, with_options
+    return with_options(url, LinkOptions(include=[exact_pattern(p) for p in paths]))
+
+
+def settings_problems(settings: Any) -> list[str]:
+    """What is wrong with ``settings`` (empty: they can be saved)."""
+    from .settings import validate
+    return validate(settings.to_dict())[1]
+
+
+def account_hosts() -> list[tuple[str, str]]:
+    """(account host, label) of the hosts that have login rules."""
+    from .accounts.hosts import RULES
+    return [(r.account, r.label or r.account) for r in RULES]
+
+
+def normalize_host(host: str) -> str:
+    """The account host a typed host name is stored under."""
+    from .accounts.hosts import normalize_host as norm
+    return norm(host)
+
+
+def load_settings() -> Any:
+    """The application settings, read once at start before any window exists (later
+    writes go through ``App.save_settings``); defaults plus ``load_error`` when the file
+    is unreadable."""
+    from .settings import load_settings as load
+    return load()
+
+
+def save_settings(settings: Any) -> None:
+    """Writes the application settings. Blocking: a front end calls it from a worker
+    thread (the GUI through ``bridge.run_blocking``), which also works while the queue
+    cannot start (the user may be changing the folder that keeps it from starting)."""
+    from .settings import save_settings as save
+    save(settings)
+
+
+def default_settings() -> Any:
+    from .settings import Settings
+    return Settings()
+
+
+#: the methods that do not use the queue: a front end may call them before the queue has
+#: started or when it could not (accounts, HeyGem, link previews, shares)
+QUEUE_FREE = frozenset({
+    "accounts", "account_import", "account_token", "account_remove", "keyring_available",
+    "account_session_only", "heygem_detect", "heygem_handoff", "preview_files",
+    "manifest_files", "share_api", "share_create", "share_list", "share_revoke", "share_url",
+    "share_server_status", "share_start_server", "share_set_lan", "share_session_secret",
+})
+
+
+class _NoQueue:
+    """The queue of an App made while the real one is not running."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .errors import ZhilianError
+        raise ZhilianError("The download service is not running")
+
+
+def without_queue() -> App:
+    """An App for the QUEUE_FREE methods while the queue is not running."""
+    return App(_NoQueue())
 
 
 def public_methods() -> frozenset[str]:

@@ -5,6 +5,9 @@ calls into that loop and brings results and events back to the Qt (GUI) thread.
   facade (core/app.py ``App``) on the core loop. ``CoreProxy`` has exactly the facade's
   public methods (made from them at import), so a misspelt name is an AttributeError
   where it is written, and tests/gui/test_gui_facade.py checks every call in gui/.
+  Before the queue runs, or when it could not start, the methods that do not use it
+  (``core.app.QUEUE_FREE``: accounts, HeyGem, link previews, shares) still answer: they
+  run on an App of their own in a worker thread; the others answer with an error.
 - ``submit(fn, *args, on_done=..., on_error=...)`` runs ``fn`` on the core loop (a
   coroutine function is awaited, a plain function is called there). The callbacks run
   on the GUI thread through a queued signal. The GUI thread never waits for the core.
@@ -27,7 +30,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.app import App, as_app, public_methods
+from core.app import QUEUE_FREE, App, as_app, public_methods, without_queue
 from core.errors import ZhilianError
 
 
@@ -282,11 +285,25 @@ def _proxy_method(name: str) -> Callable[..., concurrent.futures.Future]:
              on_error: Callable[[str], None] | None = None, **kwargs: Any) -> concurrent.futures.Future:
         bridge = self._bridge
         if bridge.app is None:
+            if name in QUEUE_FREE:       # no queue (yet): on its own loop in a worker thread
+                return bridge.run_blocking(_run_without_queue, name, args, kwargs, on_done=on_done,
+                                           on_error=on_error)
             return bridge.submit(lambda: None, on_done=on_done, on_error=on_error)
         return bridge.submit(getattr(bridge.app, name), *args, on_done=on_done, on_error=on_error, **kwargs)
     call.__name__ = name
     call.__doc__ = getattr(App, name).__doc__
     return call
+
+
+_queue_free_app: list[App] = []
+_queue_free_lock = threading.Lock()
+
+
+def _run_without_queue(name: str, args: tuple, kwargs: dict) -> Any:
+    with _queue_free_lock:
+        if not _queue_free_app:
+            _queue_free_app.append(without_queue())
+    return asyncio.run(getattr(_queue_free_app[0], name)(*args, **kwargs))
 
 
 for _name in sorted(public_methods()):

@@ -35,3 +35,14 @@ def test_proxy_calls_run_on_the_core_and_answer_on_the_gui_thread(qtbot, bridge,
     bridge.core.tasks(on_done=got.append)
     qtbot.waitUntil(lambda: bool(got), timeout=10000)
     assert got == [[]] and isinstance(bridge.app, App)
+
+
+def test_without_the_queue_only_the_queue_free_methods_answer(qtbot):
+    """Accounts, HeyGem, previews and shares work before the queue runs or when it could
+    not start (a damaged database); queue calls answer with the reason."""
+    bridge = CoreBridge()          # not started
+    got, errors = [], []
+    bridge.core.account_session_only(on_done=got.append, on_error=errors.append)
+    bridge.core.pause(1, on_done=got.append, on_error=errors.append)
+    qtbot.waitUntil(lambda: len(got) + len(errors) == 2, timeout=10000)
+    assert got == [False] and errors == ["The download service is not running"]
