@@ -1,6 +1,6 @@
 """Accounts per host: import cookies (Cookie header, cookies.txt, copied cURL), see their
 state, remove them. Storage is the system keyring (core.accounts); every keyring call
-runs off the GUI thread."""
+goes through the facade (``bridge.core.account_*``) and runs off the GUI thread."""
 
 from __future__ import annotations
 
@@ -26,21 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.app import account_hosts, normalize_host
+
 from . import icons
-
-
-def _accounts() -> Any:
-    import core.accounts as acc
-    return acc
-
-
-def known_hosts() -> list[tuple[str, str]]:
-    """(account host, label) of the hosts that have login rules."""
-    try:
-        from core.accounts.hosts import RULES
-    except ImportError:
-        return []
-    return [(r.account, r.label or r.account) for r in RULES]
 
 
 class AccountsDialog(QDialog):
@@ -84,7 +72,7 @@ class AccountsDialog(QDialog):
         self.host = QComboBox()
         self.host.setObjectName("host")
         self.host.setEditable(True)
-        for acc, label in known_hosts():
+        for acc, label in account_hosts():
             self.host.addItem(f"{label} ({acc})", acc)
         self.lbl_host = QLabel()
         form.addRow(self.lbl_host, self.host)
@@ -138,7 +126,8 @@ class AccountsDialog(QDialog):
         self.session_btn.setText(self.tr("Keep logins for this session only"))
 
     # -- background calls ------------------------------------------------------------
-    def _run(self, fn: Any, *args: Any, on_done: Any = None, on_error: Any = None) -> None:
+    def _run(self, call: Any, *args: Any, on_done: Any = None, on_error: Any = None) -> None:
+        """``call(*args)``, a facade method of ``bridge.core``; its answer comes back here."""
         self.pending += 1
 
         def done(v: Any) -> None:
@@ -149,27 +138,31 @@ class AccountsDialog(QDialog):
         def err(m: str) -> None:
             self.pending -= 1
             (on_error or self._show_error)(m)
-        self.bridge.run_blocking(fn, *args, on_done=done, on_error=err)
+        call(*args, on_done=done, on_error=err)
 
     def _check_keyring(self) -> None:
         def got(ok: bool) -> None:
-            acc = _accounts()
-            if not ok and not acc.session_only():
+            if not ok:
+                self._run(self.bridge.core.account_session_only, on_done=offer)
+
+        def offer(session_only: bool) -> None:
+            if not session_only:
                 self.keyring_note.setText(self.tr(
                     "No usable system keyring (Secret Service, Windows Credential Manager or macOS "
                     "Keychain): logins cannot be stored. You can keep them for this session only."))
                 self.keyring_note.show()
                 self.session_btn.show()
-        self._run(lambda: _accounts().keyring_available(), on_done=got)
+        self._run(self.bridge.core.keyring_available, on_done=got)
 
     def _use_session_only(self) -> None:
-        _accounts().use_session_only(True)
-        self.keyring_note.hide()
-        self.session_btn.hide()
-        self.refresh()
+        def done(_on: bool) -> None:
+            self.keyring_note.hide()
+            self.session_btn.hide()
+            self.refresh()
+        self._run(self.bridge.core.account_session_only, True, on_done=done)
 
     def refresh(self) -> None:
-        self._run(lambda: _accounts().list_accounts(), on_done=self._show)
+        self._run(self.bridge.core.accounts, on_done=self._show)
 
     def _show(self, statuses: list[Any]) -> None:
         self.statuses = list(statuses)
@@ -230,7 +223,7 @@ class AccountsDialog(QDialog):
         def finished(v: Any = None) -> None:
             self.import_btn.setEnabled(True)
 
-        self._run(lambda: _accounts().import_cookies(host, text),
+        self._run(self.bridge.core.account_import, host, text,
                   on_done=lambda st: (finished(), done(st)),
                   on_error=lambda m: (finished(), self.result.setText(m)))
 
@@ -242,9 +235,9 @@ class AccountsDialog(QDialog):
 
         def done(_v: Any) -> None:
             self.cookies.clear()      # the secret does not stay in the widget
-            self.result.setText(self.tr("Token saved for %1.").replace("%1", _accounts().normalize_host(host)))
+            self.result.setText(self.tr("Token saved for %1.").replace("%1", normalize_host(host)))
             self.refresh()
-        self._run(lambda: _accounts().set_token(host, token), on_done=done)
+        self._run(self.bridge.core.account_token, host, token, on_done=done)
 
     def _remove(self, confirm: bool = True) -> None:
         host = self.selected_host()
@@ -254,7 +247,7 @@ class AccountsDialog(QDialog):
                 self, self.tr("Remove login"),
                 self.tr("Remove the stored login for %1?").replace("%1", host)) != QMessageBox.StandardButton.Yes:
             return
-        self._run(lambda: _accounts().remove_account(host), on_done=lambda _ok: self.refresh())
+        self._run(self.bridge.core.account_remove, host, on_done=lambda _ok: self.refresh())
 
     def _show_error(self, message: str) -> None:
         self.result.setText(message)

@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
+
+from core.app import include_only, parse_links
 
 from . import icons
 
@@ -46,33 +49,19 @@ class AddRequest:
     handoff_to: str | None = None     # the install folder chosen, when several are known
 
 
-def parse_preview(text: str) -> list[Any]:
-    from core.linkparse import parse_links
-    return parse_links(text)
-
-
-def manifest_preview(path: Path) -> tuple[list[Any], str | None]:
-    """(files, error) of a manifest; an error message instead of a traceback."""
-    try:
-        from core.manifest import load_manifest
-    except ImportError:
-        return [], None
-    try:
-        return list(load_manifest(path)), None
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        return [], str(exc) or exc.__class__.__name__
-
-
 class AddDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, text: str = "", manifests: list[Path] | None = None,
                  dest_dir: str = "", connections: int = 0, heygem_available: bool = False,
                  heygem_installs: list[str] | None = None,
-                 lister: Callable[[str], list[Any]] | None = None, runner: Callable[..., Any] | None = None):
-        """``lister`` (blocking, e.g. ``core.selection.preview_files``) and ``runner``
-        (``bridge.run_blocking``) enable "List files": the files behind the links, with
-        sizes, to tick before adding."""
+                 lister: Callable[..., Any] | None = None, manifest_reader: Callable[..., Any] | None = None):
+        """``lister`` (``bridge.core.preview_files``) enables "List files": the files behind
+        the links, with sizes, to tick before adding. ``manifest_reader``
+        (``bridge.core.manifest_files``) lists what a manifest holds. Both are called as
+        ``fn(arg, on_done=..., on_error=...)`` and answer later, on the GUI thread."""
         super().__init__(parent)
-        self._lister, self._runner = lister, runner
+        self._lister, self._manifest_reader = lister, manifest_reader
+        # manifest -> (files, error) once read; a manifest not read yet shows as "manifest"
+        self.manifest_files: dict[Path, tuple[list[Any], str | None]] = {}
         self.listed: list[Any] = []        # LinkFiles of the last listing (for the current text)
         self.setObjectName("AddDialog")
         self.setWindowIcon(icons.app_icon())
@@ -106,7 +95,7 @@ class AddDialog(QDialog):
         self.list_btn = QPushButton(icons.icon("folder"), "")
         self.list_btn.setObjectName("listFiles")
         self.list_btn.clicked.connect(self.list_files)
-        self.list_btn.setVisible(lister is not None and runner is not None)
+        self.list_btn.setVisible(lister is not None)
         self.files_label = QLabel()
         self.files_label.setObjectName("filesLabel")
         list_row.addWidget(self.list_btn)
@@ -183,6 +172,8 @@ class AddDialog(QDialog):
         self.sha256.textChanged.connect(self._validate)
         self.retranslate()
         self.resize(640, 560)
+        for m in self.manifests:
+            self._read_manifest(m)
         self.refresh_preview()
 
     def retranslate(self) -> None:
@@ -214,19 +205,19 @@ class AddDialog(QDialog):
 
     # -- preview --------------------------------------------------------------
     def refresh_preview(self) -> None:
-        if self.listed and [lf.url for lf in self.listed] != [ln.url for ln in parse_preview(
+        if self.listed and [lf.url for lf in self.listed] != [ln.url for ln in parse_links(
                 self.text.toPlainText())]:
             self._clear_files()           # the links changed: the listing no longer applies
         rows: list[tuple[str, str]] = []
         try:
-            self.links = parse_preview(self.text.toPlainText())
+            self.links = parse_links(self.text.toPlainText())
         except Exception as exc:  # noqa: BLE001 - a parser bug must not close the dialog
             self.links = []
             self.error.setText(str(exc))
         for link in self.links:
             rows.append((link.url, link.password or ""))
         for m in self.manifests:
-            files, err = manifest_preview(m)
+            files, err = self.manifest_files.get(m, ([], None))
             if err:
                 rows.append((str(m), self.tr("error: %1").replace("%1", err)))
             elif files:
@@ -262,7 +253,7 @@ class AddDialog(QDialog):
     # -- file list ------------------------------------------------------------------
     def list_files(self) -> None:
         """Resolves the links in the background and lists their files, all ticked."""
-        if self._lister is None or self._runner is None or not self.links:
+        if self._lister is None or not self.links:
             return
         text = self.text.toPlainText()
         if self.password.text().strip():
@@ -272,13 +263,29 @@ class AddDialog(QDialog):
         self.files_label.setText(self.tr("Looking up the files…"))
 
         def done(listed: list[Any]) -> None:
+            if not isValid(self):
+                return
             self.list_btn.setEnabled(True)
             self._show_files(listed)
 
         def failed(message: str) -> None:
+            if not isValid(self):
+                return
             self.list_btn.setEnabled(True)
             self.files_label.setText(message)
-        self._runner(self._lister, text, on_done=done, on_error=failed)
+        self._lister(text, on_done=done, on_error=failed)
+
+    def _read_manifest(self, path: Path) -> None:
+        """Reads the manifest's file list in the core's worker thread, then shows it."""
+        if self._manifest_reader is None or path in self.manifest_files:
+            return
+
+        def got(value: Any) -> None:
+            if isValid(self):          # the dialog may have been closed meanwhile
+                self.manifest_files[path] = value
+                self.refresh_preview()
+        self._manifest_reader(path, on_done=lambda files: got((list(files), None)),
+                              on_error=lambda message: got(([], message)))
 
     def _clear_files(self) -> None:
         self.listed = []
@@ -328,7 +335,6 @@ class AddDialog(QDialog):
         some files unticked carrying ``--include`` patterns for the ticked ones."""
         if not self.listed:
             return self.text.toPlainText()
-        from core.selection import LinkOptions, exact_pattern, with_options
         checked = self._checked_paths()
         lines = []
         for li, lf in enumerate(self.listed):
@@ -337,7 +343,7 @@ class AddDialog(QDialog):
                 continue                          # nothing of this link was ticked
             url = lf.url
             if lf.files and len(paths) < len(lf.files):
-                url = with_options(url, LinkOptions(include=[exact_pattern(p) for p in paths]))
+                url = include_only(url, paths)
             lines.append(url + (f" 提取码: {lf.password}" if lf.password and lf.password not in lf.url else ""))
         return "\n".join(lines)
 
@@ -349,6 +355,7 @@ class AddDialog(QDialog):
     def add_manifest(self, path: Path) -> None:
         if path not in self.manifests:
             self.manifests.append(path)
+            self._read_manifest(path)
         self.refresh_preview()
 
     def append_text(self, text: str) -> None:

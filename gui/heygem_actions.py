@@ -1,71 +1,61 @@
 """"Send to HeyGem" for the GUI: choose an install, hand the file off on a worker thread with
 a progress dialog, report the result (placed / already there / restart needed / refused).
 
-    job = send_to_heygem(parent_widget, "/path/model.pth")            # asks which install
-    job = send_to_heygem(parent_widget, path, install_dir="/opt/HeyGem", ask=False)
-    job.finished.connect(lambda result: ...)   # core.heygem.handoff.HandoffResult
+    job = send_to_heygem(parent_widget, "/path/model.pth", bridge)            # asks which install
+    job = send_to_heygem(parent_widget, path, bridge, install_dir="/opt/HeyGem", ask=False)
+    job.finished.connect(lambda result: ...)   # the core's HandoffResult
     job.failed.connect(lambda message: ...)
 
-The hand-off itself (checks, hashing, copying) never runs on the GUI thread.
+Finding installs and the hand-off itself (checks, hashing, copying) go through the facade
+(``bridge.core.heygem_detect`` / ``heygem_handoff``) and never run on the GUI thread.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QProgressDialog, QWidget
-
-from core.heygem.detect import Install, detect
-from core.heygem.handoff import HandoffResult, handoff_file
 
 _PHASES = {"hashing": "Checking", "copying": "Copying", "verifying": "Re-checking the copy"}
 
 
 class HandoffJob(QObject):
-    """One hand-off on the Qt thread pool; signals arrive on the GUI thread."""
+    """One hand-off in the core's worker thread (``bridge.core.heygem_handoff``); signals
+    arrive on the GUI thread."""
 
     progress = Signal(str, int, int)     # phase, done, total
     finished = Signal(object)            # HandoffResult
     failed = Signal(str)                 # message for the user
 
-    def __init__(self, path: str | os.PathLike, install_dir: str | os.PathLike,
+    def __init__(self, path: str | os.PathLike, install_dir: str | os.PathLike, bridge: Any,
                  rel_path: str | None = None, *, expected_sha256: str | None = None,
                  source: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.path, self.install_dir, self.rel_path = Path(path), Path(install_dir), rel_path
+        self.bridge = bridge
         self.expected_sha256, self.source = expected_sha256, source
-        self.result: HandoffResult | None = None
+        self.result: Any = None
         self.error: str | None = None
 
-    def start(self, pool: QThreadPool | None = None) -> None:
-        job = self
+    def start(self) -> None:
+        self.bridge.core.heygem_handoff(str(self.path), str(self.install_dir), rel_path=self.rel_path,
+                                        expected_sha256=self.expected_sha256, source=self.source,
+                                        progress=self.progress.emit,         # from the worker: queued
+                                        on_done=self._done, on_error=self._failed)
 
-        class _Run(QRunnable):
-            def run(self) -> None:  # worker thread
-                try:
-                    res = handoff_file(job.path, job.install_dir, job.rel_path,
-                                       expected_sha256=job.expected_sha256, source=job.source,
-                                       progress=lambda ph, d, t: job.progress.emit(ph, d, t))
-                except Exception as e:  # every error reaches the user as a message
-                    job.error = str(e) or e.__class__.__name__
-                    job.failed.emit(job.error)
-                else:
-                    job.result = res
-                    job.finished.emit(res)
+    def _done(self, res: Any) -> None:
+        self.result = res
+        self.finished.emit(res)
 
-        self._runnable = _Run()
-        self._runnable.setAutoDelete(False)
-        (pool or QThreadPool.globalInstance()).start(self._runnable)
+    def _failed(self, message: str) -> None:     # every error reaches the user as a message
+        self.error = message
+        self.failed.emit(message)
 
 
-def known_installs(extra: list[str] | None = None) -> list[Install]:
-    installs, _ = detect(extra or [], search_common=True)
-    return installs
-
-
-def choose_install(parent: QWidget | None, installs: list[Install]) -> Install | None:
+def choose_install(parent: QWidget | None, installs: list[Any]) -> Any:
     if not installs:
         QMessageBox.information(parent, "Send to HeyGem",
                                 "No HeyGem or Wav2Lip install was found. Add its folder in Settings.")
@@ -82,11 +72,13 @@ def _saved_folders(parent: QWidget | None) -> list[str]:
     return [str(p) for p in (getattr(settings, "heygem_installs", None) or [])]
 
 
-def send_to_heygem(parent: QWidget | None, path: object, bridge: object = None, *,
+def send_to_heygem(parent: QWidget | None, path: object, bridge: Any, *,
                    install_dir: str | os.PathLike | None = None, rel_path: str | None = None,
                    expected_sha256: str | None = None, source: str | None = None,
                    ask: bool = True, show_result: bool = True) -> HandoffJob | None:
-    """Start a hand-off with a progress dialog; returns the job (or None when cancelled).
+    """Start a hand-off with a progress dialog; returns the job (or None when there is
+    nothing to hand off). Without ``install_dir`` the installs are looked up first (in the
+    core's worker) and the user picks one; the job starts once chosen.
 
     ``path`` is a file path or a finished task (anything with ``path``, and optionally
     ``sha256``, ``link`` and ``handoff_to``, like the queue's TaskView)."""
@@ -101,13 +93,27 @@ def send_to_heygem(parent: QWidget | None, path: object, bridge: object = None, 
         target = getattr(task, "handoff_to", None)
         if install_dir is None and target and str(target) != "heygem":
             install_dir = target
-    if install_dir is None:
-        inst = choose_install(parent, known_installs(_saved_folders(parent))) if ask else None
-        if inst is None:
-            return None
-        install_dir = inst.path
-    job = HandoffJob(path, install_dir, rel_path, expected_sha256=expected_sha256, source=source,
+    if install_dir is None and not ask:
+        return None
+    job = HandoffJob(path, install_dir or "", bridge, rel_path, expected_sha256=expected_sha256, source=source,
                      parent=parent)
+    if install_dir is not None:
+        _run(parent, job, show_result)
+        return job
+
+    def found(result: tuple[list[Any], list[str]]) -> None:
+        inst = choose_install(parent, result[0])
+        if inst is not None:
+            job.install_dir = Path(inst.path)
+            _run(parent, job, show_result)
+    bridge.core.heygem_detect(_saved_folders(parent), search_common=True, on_done=found,
+                              on_error=lambda msg: QMessageBox.warning(parent, "Send to HeyGem", msg))
+    return job
+
+
+def _run(parent: QWidget | None, job: HandoffJob, show_result: bool) -> None:
+    """Starts ``job`` with its progress dialog and result message."""
+    path, install_dir = job.path, job.install_dir
     dlg = QProgressDialog(f"Sending {Path(path).name} to {Path(install_dir).name}…", None, 0, 1000, parent)
     dlg.setWindowTitle("Send to HeyGem")
     dlg.setMinimumDuration(400)
@@ -118,7 +124,7 @@ def send_to_heygem(parent: QWidget | None, path: object, bridge: object = None, 
         dlg.setLabelText(f"{_PHASES.get(phase, phase)} {Path(path).name}…")
         dlg.setValue(int(1000 * done / total) if total else 1000)
 
-    def on_finished(res: HandoffResult) -> None:
+    def on_finished(res: Any) -> None:
         dlg.setValue(1000)
         dlg.close()
         if show_result:
@@ -133,4 +139,3 @@ def send_to_heygem(parent: QWidget | None, path: object, bridge: object = None, 
     job.finished.connect(on_finished)
     job.failed.connect(on_failed)
     job.start()
-    return job

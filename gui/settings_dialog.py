@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.app import settings_problems
 from core.paths import default_download_dir
 
 from . import i18n, icons, prefs
@@ -142,7 +143,8 @@ class SettingsDialog(QDialog):
         r2.addStretch(1)
         v2.addLayout(r2)
         self.tabs.addTab(w2, "")
-        self.bridge = bridge
+        self.bridge = bridge if bridge is not None else getattr(parent, "bridge", None)
+        self.detect_btn.setEnabled(self.bridge is not None)     # detection runs in the core's worker
 
         # interface
         w3 = QWidget()
@@ -236,13 +238,7 @@ class SettingsDialog(QDialog):
             self.installs.takeItem(self.installs.row(it))
 
     def _detect(self) -> None:
-        """Searches the usual places for installs, off the GUI thread."""
-        try:
-            from core.heygem.detect import detect
-        except ImportError:
-            self.problem.setText(self.tr("Install detection is not part of this build."))
-            return
-
+        """Searches the usual places for installs, off the GUI thread (the facade's worker)."""
         def found(result: Any) -> None:
             self.detect_btn.setEnabled(True)
             installs = result[0] if isinstance(result, tuple) else result
@@ -255,11 +251,10 @@ class SettingsDialog(QDialog):
             self.detect_btn.setEnabled(True)
             self.problem.setText(msg)
 
+        if self.bridge is None:
+            return
         self.detect_btn.setEnabled(False)
-        if self.bridge is not None:
-            self.bridge.run_blocking(lambda: detect([], search_common=True), on_done=found, on_error=failed)
-        else:
-            found(detect([], search_common=True))
+        self.bridge.core.heygem_detect([], search_common=True, on_done=found, on_error=failed)
 
     def _validate(self) -> bool:
         ok = _valid_proxy(self.proxy.text().strip())
@@ -297,11 +292,7 @@ class SettingsDialog(QDialog):
         return s
 
     def problems(self, settings: Any) -> list[str]:
-        try:
-            from core.queue.settings import validate
-        except ImportError:
-            return []
-        return validate(settings.to_dict())[1]
+        return settings_problems(settings)
 
     def _ok(self) -> None:
         if not self._validate():

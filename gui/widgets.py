@@ -1,4 +1,5 @@
-"""Painted widgets: the progress-bar delegate for the table and the live file map."""
+"""Painted widgets: the queue table with its progress-bar and state delegates, and the
+live file map."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
     QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QWidget,
 )
 
-from .task_model import PROGRESS_ROLE, TASK_ROLE
+from .task_model import COL_NAME, COL_PROGRESS, COL_STATE, PROGRESS_ROLE, TASK_ROLE
 
 # Colours of the connections in the file map (also used in its legend).
 CONN_COLOURS = ["#e8a33d", "#d9534f", "#9b59b6", "#3498db", "#16a085", "#e67e22", "#c0392b", "#8e44ad"]
@@ -182,3 +186,32 @@ class StateDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(size.width() + 110, size.height())
+
+
+def queue_table(model: Any, row_action: Any) -> QTableView:
+    """The main window's table of downloads over ``model``: sortable, rows selected whole,
+    a progress bar and a state column whose button calls ``row_action(task_id, action)``."""
+    t = QTableView()
+    t.setObjectName("queue")
+    t.setModel(model)
+    t.setSortingEnabled(True)
+    t.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    t.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    t.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(t))
+    t.setItemDelegateForColumn(COL_STATE, StateDelegate(t, row_action))
+    t.verticalHeader().hide()
+    t.verticalHeader().setDefaultSectionSize(max(24, t.fontMetrics().height() + 10))
+    t.setAlternatingRowColors(True)
+    t.setWordWrap(False)
+    t.setShowGrid(False)
+    t.setAcceptDrops(False)                 # drops go to the window (the add flow)
+    t.viewport().setAcceptDrops(False)
+    hh = t.horizontalHeader()
+    hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    hh.setStretchLastSection(True)
+    hh.setSectionsMovable(True)
+    for col, width in ((COL_NAME, 300), (COL_PROGRESS, 140), (COL_STATE, 230)):
+        hh.resizeSection(col, width)
+    return t

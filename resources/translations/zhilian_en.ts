@@ -4,7 +4,7 @@
 <context>
     <name>AddDialog</name>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="243"/>
+        <location filename="../../gui/add_dialog.py" line="234"/>
         <source>Found %n link(s):</source>
         <translation>
             <numerusform>Found %n link:</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="311"/>
+        <location filename="../../gui/add_dialog.py" line="318"/>
         <source>%n file(s), %1 in all</source>
         <translation>
             <numerusform>%n file, %1 in all</numerusform>
@@ -21,29 +21,35 @@
     </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>AddFlow</name>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="533"/>
-        <source>Remove %n download(s) and delete their files from disk?</source>
-        <translation>
-            <numerusform>Remove %n download and delete its file from disk?</numerusform>
-            <numerusform>Remove %n downloads and delete their files from disk?</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="692"/>
+        <location filename="../../gui/add_flow.py" line="71"/>
         <source>Added %n download(s)</source>
         <translation>
             <numerusform>Added %n download</numerusform>
             <numerusform>Added %n downloads</numerusform>
         </translation>
     </message>
+</context>
+<context>
+    <name>ClipboardOffer</name>
     <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="763"/>
+        <location filename="../../gui/clipboard_offer.py" line="69"/>
         <source>(+%n more)</source>
         <translation>
             <numerusform>(+%n more)</numerusform>
             <numerusform>(+%n more)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TaskActions</name>
+    <message numerus="yes">
+        <location filename="../../gui/actions.py" line="170"/>
+        <source>Remove %n download(s) and delete their files from disk?</source>
+        <translation>
+            <numerusform>Remove %n download and delete its file from disk?</numerusform>
+            <numerusform>Remove %n downloads and delete their files from disk?</numerusform>
         </translation>
     </message>
 </context>

@@ -4,128 +4,128 @@
 <context>
     <name>AccountsDialog</name>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="123"/>
+        <location filename="../../gui/accounts_dialog.py" line="111"/>
         <source>Accounts</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="124"/>
+        <location filename="../../gui/accounts_dialog.py" line="112"/>
         <source>Host</source>
         <translation>主机</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="124"/>
+        <location filename="../../gui/accounts_dialog.py" line="112"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="124"/>
+        <location filename="../../gui/accounts_dialog.py" line="112"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="125"/>
-        <location filename="../../gui/accounts_dialog.py" line="254"/>
+        <location filename="../../gui/accounts_dialog.py" line="113"/>
+        <location filename="../../gui/accounts_dialog.py" line="247"/>
         <source>Remove login</source>
         <translation>删除登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="126"/>
+        <location filename="../../gui/accounts_dialog.py" line="114"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="127"/>
+        <location filename="../../gui/accounts_dialog.py" line="115"/>
         <source>Import a login</source>
         <translation>导入登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="128"/>
+        <location filename="../../gui/accounts_dialog.py" line="116"/>
         <source>Host:</source>
         <translation>主机：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="129"/>
+        <location filename="../../gui/accounts_dialog.py" line="117"/>
         <source>Cookies:</source>
         <translation>Cookie：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="131"/>
+        <location filename="../../gui/accounts_dialog.py" line="119"/>
         <source>Paste a Cookie header (BDUSS=…; STOKEN=…), a cookies.txt export, or a request copied from the browser&apos;s developer tools as cURL. Cookies are kept in the system keyring.</source>
         <translation>粘贴 Cookie 请求头（BDUSS=…; STOKEN=…）、导出的 cookies.txt，或从浏览器开发者工具复制的 cURL 请求。Cookie 保存在系统密钥环中。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="133"/>
+        <location filename="../../gui/accounts_dialog.py" line="121"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="134"/>
+        <location filename="../../gui/accounts_dialog.py" line="122"/>
         <source>Save as token</source>
         <translation>保存为令牌</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="136"/>
+        <location filename="../../gui/accounts_dialog.py" line="124"/>
         <source>Store the pasted text as the host&apos;s token instead of cookies: an Aliyun Drive refresh token, a Kaggle username:key, a Hugging Face or 123pan token.</source>
         <translation>把粘贴的内容保存为该站点的令牌（而不是 Cookie），例如阿里云盘的刷新令牌、模型站的“用户名:密钥”或访问令牌、123云盘的令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="138"/>
+        <location filename="../../gui/accounts_dialog.py" line="126"/>
         <source>Keep logins for this session only</source>
         <translation>仅在本次运行期间保留登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="159"/>
+        <location filename="../../gui/accounts_dialog.py" line="151"/>
         <source>No usable system keyring (Secret Service, Windows Credential Manager or macOS Keychain): logins cannot be stored. You can keep them for this session only.</source>
         <translation>没有可用的系统密钥环（Secret Service、Windows 凭据管理器或 macOS 钥匙串）：无法保存登录。可以仅在本次运行期间保留。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="180"/>
+        <location filename="../../gui/accounts_dialog.py" line="173"/>
         <source>Valid</source>
         <translation>有效</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="180"/>
+        <location filename="../../gui/accounts_dialog.py" line="173"/>
         <source>Expired</source>
         <translation>已过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="180"/>
+        <location filename="../../gui/accounts_dialog.py" line="173"/>
         <source>Incomplete</source>
         <translation>不完整</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="182"/>
+        <location filename="../../gui/accounts_dialog.py" line="175"/>
         <source>this session only</source>
         <translation>仅本次运行</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="187"/>
+        <location filename="../../gui/accounts_dialog.py" line="180"/>
         <source>expires %1</source>
         <translation>%1 过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="221"/>
+        <location filename="../../gui/accounts_dialog.py" line="214"/>
         <source>Choose the host and paste its cookies first.</source>
         <translation>请先选择主机并粘贴它的 Cookie。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="226"/>
+        <location filename="../../gui/accounts_dialog.py" line="219"/>
         <source>Imported for %1: %2</source>
         <translation>已为 %1 导入：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="240"/>
+        <location filename="../../gui/accounts_dialog.py" line="233"/>
         <source>Choose the host and paste its token first.</source>
         <translation>请先选择站点并粘贴其令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="245"/>
+        <location filename="../../gui/accounts_dialog.py" line="238"/>
         <source>Token saved for %1.</source>
         <translation>已为 %1 保存令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="255"/>
+        <location filename="../../gui/accounts_dialog.py" line="248"/>
         <source>Remove the stored login for %1?</source>
         <translation>删除 %1 已保存的登录吗？</translation>
     </message>
@@ -133,160 +133,200 @@
 <context>
     <name>AddDialog</name>
     <message>
-        <location filename="../../gui/add_dialog.py" line="189"/>
+        <location filename="../../gui/add_dialog.py" line="180"/>
         <source>Add downloads</source>
         <translation>添加下载</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="190"/>
+        <location filename="../../gui/add_dialog.py" line="181"/>
         <source>Paste links or share texts (one or many). Extraction codes written next to a link (提取码) are picked up. Manifests (.yaml) and .meta4 files can be dropped here too.</source>
         <translation>粘贴链接或分享文本（一个或多个）。链接旁的提取码会被自动识别。也可以把清单文件（.yaml）和 .meta4 文件拖到这里。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="193"/>
+        <location filename="../../gui/add_dialog.py" line="184"/>
         <source>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</source>
         <translation>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="195"/>
+        <location filename="../../gui/add_dialog.py" line="186"/>
         <source>Link</source>
         <translation>链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="195"/>
+        <location filename="../../gui/add_dialog.py" line="186"/>
         <source>Extraction code</source>
         <translation>提取码</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="196"/>
+        <location filename="../../gui/add_dialog.py" line="187"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="196"/>
+        <location filename="../../gui/add_dialog.py" line="187"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="197"/>
+        <location filename="../../gui/add_dialog.py" line="188"/>
         <source>List files</source>
         <translation>列出文件</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="198"/>
+        <location filename="../../gui/add_dialog.py" line="189"/>
         <source>Look up the files behind the links (folder shares, repos) and tick the ones to add</source>
         <translation>查询链接（文件夹分享、模型仓库）里的文件，勾选要添加的</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="200"/>
+        <location filename="../../gui/add_dialog.py" line="191"/>
         <source>Save to:</source>
         <translation>保存到：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="201"/>
+        <location filename="../../gui/add_dialog.py" line="192"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="202"/>
+        <location filename="../../gui/add_dialog.py" line="193"/>
         <source>Connections:</source>
         <translation>连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="203"/>
+        <location filename="../../gui/add_dialog.py" line="194"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="204"/>
+        <location filename="../../gui/add_dialog.py" line="195"/>
         <source>Extraction code:</source>
         <translation>提取码：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="205"/>
+        <location filename="../../gui/add_dialog.py" line="196"/>
         <source>for links that have none</source>
         <translation>用于没有提取码的链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="206"/>
+        <location filename="../../gui/add_dialog.py" line="197"/>
         <source>SHA-256:</source>
         <translation>SHA-256：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="207"/>
+        <location filename="../../gui/add_dialog.py" line="198"/>
         <source>optional, checked when the download ends (single link)</source>
         <translation>可选，下载结束时校验（仅单个链接）</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="208"/>
+        <location filename="../../gui/add_dialog.py" line="199"/>
         <source>Hand off to HeyGem when done</source>
         <translation>完成后交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="210"/>
+        <location filename="../../gui/add_dialog.py" line="201"/>
         <source>No HeyGem install found yet: add one in Settings; the file is kept in the download folder until then.</source>
         <translation>尚未找到 HeyGem 安装：请在设置中添加；在此之前文件保留在下载文件夹中。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="212"/>
+        <location filename="../../gui/add_dialog.py" line="203"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="231"/>
+        <location filename="../../gui/add_dialog.py" line="222"/>
         <source>error: %1</source>
         <translation>错误：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="237"/>
+        <location filename="../../gui/add_dialog.py" line="228"/>
         <source>manifest</source>
         <translation>清单</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="243"/>
+        <location filename="../../gui/add_dialog.py" line="234"/>
         <source>Found %n link(s):</source>
         <translation>
             <numerusform>找到 %n 个链接：</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="244"/>
+        <location filename="../../gui/add_dialog.py" line="235"/>
         <source>No links found yet.</source>
         <translation>尚未找到链接。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="251"/>
+        <location filename="../../gui/add_dialog.py" line="242"/>
         <source>A SHA-256 checksum is 64 hexadecimal characters.</source>
         <translation>SHA-256 校验值应为 64 个十六进制字符。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="253"/>
+        <location filename="../../gui/add_dialog.py" line="244"/>
         <source>A checksum can only be given when adding a single link.</source>
         <translation>只有添加单个链接时才能填写校验值。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="255"/>
+        <location filename="../../gui/add_dialog.py" line="246"/>
         <source>Tick at least one file.</source>
         <translation>请至少勾选一个文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="272"/>
+        <location filename="../../gui/add_dialog.py" line="263"/>
         <source>Looking up the files…</source>
         <translation>正在查询文件…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="311"/>
+        <location filename="../../gui/add_dialog.py" line="318"/>
         <source>%n file(s), %1 in all</source>
         <translation>
             <numerusform>%n 个文件，共 %1</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="345"/>
+        <location filename="../../gui/add_dialog.py" line="351"/>
         <source>Save downloads to</source>
         <translation>下载保存到</translation>
+    </message>
+</context>
+<context>
+    <name>AddFlow</name>
+    <message>
+        <location filename="../../gui/add_flow.py" line="65"/>
+        <source>%1: “%2” has no download URL</source>
+        <translation>%1：“%2”没有下载地址</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/add_flow.py" line="71"/>
+        <source>Added %n download(s)</source>
+        <translation>
+            <numerusform>已添加 %n 个下载</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ClipboardOffer</name>
+    <message>
+        <location filename="../../gui/clipboard_offer.py" line="45"/>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <location filename="../../gui/clipboard_offer.py" line="46"/>
+        <source>Dismiss</source>
+        <translation>忽略</translation>
+    </message>
+    <message>
+        <location filename="../../gui/clipboard_offer.py" line="67"/>
+        <source>Copied link: %1</source>
+        <translation>复制的链接：%1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/clipboard_offer.py" line="69"/>
+        <source>(+%n more)</source>
+        <translation>
+            <numerusform>（另有 %n 个）</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -415,7 +455,7 @@
 <context>
     <name>FileMap</name>
     <message>
-        <location filename="../../gui/widgets.py" line="122"/>
+        <location filename="../../gui/widgets.py" line="126"/>
         <source>Size not known yet</source>
         <translation>大小未知</translation>
     </message>
@@ -515,289 +555,45 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="267"/>
-        <location filename="../../gui/main_window.py" line="501"/>
+        <location filename="../../gui/main_window.py" line="116"/>
+        <location filename="../../gui/main_window.py" line="228"/>
         <source>Zhilian</source>
         <extracomment>a notification was raised: (kind, title, message)</extracomment>
         <translation>直链</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="269"/>
-        <location filename="../../gui/main_window.py" line="301"/>
-        <source>Add</source>
-        <translation>添加</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="269"/>
-        <source>Add links (Ctrl+N)</source>
-        <translation>添加链接（Ctrl+N）</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="270"/>
-        <source>Add from clipboard</source>
-        <translation>从剪贴板添加</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="271"/>
-        <source>Start</source>
-        <translation>开始</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="271"/>
-        <source>Start or retry the selected downloads</source>
-        <translation>开始或重试所选下载</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="272"/>
-        <source>Pause</source>
-        <translation>暂停</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="272"/>
-        <source>Pause the selected downloads</source>
-        <translation>暂停所选下载</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="273"/>
-        <source>Pause all</source>
-        <translation>全部暂停</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="274"/>
-        <source>Resume all</source>
-        <translation>全部继续</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="275"/>
-        <source>Remove</source>
-        <translation>移除</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="275"/>
-        <source>Remove from the list, keep the file</source>
-        <translation>从列表移除，保留文件</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="276"/>
-        <source>Remove and delete file</source>
-        <translation>移除并删除文件</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="277"/>
-        <source>Open file</source>
-        <translation>打开文件</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="278"/>
-        <source>Open folder</source>
-        <translation>打开文件夹</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="279"/>
-        <source>Copy link</source>
-        <translation>复制链接</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="280"/>
-        <source>Replace link…</source>
-        <translation>更换链接…</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="280"/>
-        <source>Paste a new link for an expired one</source>
-        <translation>为已过期的链接粘贴新链接</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="281"/>
-        <source>Send to HeyGem</source>
-        <translation>发送到 HeyGem</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="282"/>
-        <source>Share link…</source>
-        <translation>分享链接…</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="283"/>
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="284"/>
-        <source>Accounts</source>
-        <translation>账号</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="284"/>
-        <source>Logins for share hosts</source>
-        <translation>网盘登录</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="285"/>
-        <source>Details pane</source>
-        <translation>详情面板</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="286"/>
-        <source>Quit</source>
-        <translation>退出</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="287"/>
-        <source>Search</source>
-        <translation>搜索</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="293"/>
-        <source>HeyGem hand-off is not part of this build</source>
-        <translation>此版本不包含 HeyGem 交接功能</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="295"/>
-        <location filename="../../gui/main_window.py" line="618"/>
-        <source>Link sharing is not part of this build</source>
-        <translation>此版本不包含链接分享功能</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="296"/>
-        <source>Filter downloads</source>
-        <translation>筛选下载</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="297"/>
-        <source>Speed limit:</source>
-        <translation>限速：</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="298"/>
-        <source>Unlimited</source>
-        <translation>不限速</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="299"/>
-        <source> KiB/s</source>
-        <translation> KiB/秒</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="300"/>
-        <source>Total download speed limit (0 = unlimited)</source>
-        <translation>总下载限速（0 = 不限速）</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="302"/>
-        <source>Dismiss</source>
-        <translation>忽略</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="349"/>
+        <location filename="../../gui/main_window.py" line="146"/>
         <source>The download service could not start: %1</source>
         <translation>下载服务无法启动：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="374"/>
-        <location filename="../../gui/main_window.py" line="379"/>
-        <location filename="../../gui/main_window.py" line="609"/>
-        <source>Handed off to HeyGem</source>
-        <translation>已交给 HeyGem</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="377"/>
-        <source>Download finished</source>
-        <translation>下载完成</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="532"/>
-        <source>Delete files</source>
-        <translation>删除文件</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="533"/>
-        <source>Remove %n download(s) and delete their files from disk?</source>
-        <translation>
-            <numerusform>移除 %n 个下载并从磁盘删除其文件吗？</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="548"/>
-        <location filename="../../gui/main_window.py" line="598"/>
-        <source>The file is no longer there: %1</source>
-        <translation>文件已不存在：%1</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="563"/>
-        <source>The folder does not exist: %1</source>
-        <translation>文件夹不存在：%1</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="575"/>
-        <source>code: %1</source>
-        <translation>提取码: %1</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="586"/>
-        <source>Replace link</source>
-        <translation>更换链接</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="587"/>
-        <source>Paste a new link (and its extraction code) for “%1”.
-The download continues from where it stopped.</source>
-        <translation>为“%1”粘贴新链接（及其提取码）。
-下载会从中断处继续。</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="686"/>
-        <source>%1: “%2” has no download URL</source>
-        <translation>%1：“%2”没有下载地址</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="692"/>
-        <source>Added %n download(s)</source>
-        <translation>
-            <numerusform>已添加 %n 个下载</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="761"/>
-        <source>Copied link: %1</source>
-        <translation>复制的链接：%1</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../gui/main_window.py" line="763"/>
-        <source>(+%n more)</source>
-        <translation>
-            <numerusform>（另有 %n 个）</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="779"/>
-        <source>%1 downloads · %2 active · %3 waiting · %4 done · %5 failed</source>
-        <translation>共 %1 个下载 · %2 个进行中 · %3 个等待 · %4 个完成 · %5 个失败</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="783"/>
-        <source>↓ %1</source>
-        <translation>↓ %1</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="785"/>
-        <source>%1 active, %2</source>
-        <translation>%1 个进行中，%2</translation>
-    </message>
-    <message>
-        <location filename="../../gui/main_window.py" line="804"/>
+        <location filename="../../gui/main_window.py" line="291"/>
         <source>Could not save the settings: %1</source>
         <translation>无法保存设置：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="853"/>
+        <location filename="../../gui/main_window.py" line="336"/>
         <source>Zhilian is still running</source>
         <translation>直链仍在运行</translation>
     </message>
     <message>
-        <location filename="../../gui/main_window.py" line="854"/>
+        <location filename="../../gui/main_window.py" line="337"/>
         <source>Downloads continue in the background; use the tray icon to quit.</source>
         <translation>下载在后台继续；可通过托盘图标退出。</translation>
+    </message>
+</context>
+<context>
+    <name>Notices</name>
+    <message>
+        <location filename="../../gui/notices.py" line="30"/>
+        <location filename="../../gui/notices.py" line="35"/>
+        <source>Handed off to HeyGem</source>
+        <translation>已交给 HeyGem</translation>
+    </message>
+    <message>
+        <location filename="../../gui/notices.py" line="33"/>
+        <source>Download finished</source>
+        <translation>下载完成</translation>
     </message>
 </context>
 <context>
@@ -1090,167 +886,162 @@ The download continues from where it stopped.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="184"/>
+        <location filename="../../gui/settings_dialog.py" line="186"/>
         <source>Settings cannot be loaded in this build.</source>
         <translation>此版本无法加载设置。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="188"/>
+        <location filename="../../gui/settings_dialog.py" line="190"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="189"/>
+        <location filename="../../gui/settings_dialog.py" line="191"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="190"/>
+        <location filename="../../gui/settings_dialog.py" line="192"/>
         <source>HeyGem</source>
         <translation>HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="191"/>
+        <location filename="../../gui/settings_dialog.py" line="193"/>
         <source>Interface</source>
         <translation>界面</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="194"/>
+        <location filename="../../gui/settings_dialog.py" line="196"/>
         <source>Download folder:</source>
         <translation>下载文件夹：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="195"/>
+        <location filename="../../gui/settings_dialog.py" line="197"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="196"/>
+        <location filename="../../gui/settings_dialog.py" line="198"/>
         <source>Downloads at once:</source>
         <translation>同时下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="197"/>
+        <location filename="../../gui/settings_dialog.py" line="199"/>
         <source>Downloads per host:</source>
         <translation>每个主机的下载数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="198"/>
+        <location filename="../../gui/settings_dialog.py" line="200"/>
         <source>Connections per download:</source>
         <translation>每个下载的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="199"/>
+        <location filename="../../gui/settings_dialog.py" line="201"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="200"/>
+        <location filename="../../gui/settings_dialog.py" line="202"/>
         <source>Total speed limit:</source>
         <translation>总限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="201"/>
+        <location filename="../../gui/settings_dialog.py" line="203"/>
         <source>Connections per host:</source>
         <translation>每个主机的连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="202"/>
+        <location filename="../../gui/settings_dialog.py" line="204"/>
         <source>Automatic retries:</source>
         <translation>自动重试次数：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="203"/>
+        <location filename="../../gui/settings_dialog.py" line="205"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="204"/>
+        <location filename="../../gui/settings_dialog.py" line="206"/>
         <source> KiB/s</source>
         <translation> KiB/秒</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="205"/>
+        <location filename="../../gui/settings_dialog.py" line="207"/>
         <source>Proxy:</source>
         <translation>代理：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="206"/>
+        <location filename="../../gui/settings_dialog.py" line="208"/>
         <source>none, or http://host:port, socks5://host:port</source>
         <translation>留空表示不使用，或 http://主机:端口、socks5://主机:端口</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="207"/>
+        <location filename="../../gui/settings_dialog.py" line="209"/>
         <source>HeyGem / Wav2Lip installs that finished models can be handed off to.</source>
         <translation>下载完成的模型可以交给这些 HeyGem / Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="208"/>
+        <location filename="../../gui/settings_dialog.py" line="210"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="209"/>
+        <location filename="../../gui/settings_dialog.py" line="211"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="210"/>
+        <location filename="../../gui/settings_dialog.py" line="212"/>
         <source>Find installs</source>
         <translation>查找安装</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="211"/>
+        <location filename="../../gui/settings_dialog.py" line="213"/>
         <source>Language:</source>
         <translation>语言：</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="212"/>
+        <location filename="../../gui/settings_dialog.py" line="214"/>
         <source>System default</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="215"/>
+        <location filename="../../gui/settings_dialog.py" line="217"/>
         <source>Closing the window keeps Zhilian running in the tray</source>
         <translation>关闭窗口后直链在托盘中继续运行</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="216"/>
+        <location filename="../../gui/settings_dialog.py" line="218"/>
         <source>Offer copied links for download (watch the clipboard)</source>
         <translation>复制链接时提示下载（监视剪贴板）</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="217"/>
+        <location filename="../../gui/settings_dialog.py" line="219"/>
         <source>Show notifications</source>
         <translation>显示通知</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="220"/>
+        <location filename="../../gui/settings_dialog.py" line="222"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="225"/>
+        <location filename="../../gui/settings_dialog.py" line="227"/>
         <source>HeyGem / Wav2Lip folder</source>
         <translation>HeyGem / Wav2Lip 文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="243"/>
-        <source>Install detection is not part of this build.</source>
-        <translation>此版本不包含安装检测功能。</translation>
-    </message>
-    <message>
-        <location filename="../../gui/settings_dialog.py" line="252"/>
+        <location filename="../../gui/settings_dialog.py" line="248"/>
         <source>No HeyGem or Wav2Lip install found in the usual places.</source>
         <translation>在常用位置没有找到 HeyGem 或 Wav2Lip 安装。</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="266"/>
+        <location filename="../../gui/settings_dialog.py" line="261"/>
         <source>The proxy must look like http://host:port or socks5://host:port</source>
         <translation>代理格式应为 http://主机:端口 或 socks5://主机:端口</translation>
     </message>
     <message>
-        <location filename="../../gui/settings_dialog.py" line="192"/>
+        <location filename="../../gui/settings_dialog.py" line="194"/>
         <source>Browser</source>
         <translation>浏览器</translation>
     </message>
@@ -1299,6 +1090,44 @@ The download continues from where it stopped.</source>
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <location filename="../../gui/status_line.py" line="44"/>
+        <source>Speed limit:</source>
+        <translation>限速：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="45"/>
+        <source>Unlimited</source>
+        <translation>不限速</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="46"/>
+        <source> KiB/s</source>
+        <translation> KiB/秒</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="47"/>
+        <source>Total download speed limit (0 = unlimited)</source>
+        <translation>总下载限速（0 = 不限速）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="71"/>
+        <source>%1 downloads · %2 active · %3 waiting · %4 done · %5 failed</source>
+        <translation>共 %1 个下载 · %2 个进行中 · %3 个等待 · %4 个完成 · %5 个失败</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="75"/>
+        <source>↓ %1</source>
+        <translation>↓ %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/status_line.py" line="77"/>
+        <source>%1 active, %2</source>
+        <translation>%1 个进行中，%2</translation>
+    </message>
+</context>
+<context>
     <name>StorageFaultNotice</name>
     <message>
         <location filename="../../gui/storage_fault.py" line="34"/>
@@ -1339,6 +1168,184 @@ The download continues from where it stopped.</source>
         <location filename="../../gui/storage_fault.py" line="87"/>
         <source>%1 partial download(s) in the download folders belong to no task; they were kept. Add their link again to resume one, or delete them.</source>
         <translation>下载文件夹中有 %1 个未完成的下载不属于任何任务，已保留。重新添加其链接即可继续下载，或将其删除。</translation>
+    </message>
+</context>
+<context>
+    <name>TaskActions</name>
+    <message>
+        <location filename="../../gui/actions.py" line="97"/>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="97"/>
+        <source>Add links (Ctrl+N)</source>
+        <translation>添加链接（Ctrl+N）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="98"/>
+        <source>Add from clipboard</source>
+        <translation>从剪贴板添加</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="99"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="99"/>
+        <source>Start or retry the selected downloads</source>
+        <translation>开始或重试所选下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="100"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="100"/>
+        <source>Pause the selected downloads</source>
+        <translation>暂停所选下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="101"/>
+        <source>Pause all</source>
+        <translation>全部暂停</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="102"/>
+        <source>Resume all</source>
+        <translation>全部继续</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="103"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="103"/>
+        <source>Remove from the list, keep the file</source>
+        <translation>从列表移除，保留文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="104"/>
+        <source>Remove and delete file</source>
+        <translation>移除并删除文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="105"/>
+        <source>Open file</source>
+        <translation>打开文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="106"/>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="107"/>
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="108"/>
+        <source>Replace link…</source>
+        <translation>更换链接…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="108"/>
+        <source>Paste a new link for an expired one</source>
+        <translation>为已过期的链接粘贴新链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="109"/>
+        <source>Send to HeyGem</source>
+        <translation>发送到 HeyGem</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="110"/>
+        <source>Share link…</source>
+        <translation>分享链接…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="111"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="112"/>
+        <source>Accounts</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="112"/>
+        <source>Logins for share hosts</source>
+        <translation>网盘登录</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="113"/>
+        <source>Details pane</source>
+        <translation>详情面板</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="114"/>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="115"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="121"/>
+        <source>Filter downloads</source>
+        <translation>筛选下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="169"/>
+        <source>Delete files</source>
+        <translation>删除文件</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../gui/actions.py" line="170"/>
+        <source>Remove %n download(s) and delete their files from disk?</source>
+        <translation>
+            <numerusform>移除 %n 个下载并从磁盘删除其文件吗？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="181"/>
+        <location filename="../../gui/actions.py" line="231"/>
+        <source>The file is no longer there: %1</source>
+        <translation>文件已不存在：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="196"/>
+        <source>The folder does not exist: %1</source>
+        <translation>文件夹不存在：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="208"/>
+        <source>code: %1</source>
+        <translation>提取码: %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="219"/>
+        <source>Replace link</source>
+        <translation>更换链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="220"/>
+        <source>Paste a new link (and its extraction code) for “%1”.
+The download continues from where it stopped.</source>
+        <translation>为“%1”粘贴新链接（及其提取码）。
+下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/actions.py" line="243"/>
+        <source>Handed off to HeyGem</source>
+        <translation>已交给 HeyGem</translation>
     </message>
 </context>
 <context>

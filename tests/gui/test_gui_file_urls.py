@@ -45,7 +45,7 @@ def test_launcher_file_url_arguments_open_the_add_dialog(qtbot, window, tmp_path
     lst = _link_list(tmp_path / "dir with space")
     man = _manifest(tmp_path)
     window.receive_links([_file_url(lst), _file_url(man)])
-    dlg = window._add_dialog
+    dlg = window.adding.dialog
     assert dlg is not None and dlg.isVisible()
     rows = _preview(dlg)
     assert rows[:2] == LINKS
@@ -87,7 +87,7 @@ def test_second_start_forwards_file_urls_and_relative_paths_as_absolute_paths(qt
         assert proc.returncode == 0, err
         qtbot.waitUntil(lambda: bool(got), timeout=5000)
         assert got == [[str(lst), str(rel)]]
-        dlg = window._add_dialog
+        dlg = window.adding.dialog
         assert dlg is not None and _preview(dlg) == LINKS        # the same links twice: deduplicated
     finally:
         srv.close()
@@ -101,7 +101,7 @@ def test_drop_of_a_file_url_as_text_reads_the_file(qtbot, window, tmp_path, drag
     assert not mime.hasUrls()
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
-    dlg = window._add_dialog
+    dlg = window.adding.dialog
     assert dlg is not None and _preview(dlg) == LINKS
 
 
@@ -114,5 +114,5 @@ def test_drop_of_a_file_url_list_reads_the_file(qtbot, window, tmp_path, drag_dr
     assert mime.hasUrls()
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
-    dlg = window._add_dialog
+    dlg = window.adding.dialog
     assert dlg is not None and _preview(dlg)[:2] == LINKS and dlg.manifests == [man]

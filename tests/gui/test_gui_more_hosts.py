@@ -39,7 +39,8 @@ def test_add_dialog_lists_files_with_sizes_and_queues_only_the_ticked(qtbot, mon
         from gui import i18n
         from gui.add_dialog import AddDialog
         i18n.install("en")   # as the app does at start: English plural forms ("3 files")
-        dlg = AddDialog(None, text="https://huggingface.co/org/sd", lister=preview_files, runner=_sync_runner)
+        dlg = AddDialog(None, text="https://huggingface.co/org/sd",
+                        lister=lambda text, **cb: _sync_runner(preview_files, text, **cb))
         qtbot.addWidget(dlg)
         assert dlg.list_btn.isVisibleTo(dlg) and dlg.list_btn.isEnabled()
         qtbot.mouseClick(dlg.list_btn, Qt.MouseButton.LeftButton)
@@ -70,13 +71,32 @@ def test_add_dialog_lists_files_with_sizes_and_queues_only_the_ticked(qtbot, mon
         cdn.stop()
 
 
+def test_window_add_dialog_lists_files_through_the_facade(qtbot, window, monkeypatch):
+    """The window's add dialog asks ``bridge.core.preview_files`` (the core's worker thread)."""
+    cdn = MockS3CDN().start()
+    hf = MockHF(cdn).start()
+    try:
+        hf.add_repo("org/two", {"a.safetensors": b"A" * 3000, "b/config.json": b"{}"})
+        monkeypatch.setenv("ZHILIAN_HOST_MAP", json.dumps({"huggingface.co": hf.base}))
+        monkeypatch.delenv("HF_ENDPOINT", raising=False)
+        dlg = window.open_add_dialog(text="https://huggingface.co/org/two")
+        assert dlg.list_btn.isVisibleTo(dlg)
+        qtbot.mouseClick(dlg.list_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dlg.files.rowCount() == 2, timeout=WAIT)
+        assert [dlg.files.item(i, 0).text() for i in range(2)] == ["a.safetensors", "b/config.json"]
+        dlg.reject()
+    finally:
+        hf.stop()
+        cdn.stop()
+
+
 def test_add_dialog_list_shows_a_failing_link_in_one_line(qtbot):
     from core.selection import LinkFiles
     from gui.add_dialog import AddDialog
     dlg = AddDialog(None, text="https://pan.xunlei.com/s/VNabc?pwd=x1y2",
-                    lister=lambda t: [LinkFiles("https://pan.xunlei.com/s/VNabc?pwd=x1y2", "x1y2", [],
-                                                "Xunlei Cloud (迅雷云盘) shares are not supported: …")],
-                    runner=_sync_runner)
+                    lister=lambda text, **cb: _sync_runner(
+                        lambda t: [LinkFiles("https://pan.xunlei.com/s/VNabc?pwd=x1y2", "x1y2", [],
+                                             "Xunlei Cloud (迅雷云盘) shares are not supported: …")], text, **cb))
     qtbot.addWidget(dlg)
     qtbot.mouseClick(dlg.list_btn, Qt.MouseButton.LeftButton)
     assert "not supported" in dlg.files_label.text() and dlg.files.rowCount() == 0

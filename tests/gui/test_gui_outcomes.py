@@ -50,7 +50,7 @@ def test_rows_that_need_the_user_show_their_state_and_button(qtbot, window, monk
     # (left open: closing it before its keyring answers would delete its table under the answer)
     # Replace link… asks for the expired task's new link
     asked = []
-    monkeypatch.setattr(window, "replace_link", lambda text=None: asked.append(window._one().id))
+    monkeypatch.setattr(window, "replace_link", lambda text=None: asked.append(window.commands.one().id))
     _click_button(qtbot, window, 2)
     assert asked == [2]
 

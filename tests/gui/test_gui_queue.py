@@ -79,7 +79,7 @@ def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, 
     mime.setUrls([QUrl.fromLocalFile(str(lst)), QUrl(file_server.url("/c.bin"))])
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
-    dlg = window._add_dialog
+    dlg = window.adding.dialog
     assert dlg is not None and dlg.isVisible()
     qtbot.waitUntil(lambda: dlg.preview.rowCount() == 3, timeout=5000)
     dlg.folder.setText(str(tmp_path / "dl"))
@@ -177,7 +177,8 @@ def test_context_menu_lists_the_actions(qtbot, window, file_server, tmp_path):
     assert "actPause" not in enabled and "actReplace" not in enabled
     menu.close()
     # Share link opens the sharing dialog for the finished file
-    window.act_share.trigger()
+    window.act_share.trigger()          # the share store opens in the core's worker, then the dialog
+    qtbot.waitUntil(lambda: getattr(window, "share_dialog", None) is not None, timeout=5000)
     dlg = window.share_dialog
     qtbot.waitUntil(dlg.isVisible, timeout=5000)
     assert dlg.file_path == Path(_tasks(window)[0].path)
@@ -203,6 +204,7 @@ def test_settings_dialog_saves(qtbot, window, tmp_path):
     assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
     dlg.proxy.setText("socks5://127.0.0.1:1080")
     qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: load_settings().max_active == 7, timeout=5000)    # written off the GUI thread
     s = load_settings()
     assert (s.max_active, s.download_dir, s.heygem_installs, s.watch_clipboard, s.proxy) == \
         (7, str(tmp_path / "models"), [str(tmp_path / "HeyGem")], True, "socks5://127.0.0.1:1080")
@@ -221,9 +223,9 @@ def test_clipboard_offer_when_enabled(qtbot, window):
     window.settings.watch_clipboard = True
     cb.setText("链接: https://pan.baidu.com/s/1clip 提取码: ab12")
     qtbot.waitUntil(lambda: window.clip_bar.isVisibleTo(window), timeout=5000)
-    assert "https://pan.baidu.com/s/1clip" in window.clip_label.text()
-    qtbot.mouseClick(window.clip_add, Qt.MouseButton.LeftButton)
-    dlg = window._add_dialog
+    assert "https://pan.baidu.com/s/1clip" in window.clip_bar.label.text()
+    qtbot.mouseClick(window.clip_bar.add_btn, Qt.MouseButton.LeftButton)
+    dlg = window.adding.dialog
     assert dlg is not None
     qtbot.waitUntil(lambda: dlg.preview.rowCount() == 1, timeout=5000)
     assert dlg.preview.item(0, 1).text() == "ab12"
@@ -308,10 +310,12 @@ def test_drop_manifest_and_metalink_add_verified_files(qtbot, window, file_serve
     mime.setUrls([QUrl.fromLocalFile(str(yaml_file)), QUrl.fromLocalFile(str(meta4))])
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
-    dlg = window._add_dialog
-    qtbot.waitUntil(lambda: dlg.preview.rowCount() == 2, timeout=5000)
-    shown = [dlg.preview.item(i, 0).text() for i in range(2)]
-    assert shown == ["models.yaml → heygem_v1.pth", "face.meta4 → face.onnx"]
+    dlg = window.adding.dialog
+    expected = ["models.yaml → heygem_v1.pth", "face.meta4 → face.onnx"]
+
+    def shown() -> list[str]:        # the manifests are read in the core's worker, then listed
+        return [dlg.preview.item(i, 0).text() for i in range(dlg.preview.rowCount())]
+    qtbot.waitUntil(lambda: shown() == expected, timeout=5000)
     dlg.folder.setText(str(tmp_path / "target"))
     qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(_tasks(window)) == 2, timeout=WAIT)

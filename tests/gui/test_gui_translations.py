@@ -144,7 +144,7 @@ def test_language_switch_at_runtime_retranslates(qtbot, qapp):
         assert d.language.currentData() == "zh_CN"
         # saved for the next start
         from core.queue.settings import load_settings
-        assert load_settings().language == "zh_CN"
+        qtbot.waitUntil(lambda: load_settings().language == "zh_CN", timeout=5000)   # written off the GUI thread
     finally:
         i18n.install("en")
     w.retranslate()
@@ -170,7 +170,7 @@ def test_english_plural_forms(qapp):
     t = QCoreApplication.translate
     assert t("AddDialog", "Found %n link(s):", "", 1) == "Found 1 link:"
     assert t("AddDialog", "Found %n link(s):", "", 3) == "Found 3 links:"
-    assert t("MainWindow", "Added %n download(s)", "", 2) == "Added 2 downloads"
+    assert t("AddFlow", "Added %n download(s)", "", 2) == "Added 2 downloads"
     i18n.install("zh_CN")
     assert t("AddDialog", "Found %n link(s):", "", 3) == "找到 3 个链接："
     i18n.install("en")

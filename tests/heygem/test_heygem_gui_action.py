@@ -1,17 +1,29 @@
 import threading
 
+import pytest
 from PySide6.QtWidgets import QWidget
 
 from gui import heygem_actions as A
 
 
-def test_send_to_heygem_runs_off_the_gui_thread_and_reports(qtbot, tmp_path, installs, hg):
+@pytest.fixture
+def bridge(qtbot):
+    """The hand-off runs in the core's worker thread, reached through the facade."""
+    from gui.bridge import CoreBridge
+    b = CoreBridge()
+    b.start()
+    assert b.wait_started(30) and b.start_error is None, b.start_error
+    yield b
+    b.stop()
+
+
+def test_send_to_heygem_runs_off_the_gui_thread_and_reports(qtbot, tmp_path, installs, hg, bridge):
     root = installs.webui()
     f = hg.write(tmp_path / "heygem_model_v1.0.pth", hg.pth_bytes(1 << 20))
     w = QWidget()
     qtbot.addWidget(w)
     threads = []
-    job = A.HandoffJob(f, root, parent=w)
+    job = A.HandoffJob(f, root, bridge, parent=w)
     job.progress.connect(lambda *a: threads.append(threading.current_thread()))
     with qtbot.waitSignal(job.finished, timeout=30_000) as blocker:
         job.start()
@@ -20,18 +32,18 @@ def test_send_to_heygem_runs_off_the_gui_thread_and_reports(qtbot, tmp_path, ins
     assert threads and all(t is threading.main_thread() for t in threads)   # delivered on GUI thread
 
 
-def test_send_to_heygem_refusal_arrives_as_a_message(qtbot, tmp_path, installs, hg):
+def test_send_to_heygem_refusal_arrives_as_a_message(qtbot, tmp_path, installs, hg, bridge):
     root = installs.webui()
     f = hg.write(tmp_path / "heygem_model_v1.0.pth", b"<html>login</html>")
     w = QWidget()
     qtbot.addWidget(w)
-    job = A.send_to_heygem(w, f, install_dir=root, show_result=False)
+    job = A.send_to_heygem(w, f, bridge, install_dir=root, show_result=False)
     qtbot.waitUntil(lambda: job.error is not None, timeout=30_000)
     assert "HTML page" in job.error
     assert not (root / "models/heygem_model_v1.0.pth").exists()
 
 
-def test_send_to_heygem_takes_a_finished_task(qtbot, tmp_path, installs, hg):
+def test_send_to_heygem_takes_a_finished_task(qtbot, tmp_path, installs, hg, bridge):
     import dataclasses
 
     @dataclasses.dataclass
@@ -48,7 +60,7 @@ def test_send_to_heygem_takes_a_finished_task(qtbot, tmp_path, installs, hg):
     w = QWidget()
     qtbot.addWidget(w)
     task = Task(str(f), hashlib.sha256(data).hexdigest(), "https://h.example/wav2lip.pth?sign=SECRET", str(root))
-    job = A.send_to_heygem(w, task, None, show_result=False)
+    job = A.send_to_heygem(w, task, bridge, show_result=False)
     qtbot.waitUntil(lambda: job.result is not None or job.error is not None, timeout=30_000)
     assert job.error is None and job.result.rel_path == "checkpoints/wav2lip.pth"
     assert job.result.verified_by == "expected sha256" and "SECRET" not in job.result.source
