@@ -33,6 +33,8 @@ class ErrorKind(StrEnum):
     UNSUPPORTED = "unsupported"
     CANCELLED = "cancelled"
     TIME_LIMIT = "time_limit"          # params: seconds
+    NO_PROGRESS = "no_progress"        # no byte from any source; params: seconds (None: a
+                                       # source keeps failing), host (the sources' hosts)
     OTHER = "other"                    # only the message says more
 
 
@@ -199,8 +201,17 @@ class NoUsableSource(ZhilianError):
 class NoProgress(NoUsableSource):
     """No source delivered a byte for the download's give-up time (refused, reset,
     mismatched ranges, short bodies, no answer). The .part and journal are kept; trying
-    again later (the queue's retry, the same command) resumes."""
+    again later (the queue's retry, the same command) resumes. ``seconds``: how long
+    nothing came (None when one source keeps failing); ``host``: the sources' hosts."""
     retryable = True
+    kind = ErrorKind.NO_PROGRESS  # type: ignore[assignment]
+
+    def __init__(self, message: str | None = None, seconds: float | None = None, host: str = ""):
+        super().__init__(message, host=host)
+        self.seconds = seconds
+
+    def params(self) -> dict[str, Any]:
+        return {"seconds": None if self.seconds is None else int(self.seconds), "host": self.host}
 
 
 class WebPageInsteadOfFile(ZhilianError):

@@ -122,6 +122,12 @@ def error_text(t: Any) -> str:
         text = QCoreApplication.translate("Outcome", "Stopped by the user")
     elif k is ErrorKind.TIME_LIMIT:
         text = QCoreApplication.translate("Outcome", "Stopped at the time limit; Retry continues from where it stopped")
+    elif k is ErrorKind.NO_PROGRESS:
+        if p.get("seconds") is not None:
+            text = QCoreApplication.translate("Outcome", "No data from %1 for %2 s; the partial file is kept and trying again resumes").replace(
+                "%1", host).replace("%2", str(int(float(p["seconds"]))))
+        else:
+            text = QCoreApplication.translate("Outcome", "%1 keeps failing; the partial file is kept and trying again resumes").replace("%1", host)
     else:
         return t.error if not t.next_retry else _retry_suffix(t.error.split("; retrying in ")[0], t)
     if k in (ErrorKind.QUOTA, ErrorKind.THROTTLED) and p.get("retry_after") and not t.next_retry:

@@ -419,7 +419,7 @@ class Download:
         hosts = ", ".join(dict.fromkeys(ms.host for ms in self._mirrors))
         why = f" (last error: {self._why})" if self._why else ""
         return NoProgress(f"No data from {hosts} for {silent:.0f} s{why}; the .part is kept, "
-                          "and trying again resumes")
+                          "and trying again resumes", seconds=silent, host=hosts)
 
     def _has_work(self) -> bool:
         return self._plan.has_work(time.monotonic(), self._mirrors.states)
@@ -586,7 +586,7 @@ class Download:
             # retryable by nature: the .part stays, and a later try (the queue's retry, the
             # same command) resumes
             ms.error = NoProgress(f"{ms.host} keeps failing ({reason(e)}); the .part is kept, "
-                                  "and trying again resumes")
+                                  "and trying again resumes", host=ms.host)
             if ms.failures >= self.opts.max_retries and any(
                     m is not ms and not m.dead for m in self._mirrors):
                 # dropped while other mirrors can take its ranges; the last one is retried

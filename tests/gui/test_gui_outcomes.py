@@ -94,3 +94,25 @@ def test_a_snapshot_older_than_applied_events_does_not_undo_them(qtbot, window):
     window._load_tasks(([verifying, gone, other], 40))
     shown = {t.id: t.state for t in window.model.all_tasks()}
     assert shown == {7: State.DONE, 8: State.QUEUED, 10: State.QUEUED}
+
+
+def test_no_progress_is_worded_with_its_seconds_and_host_in_english_and_chinese(qtbot):
+    """No byte from any source for the give-up time: its own kind, worded from its
+    parameters (not the core's English message)."""
+    from gui import i18n
+    silent = _view(11, State.FAILED, ErrorKind.NO_PROGRESS, {"seconds": 60, "host": "cdn.example.com"},
+                   "No data from cdn.example.com for 60 s (last error: connection reset); the .part is kept")
+    failing = _view(12, State.FAILED, ErrorKind.NO_PROGRESS, {"seconds": None, "host": "cdn.example.com"},
+                    "cdn.example.com keeps failing (connection reset); the .part is kept")
+    assert outcome.error_text(silent) == \
+        "No data from cdn.example.com for 60 s; the partial file is kept and trying again resumes"
+    assert outcome.error_text(failing) == \
+        "cdn.example.com keeps failing; the partial file is kept and trying again resumes"
+    try:
+        i18n.install("zh_CN")
+        zh = outcome.error_text(silent)
+        assert "cdn.example.com" in zh and "60" in zh and "No data" not in zh and ".part" not in zh
+        zh = outcome.error_text(failing)
+        assert "cdn.example.com" in zh and "keeps failing" not in zh
+    finally:
+        i18n.install("en")

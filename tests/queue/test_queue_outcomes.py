@@ -98,3 +98,36 @@ def test_kinds_and_parameters_of_errors():
     err = NoUsableSource.unreachable("huggingface.co", TimeoutError())
     assert str(err) == "Cannot reach huggingface.co: no answer in time"
     assert outcome_of(ValueError("x")) == (ErrorKind.OTHER, {})
+
+
+def test_no_data_for_the_give_up_time_is_its_own_kind_with_seconds_and_host(file_server, dl_dir, monkeypatch):
+    """A source that stops answering mid-download: the attempt ends with NoProgress, stored
+    as ``no_progress`` with how long nothing came and from where (not ``other``)."""
+    monkeypatch.setenv("ZHILIAN_GIVE_UP_AFTER", "2")
+    f = file_server.add("/slow.bin", make_blob(4 << 20, 11), rate=256 << 10)
+    seen = []
+
+    def on_event(e):
+        t = e.task
+        if t is None:
+            return
+        if t.done >= 256 << 10 and not f.reset_all:
+            f.reset_all = True          # every request from now on: dropped before any answer
+            f.reset_at = list(range(256 << 10, 4 << 20, 32 << 10))   # and the running ones end
+        if t.error:
+            seen.append(t)
+
+    async def body(svc):
+        svc.subscribe(on_event)
+        [tid] = await svc.add(file_server.url("/slow.bin"), dest_dir=str(dl_dir))
+        await wait_until(lambda: seen, timeout=60)
+        return tid
+    tid = run_svc(body, settings_obj=settings(max_retries=0))
+    first = seen[0]
+    assert first.error_kind is ErrorKind.NO_PROGRESS, (first.error_kind, first.error)
+    assert first.error_params["host"] == "127.0.0.1"
+    assert first.error_params["seconds"] is None or first.error_params["seconds"] >= 2
+    st = Store()
+    row = next(r for r in st.load() if r.id == tid)
+    st.close()
+    assert row.error_kind == "no_progress"
