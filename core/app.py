@@ -30,12 +30,19 @@ class App:
     and closed with the app); shares and accounts are opened on first use."""
 
     def __init__(self, queue: Any = None, *, share_api_factory: Callable[[], Any] | None = None):
-        if queue is None:
-            from .queue.service import QueueService
-            queue = QueueService()
-        self.queue = queue
+        self._queue = queue              # made on first use (a command line that only
+                                         # reads the database never makes one)
         self._share_api: Any = None
         self._share_factory = share_api_factory
+        self._rpc: Any = None            # the browser RPC server this app runs (rpc_serve)
+
+    @property
+    def queue(self) -> Any:
+        """The QueueService this app drives."""
+        if self._queue is None:
+            from .queue.service import QueueService
+            self._queue = QueueService()
+        return self._queue
 
     # -- life ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -177,18 +184,24 @@ class App:
         api = await self.share_api()
         return await asyncio.to_thread(api.start_server)
 
-    async def share_set_lan(self, on: bool) -> None:
-        """Saves the LAN choice and restarts a server this process runs on the new address."""
+    async def share_set_lan(self, on: bool) -> str | None:
+        """Saves the LAN choice and restarts a server this process runs on the new address.
+        Returns why the choice could not be saved (it still applies until the app closes)."""
         from .share import save_config
         api = await self.share_api()
 
-        def _set() -> None:
+        def _set() -> str | None:
             api.config.lan = on
-            save_config(api.config)
+            problem = None
+            try:
+                save_config(api.config)
+            except OSError as e:
+                problem = e.strerror or str(e)
             if api.serving_here():
                 api.stop_server()
                 api.start_server()
-        await asyncio.to_thread(_set)
+            return problem
+        return await asyncio.to_thread(_set)
 
     async def share_session_secret(self) -> None:
         from .share import use_session_secret
@@ -222,13 +235,317 @@ class App:
 
     async def heygem_handoff(self, path: str, install_dir: str, *, expected_sha256: str | None = None,
                              source: str | None = None, rel_path: str | None = None,
-                             progress: Callable[[str, int, int], None] | None = None) -> Any:
-        """Places ``path`` in the install; ``progress(phase, done, total)`` is called from
-        the worker thread."""
+                             expected_size: int | None = None, progress: Callable[[str, int, int], None] | None = None,
+                             copy: bool = False, force: bool = False) -> Any:
+        """Places a finished model file in an install (checked, atomically); ``progress``
+        (phase, done, total) is called from the worker thread."""
         from .heygem.handoff import handoff_file
-        return await asyncio.to_thread(lambda: handoff_file(path, install_dir, rel_path,
-                                                            expected_sha256=expected_sha256, source=source,
-                                                            progress=progress))
+        return await asyncio.to_thread(lambda: handoff_file(path, install_dir, rel_path, expected_sha256=expected_sha256,
+                                                            expected_size=expected_size, source=source,
+                                                            progress=progress, copy=copy, force=force))
+
+    # == the command line (core/commands): the queue's database when this process does not
+    #    run the queue, the rest of sharing, account details ================================
+
+    async def pending(self) -> int:
+        """Tasks of the running queue that still have work to do on their own."""
+        return self.queue.pending()
+
+    async def fault(self) -> Exception | None:
+        """Why the running queue stopped (its database failed), or None."""
+        return self.queue.fault
+
+    async def db_add(self, link_text: str, *, password: str | None = None, dest_dir: str | Path | None = None,
+                     filename: str | None = None, connections: int | None = None, sha256: str | None = None,
+                     priority: int = 0, limit: int = 0, time_limit: float | None = None) -> list[TaskView]:
+        """Queues links straight into the database (no queue runs in this process); a
+        queue running elsewhere picks them up within a second. The tasks, existing ones for
+        links already queued."""
+        def _add() -> list[TaskView]:
+            from .queue.events import make_view
+            from .queue.service import queue_links
+            from .queue.store import Store
+            store = Store(write=True)
+            try:
+                ids = queue_links(store, link_text, password=password, dest_dir=dest_dir, filename=filename,
+                                  connections=connections, sha256=sha256, priority=priority, limit=limit,
+                                  time_limit=time_limit)
+                rows = [store.get(tid) for tid in ids]
+                return [make_view(r) for r in rows if r is not None]
+            finally:
+                store.close()
+        return await asyncio.to_thread(_add)
+
+    async def db_tasks(self) -> StoredQueue:
+        """The database's tasks in queue order, and the partial downloads no task owns."""
+        def _read() -> StoredQueue:
+            from .queue.events import make_view
+            from .queue.leftovers import find_leftovers
+            from .queue.store import Store
+            from .settings import load_settings
+            store = Store(write=False)
+            try:
+                rows = store.load()
+            finally:
+                store.close()
+            leftovers = find_leftovers(rows, [load_settings().download_path()])
+            rows.sort(key=lambda r: (-r.priority, r.position, r.id))
+            return StoredQueue([make_view(r) for r in rows], leftovers)
+        return await asyncio.to_thread(_read)
+
+    async def db_control(self, action: str, task_ids: list[int], delete_file: bool = False) -> list[Controlled]:
+        """pause / resume / retry / cancel / remove tasks in the database: a queue running in
+        another process is asked (it acts within a second), else the rows change here."""
+        if action not in ("pause", "resume", "retry", "cancel", "remove"):
+            raise ValueError(f"not a queue action: {action}")
+
+        def _control() -> list[Controlled]:
+            from .queue.leftovers import task_files, tidy
+            from .queue.store import FINAL_STATES, RunLock, Store
+            store = Store(write=True)
+            out = []
+            try:
+                running = RunLock(store.path).is_held_elsewhere()
+                for tid in task_ids:
+                    row = store.get(tid)
+                    if row is None:
+                        out.append(Controlled(tid, "missing"))
+                    elif running:
+                        store.post_command(action, tid, delete_file if action == "remove" else None)
+                        out.append(Controlled(tid, "asked"))
+                    elif action == "remove":
+                        store.delete(tid)
+                        if delete_file:
+                            for p in task_files(row):
+                                p.unlink(missing_ok=True)
+                        else:
+                            tidy(row, removed=True)
+                        out.append(Controlled(tid, "removed"))
+                    elif action in ("pause", "cancel"):
+                        if row.state in FINAL_STATES:
+                            out.append(Controlled(tid, "finished", row.state))
+                        elif action == "pause":
+                            store.update(tid, state="paused", error=None, next_retry=None)
+                            out.append(Controlled(tid, "paused", "paused"))
+                        else:
+                            store.update(tid, state="failed", error="Stopped by the user", next_retry=None)
+                            out.append(Controlled(tid, "cancelled", "failed"))
+                    elif row.state in ("paused", "failed"):
+                        store.update(tid, state="queued", error=None, attempts=0, next_retry=None)
+                        out.append(Controlled(tid, "queued", "queued"))
+                    else:
+                        out.append(Controlled(tid, "unchanged", row.state))
+                return out
+            finally:
+                store.close()
+        return await asyncio.to_thread(_control)
+
+    async def db_repair(self) -> QueueRepaired:
+        """Rebuilds a damaged queue database (no queue may run): what was kept, where the
+        damaged file was saved."""
+        def _repair() -> QueueRepaired:
+            from .queue.store import db_path
+            done = repair_queue_database()
+            return QueueRepaired(db_path(), done.tasks, done.backup)
+        return await asyncio.to_thread(_repair)
+
+    async def account_status(self, host: str) -> Any:
+        from . import accounts
+        return await asyncio.to_thread(accounts.account_status, host)
+
+    async def account_set(self, host: str, name: str, value: Any) -> None:
+        """One per-account setting (``max_connections``)."""
+        from . import accounts
+        await asyncio.to_thread(accounts.set_setting, host, name, value)
+
+    async def account_host(self, host: str) -> str:
+        """The account a host's login is kept under (pan.baidu.com -> baidu.com)."""
+        from . import accounts
+        return accounts.normalize_host(host)
+
+    async def share_get(self, share_id: str) -> Any:
+        api = await self.share_api()
+        return await asyncio.to_thread(api.get, share_id)
+
+    async def share_watch(self, folder: str | Path, **options: Any) -> Any:
+        """Shares every new file of a folder (options as ShareAPI.watch)."""
+        api = await self.share_api()
+        return await asyncio.to_thread(lambda: api.watch(folder, **options))
+
+    async def share_watches(self) -> list[tuple[Any, int]]:
+        """(watched folder, number of its active shares)."""
+        api = await self.share_api()
+        return await asyncio.to_thread(lambda: [(w, len(api.store.list(watch_id=w.id))) for w in api.watches()])
+
+    async def share_unwatch(self, watch_id: str, revoke_shares: bool = True) -> None:
+        api = await self.share_api()
+        await asyncio.to_thread(api.unwatch, watch_id, revoke_shares)
+
+    async def share_scan(self) -> list[Any]:
+        """Shares the new files of every watched folder now; their links."""
+        api = await self.share_api()
+        return await asyncio.to_thread(api.scan_now)
+
+    async def share_retention(self, dry_run: bool = False) -> list[Any]:
+        api = await self.share_api()
+        return await asyncio.to_thread(api.retention, dry_run)
+
+    async def share_rotate_key(self) -> None:
+        api = await self.share_api()
+        await asyncio.to_thread(api.rotate_key)
+
+    async def share_control_token(self) -> str:
+        api = await self.share_api()
+        return await asyncio.to_thread(api.control_token)
+
+    async def share_qr_text(self, url: str) -> str:
+        api = await self.share_api()
+        return await asyncio.to_thread(api.qr_text, url)
+
+    async def share_config(self) -> Any:
+        """The share server's settings (ServerConfig) this app uses; changes to it apply
+        to what this app does next, ``share_save_config`` keeps them."""
+        api = await self.share_api()
+        return api.config
+
+    async def share_save_config(self) -> Path:
+        """Writes the settings; returns the file."""
+        from .share.config import config_path, save_config
+        api = await self.share_api()
+        await asyncio.to_thread(save_config, api.config)
+        return config_path()
+
+    async def share_config_path(self) -> Path:
+        from .share.config import config_path
+        return config_path()
+
+    async def share_link_port(self, port: int | None) -> None:
+        """Links made from now on point at the server running on ``port``."""
+        api = await self.share_api()
+        api.server_port = port
+
+    async def share_access_log(self, n: int) -> list[dict]:
+        from .share.access_log import AccessLog
+        return await asyncio.to_thread(lambda: AccessLog().tail(n))
+
+    async def share_serve_here(self) -> Any:
+        """Runs the share server on this loop (``main.py serve``); returns it (``stop()``
+        when done). Without the keyring, ``share_session_secret`` first."""
+        from .share import ShareServer
+        api = await self.share_api()
+        srv = ShareServer(api.store, api.config)
+        await srv.start()
+        return srv
+
+    async def share_session_in_use(self) -> bool:
+        from .share.secret import session_secret_in_use
+        return session_secret_in_use()
+
+    # == the share dialog (gui/share_dialog.py): typed answers (ShareRow, ShareOutcome, …
+    #    below the class); the share store, the keyring and the disk only in worker threads ==
+
+    async def share_rows(self, include_inactive: bool = False) -> SharesShown:
+        import time
+        links, problem = await self.share_list(include_inactive)
+        return await asyncio.to_thread(lambda: SharesShown([_share_row(x, time.time()) for x in links], problem))
+
+    async def share_make(self, path: str | Path, expires: str | int | None = None, password: str | None = None,
+                         limit_bps: int = 0, qr_scale: int = 4) -> ShareOutcome:
+        """Shares one file: its link and QR code, or why not (never raises for what the
+        user can mend: a missing file, a value out of range, no keyring)."""
+        import time
+
+        from .errors import ZhilianError
+        api = await self.share_api()
+
+        def _make() -> ShareOutcome:
+            try:
+                link = api.create(path, expires=expires, password=password, limit_bps=limit_bps)
+            except ZhilianError as e:
+                return _share_failure(e)
+            return ShareOutcome(_share_row(link, time.time()), link.url, api.qr_png(link.url, scale=qr_scale))
+        return await asyncio.to_thread(_make)
+
+    async def share_show(self, share_id: str, qr_scale: int = 4) -> ShareOutcome:
+        """An existing share's link and QR code for where links point now (after the
+        server started or moved to the local network)."""
+        import time
+
+        from .errors import ZhilianError
+        api = await self.share_api()
+
+        def _show() -> ShareOutcome:
+            try:
+                link = api.get(share_id)
+            except ZhilianError as e:
+                return _share_failure(e)
+            return ShareOutcome(_share_row(link, time.time()), link.url, api.qr_png(link.url, scale=qr_scale))
+        return await asyncio.to_thread(_show)
+
+    async def share_server_state(self) -> ShareServerState:
+        from .share.limits import MAX_PASSWORD_CHARS
+        running, base, lan = await self.share_server_status()
+        return ShareServerState(running, base, lan, MAX_PASSWORD_CHARS)
+
+    async def share_serve(self) -> ShareOutcome:
+        """Starts the sharing server in this process; ``error`` says why it did not."""
+        from .errors import ZhilianError
+        try:
+            await self.share_start_server()
+        except (ZhilianError, OSError) as e:
+            return _share_failure(e)
+        return ShareOutcome()
+
+    # == the browser RPC the desktop app serves (gui/browser_rpc.py): its settings file and
+    #    its secret (keyring) in worker threads; the server on this loop ====================
+
+    async def rpc_config(self) -> Any:
+        """The RPC settings (core.rpc.config.RpcConfig) as saved."""
+        from .rpc.config import load_config
+        return await asyncio.to_thread(load_config)
+
+    async def rpc_secret(self, config: Any = None, renew: bool = False) -> Any:
+        """The secret clients send (SecretInfo: secret, kept in the keyring or not, why not);
+        a new one with ``renew``. ``config`` gets its keyring name on first use."""
+        from .rpc.config import get_secret
+        return await asyncio.to_thread(lambda: get_secret(config, renew=renew))
+
+    async def rpc_serve(self, config: Any = None) -> RpcState:
+        """(Re)starts the RPC server with ``config`` (None: the saved settings); none runs
+        when they say it is off."""
+        from .rpc.config import load_config
+        from .rpc.server import start_rpc
+        await self.rpc_stop()
+        cfg = config or await asyncio.to_thread(load_config)
+        if cfg.enabled:
+            self._rpc = await start_rpc(self, config=cfg)
+        return self._rpc_state()
+
+    async def rpc_apply(self, config: Any) -> RpcState:
+        """Saves new RPC settings and applies them: a new port or on/off restarts the
+        server, the rest (origins, folders) applies to the running one at once."""
+        from .rpc.config import save_config
+        await asyncio.to_thread(save_config, config)
+        server = self._rpc
+        if server is not None and config.enabled and config.port == server.config.port:
+            server.reconfigure(config)
+            return self._rpc_state()
+        if server is None and not config.enabled:
+            return self._rpc_state()
+        return await self.rpc_serve(config)
+
+    async def rpc_set_secret(self, secret: str) -> None:
+        """A new secret (already in the keyring) for the running server, at once."""
+        if self._rpc is not None:
+            self._rpc.reconfigure(self._rpc.config, secret)
+
+    async def rpc_stop(self) -> None:
+        server, self._rpc = self._rpc, None
+        if server is not None:
+            await server.stop()
+
+    def _rpc_state(self) -> RpcState:
+        return RpcState(self._rpc.port if self._rpc is not None else None)
 
     # -- desktop front end: the add dialog's previews, session-only logins -------------------
     # What the GUI needs beyond the queue. Whatever reads the disk, the network or the
@@ -254,6 +571,110 @@ class App:
                 accounts.use_session_only(enable)
             return accounts.session_only()
         return await asyncio.to_thread(_set)
+
+
+# == the share dialog's answers (App.share_rows, share_make, share_show, share_server_state,
+#    share_serve): plain values, made in the worker thread ====================================
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One share as a list shows it; ``state`` is 'active', 'expired', 'revoked' or
+    'missing' (the file is gone: looked at in the worker thread, not the caller's)."""
+    id: str
+    name: str
+    path: str
+    state: str
+    expires: int                 # unix seconds; 0 = never
+    downloads: int
+    bytes_sent: int
+    has_password: bool
+    limit_bps: int
+    revoked: bool
+    url: str                     # "" without a keyring
+
+
+@dataclass(frozen=True)
+class SharesShown:
+    rows: list[ShareRow]
+    problem: str | None          # why the rows come without links (no keyring)
+
+
+@dataclass(frozen=True)
+class ShareOutcome:
+    """A link made or shown (with its QR code as PNG), or why not: ``error`` in words,
+    ``no_keyring`` when a session-only secret would help."""
+    row: ShareRow | None = None
+    url: str = ""
+    qr_png: bytes = b""
+    error: str | None = None
+    no_keyring: bool = False
+
+
+@dataclass(frozen=True)
+class ShareServerState:
+    running: bool
+    link_base: str
+    lan: bool                    # reachable from the local network
+    max_password_chars: int
+
+
+def _share_row(link: Any, now: float) -> ShareRow:
+    s = link.share
+    return ShareRow(s.id, s.name, s.path, s.state(now), int(s.expires or 0), int(s.downloads),
+                    int(s.bytes_sent), bool(s.has_password), int(s.limit_bps or 0), bool(s.revoked), link.url)
+
+
+def _share_failure(e: BaseException) -> ShareOutcome:
+    from .errors import NoKeyring
+    return ShareOutcome(error=str(e) or "The share could not be made", no_keyring=isinstance(e, NoKeyring))
+
+
+# == the command line's answers (App.db_tasks, db_control, db_repair) ======================
+
+@dataclass(frozen=True)
+class StoredQueue:
+    tasks: list[TaskView]        # in queue order
+    leftovers: list[Any]         # partial downloads no task owns (``describe()``)
+
+
+@dataclass(frozen=True)
+class Controlled:
+    """What ``db_control`` did to one task: ``outcome`` is 'missing' (no such task), 'asked'
+    (the running queue was told), 'removed', 'paused', 'cancelled', 'queued', 'finished'
+    (refused: already finished) or 'unchanged' (nothing to do); ``state`` the task's."""
+    task_id: int
+    outcome: str
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRepaired:
+    path: Path                   # the database
+    tasks: int                   # tasks kept
+    backup: Path                 # the damaged file, saved as a copy
+
+
+# == the browser RPC's state, and the queue database when the queue could not start ========
+
+@dataclass(frozen=True)
+class RpcState:
+    port: int | None             # where the RPC listens; None: it does not run
+
+
+def queue_database_fault(exc: BaseException | None) -> str | None:
+    """What is wrong with the queue's database ('read-only', 'full', 'locked', 'damaged',
+    'unreadable', 'running', …) when ``exc`` (why the queue did not start) is about it;
+    None for anything else."""
+    from .queue.store import QueueDbError
+    return exc.kind if isinstance(exc, QueueDbError) else None
+
+
+def repair_queue_database() -> Any:
+    """Rebuilds a damaged queue database while no queue runs (blocking: call it from a
+    worker thread). Returns what was kept (``tasks``) and where the damaged file was saved
+    (``backup``); raises QueueDbError with a message when it cannot."""
+    from .queue.service import repair_database
+    return repair_database()
 
 
 # -- helpers for front ends: pure ones for live feedback (no disk, network or keyring),
@@ -310,13 +731,16 @@ def default_settings() -> Any:
 
 
 #: the methods that do not use the queue: a front end may call them before the queue has
-#: started or when it could not (accounts, HeyGem, link previews, shares)
+#: started or when it could not (accounts, HeyGem, link previews, the share list)
 QUEUE_FREE = frozenset({
     "accounts", "account_import", "account_token", "account_remove", "keyring_available",
     "account_session_only", "heygem_detect", "heygem_handoff", "preview_files",
     "manifest_files", "share_api", "share_create", "share_list", "share_revoke", "share_url",
-    "share_server_status", "share_start_server", "share_set_lan", "share_session_secret",
+    "share_server_status", "share_set_lan", "share_session_secret", "share_rows", "share_make",
+    "share_show", "share_server_state", "rpc_config", "rpc_secret", "rpc_set_secret",
 })
+# not the servers (share_start_server, share_serve, rpc_serve): each call of an App without
+# the queue runs on a loop of its own that ends with the call, and a server with it
 
 
 class _NoQueue:

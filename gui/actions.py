@@ -243,15 +243,13 @@ class TaskActions(QObject):
                 lambda res: self.w.notices.plain("handed_off", self.tr("Handed off to HeyGem"), name))
 
     def share_link(self) -> None:
-        """Shares the selected finished file through the local sharing server (gui/share_dialog.py);
-        the share store opens on the core's worker thread."""
+        """Shares the selected finished file through the local sharing server
+        (gui/share_dialog.py); the dialog reaches the share store through the facade."""
         paths = [t.path for t in self.w.selected_tasks() if t.state in ("done", "handed_off") and t.path]
-        if paths:
-            self.w.core.share_api(on_done=lambda api: self._open_share(paths[0], api), on_error=self.w.show_error)
-
-    def _open_share(self, path: str, api: Any) -> None:
+        if not paths:
+            return
         try:
-            dlg = share_dialog.ShareDialog(self.w, path, api)
+            dlg = share_dialog.ShareDialog(self.w, paths[0], self.w.bridge)
         except Exception as exc:  # noqa: BLE001 - a message, never a traceback
             self.w.show_error(str(exc))
             return

@@ -6,7 +6,7 @@ and folders).  The core side is core/rpc; see docs/browser.md."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
@@ -26,58 +26,40 @@ from shiboken6 import isValid
 
 
 class RpcControl(QObject):
-    """Starts, restarts and stops the app's RPC server; ``changed`` after each of them."""
+    """Starts, restarts and stops the app's RPC server (``App.rpc_*`` on the core loop);
+    ``changed`` after each of them."""
 
     changed = Signal()
 
     def __init__(self, bridge: Any, parent: QObject | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.server: Any = None
+        self.port: int | None = None
         self.error: str | None = None
         bridge.rpc = self
         bridge.cleanups.append(self._stop)
 
-    @property
-    def port(self) -> int | None:
-        return self.server.port if self.server is not None else None
-
     def start(self) -> None:
         """With the app: serves the RPC when the settings say so (the default)."""
-        self.bridge.submit(self._restart, None, on_done=self._started, on_error=self._failed)
+        self.bridge.core.rpc_serve(None, on_done=self._started, on_error=self._failed)
 
     def apply(self, config: Any) -> None:
-        """New settings: a new port or on/off restarts the server, the rest applies at once."""
-        server = self.server
-        if server is not None and config.enabled and config.port == server.config.port:
-            self.bridge.submit(server.reconfigure, config, on_done=lambda _: self.changed.emit(),
-                               on_error=self._failed)
-        else:
-            self.bridge.submit(self._restart, config, on_done=self._started, on_error=self._failed)
+        """New settings (saved by the core first): a new port or on/off restarts the
+        server, the rest applies at once."""
+        self.bridge.core.rpc_apply(config, on_done=self._started, on_error=self._failed)
 
     def set_secret(self, secret: str) -> None:
         """A new secret (already in the keyring) for the running server, at once."""
-        if self.server is not None:
-            self.bridge.submit(self.server.reconfigure, self.server.config, secret, on_error=self._failed)
-
-    async def _restart(self, config: Any) -> Any:
-        import asyncio
-
-        from core.rpc.config import load_config
-        from core.rpc.server import start_rpc
-        await self._stop()
-        cfg = config or await asyncio.to_thread(load_config)
-        if not cfg.enabled:
-            return None
-        return await start_rpc(self.bridge.app, config=cfg)
+        if self.port is not None:
+            self.bridge.core.rpc_set_secret(secret, on_error=self._failed)
 
     async def _stop(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            await server.stop()
+        """Before the queue closes (on the core loop)."""
+        if self.bridge.app is not None:
+            await self.bridge.app.rpc_stop()
 
-    def _started(self, server: Any) -> None:
-        self.server, self.error = server, None
+    def _started(self, state: Any) -> None:
+        self.port, self.error = state.port, None
         self.changed.emit()
 
     def _failed(self, message: str) -> None:
@@ -90,22 +72,19 @@ class RpcSettingsTab(QWidget):
 
     def __init__(self, bridge: Any = None, parent: QWidget | None = None):
         super().__init__(parent)
-        from core.rpc.config import load_config
         self.bridge = bridge
         self.control: RpcControl | None = getattr(bridge, "rpc", None)
-        self.config = load_config()
+        self.config: Any = None          # core.rpc.config.RpcConfig, read by the core
         self.secret = ""
         self.kept = True
         self.new_secret: str | None = None
         form = QFormLayout(self)
         self.enabled = QCheckBox()
         self.enabled.setObjectName("rpc_enabled")
-        self.enabled.setChecked(self.config.enabled)
         form.addRow("", self.enabled)
         self.port = QSpinBox()
         self.port.setObjectName("rpc_port")
         self.port.setRange(0, 65535)
-        self.port.setValue(self.config.port)
         self.l_port = QLabel()
         form.addRow(self.l_port, self.port)
         row = QHBoxLayout()
@@ -129,13 +108,13 @@ class RpcSettingsTab(QWidget):
         self.status.setObjectName("rpc_status")
         self.status.setWordWrap(True)
         form.addRow("", self.status)
-        self.origins = QPlainTextEdit("\n".join(self.config.allowed_origins))
+        self.origins = QPlainTextEdit()
         self.origins.setObjectName("rpc_origins")
         self.origins.setMaximumHeight(70)
         self.l_origins = QLabel()
         self.l_origins.setWordWrap(True)
         form.addRow(self.l_origins, self.origins)
-        self.dirs = QPlainTextEdit("\n".join(self.config.allowed_dirs))
+        self.dirs = QPlainTextEdit()
         self.dirs.setObjectName("rpc_dirs")
         self.dirs.setMaximumHeight(70)
         self.add_dir = QPushButton()
@@ -147,6 +126,20 @@ class RpcSettingsTab(QWidget):
         self.retranslate()
         if self.control is not None:
             self.control.changed.connect(self._show_status)
+        self.setEnabled(False)           # until the settings are read
+        if bridge is not None:
+            bridge.core.rpc_config(on_done=self._got_config,
+                                   on_error=lambda msg: isValid(self) and self.status.setText(msg))
+
+    def _got_config(self, config: Any) -> None:
+        if not isValid(self):            # the dialog was closed meanwhile
+            return
+        self.config = config
+        self.enabled.setChecked(config.enabled)
+        self.port.setValue(config.port)
+        self.origins.setPlainText("\n".join(config.allowed_origins))
+        self.dirs.setPlainText("\n".join(config.allowed_dirs))
+        self.setEnabled(True)
         self._load_secret()
 
     def retranslate(self) -> None:
@@ -165,13 +158,9 @@ class RpcSettingsTab(QWidget):
 
     # -- secret ---------------------------------------------------------------------
     def _load_secret(self, renew: bool = False) -> None:
-        from core.rpc.config import get_secret
-        job: Callable[[], Any] = lambda: get_secret(self.config, renew=renew)  # noqa: E731
-        if self.bridge is not None:
-            self.bridge.run_blocking(job, on_done=lambda info: self._got_secret(info, renew),
-                                     on_error=lambda msg: isValid(self) and self.status.setText(msg))
-        else:
-            self._got_secret(job(), renew)
+        if self.bridge is not None and self.config is not None:
+            self.bridge.core.rpc_secret(self.config, renew, on_done=lambda info: self._got_secret(info, renew),
+                                        on_error=lambda msg: isValid(self) and self.status.setText(msg))
 
     def _got_secret(self, info: Any, renewed: bool) -> None:
         if not isValid(self):        # the dialog was closed while the keyring answered
@@ -217,19 +206,26 @@ class RpcSettingsTab(QWidget):
 
     # -- saving ------------------------------------------------------------------------
     def result_config(self) -> Any:
+        """The settings as the tab shows them (None while they are being read)."""
+        if self.config is None:
+            return None
         lines = lambda w: [x.strip() for x in w.toPlainText().splitlines() if x.strip()]  # noqa: E731
         return dataclasses.replace(self.config, enabled=self.enabled.isChecked(), port=self.port.value(),
                                    allowed_origins=lines(self.origins), allowed_dirs=lines(self.dirs))
 
     def apply(self) -> str | None:
-        """Saves and applies; returns a problem to show instead, or None."""
-        from core.rpc.config import RpcConfigError, save_config
+        """Checks the values (returns the problem to show instead, or None), then the core
+        saves and applies them; a failure to save shows as the RPC's error."""
         cfg = self.result_config()
+        if cfg is None:                  # never read, so nothing was changed
+            return None
         try:
-            save_config(cfg)
-        except (RpcConfigError, OSError) as e:
+            cfg.check()
+        except ValueError as e:          # RpcConfigError: one sentence
             return str(e)
         self.config = cfg
         if self.control is not None:
             self.control.apply(cfg)
+        elif self.bridge is not None:
+            self.bridge.core.rpc_apply(cfg)      # a failure is logged
         return None

@@ -1,15 +1,18 @@
 """"Share link" dialog (link + copy button + QR code) and the list of active shares.
 
-Both talk to core only through ``core.share.ShareAPI`` (passed in as ``share_api``):
-    ShareDialog(parent, file_path, share_api).exec()
-    SharesListWidget(share_api, parent)      # embeddable list with copy / revoke
+Both talk to the core only through the facade, ``bridge.core.share_*(…, on_done=…)``
+(core/app.py): the share store (SQLite), the keyring and the disk are used in the core's
+worker threads, never on the GUI thread. While a call runs its buttons are disabled;
+a problem is shown as the core's one-line message.
+    ShareDialog(parent, file_path, bridge).open()
+    SharesListWidget(bridge, parent)      # embeddable list with copy / revoke
 """
 
 from __future__ import annotations
 
-import time
+import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
@@ -31,7 +34,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
+from core.errors import human_bytes
 from core.invocation import command
 
 EXPIRY_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
@@ -39,26 +44,76 @@ EXPIRY_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d
 
 
 def _human(n: float) -> str:
-    from core.errors import human_bytes
     return human_bytes(n)
 
 
 def _when(ts: float) -> str:
-    from core.share.limits import when_text  # never fails on an out-of-range stored value
-    return when_text(ts, never="—")
+    """A stored expiry as local time, never failing on an out-of-range value."""
+    if not ts:
+        return "—"
+    try:
+        return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError, TypeError):
+        return "far future" if ts > 0 else "invalid"
+
+
+class _Calls:
+    """Facade calls of one widget: its controls are disabled while any runs (``busy``),
+    and an answer that comes after the widget was closed is dropped."""
+
+    def __init__(self, owner: QWidget, bridge: Any, controls: Callable[[], list[QWidget]],
+                 on_error: Callable[[str], None], changed: Callable[[], None]):
+        self.owner, self.bridge, self.controls = owner, bridge, controls
+        self.on_error, self.changed = on_error, changed
+        self.running = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.running > 0
+
+    def __call__(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[str], None] | None = None, **kwargs: Any) -> None:
+        self.running += 1
+        self._show()
+
+        def done(value: Any) -> None:
+            if self._end() and on_done is not None:
+                on_done(value)
+
+        def failed(message: str) -> None:
+            if self._end():
+                (on_error or self.on_error)(message)
+        getattr(self.bridge.core, method)(*args, on_done=done, on_error=failed, **kwargs)
+
+    def _end(self) -> bool:
+        if not isValid(self.owner):
+            return False
+        self.running -= 1
+        self._show()
+        return True
+
+    def _show(self) -> None:
+        for w in self.controls():
+            w.setEnabled(not self.busy)
+        self.owner.setCursor(Qt.CursorShape.BusyCursor if self.busy else Qt.CursorShape.ArrowCursor)
+        if not self.busy:
+            self.changed()
 
 
 class SharesListWidget(QWidget):
-    """Active shares with copy-link and revoke; ``refresh()`` reloads from the store."""
+    """Active shares with copy-link and revoke; ``refresh()`` reloads them (in the core)."""
 
     revoked = Signal(str)
+    #: a reload arrived (its rows are shown)
+    refreshed = Signal()
     COLUMNS = ("Name", "State", "Expires", "Downloads", "Sent", "Protection")
 
-    def __init__(self, share_api: Any, parent: QWidget | None = None):
+    def __init__(self, bridge: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("SharesListWidget")
-        self.api = share_api
-        self._links: list[Any] = []
+        self.bridge = bridge
+        self._rows: list[Any] = []
+        self._select: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -87,32 +142,35 @@ class SharesListWidget(QWidget):
         self.message.setWordWrap(True)
         self.message.hide()
         lay.addWidget(self.message)
+        self.calls = _Calls(self, bridge, lambda: [self.show_all, self.refresh_btn], self._show_message,
+                            self._update_buttons)
         self.refresh()
 
-    def links(self) -> list[Any]:
-        return list(self._links)
+    @property
+    def busy(self) -> bool:
+        return self.calls.busy
 
-    def refresh(self) -> None:
-        from core.errors import ZhilianError
-        try:
-            self._links = self.api.list(include_inactive=self.show_all.isChecked())
+    def links(self) -> list[Any]:
+        """The rows shown (core.app.ShareRow: id, name, state, url, …)."""
+        return list(self._rows)
+
+    def refresh(self, *_: Any) -> None:
+        self.calls("share_rows", self.show_all.isChecked(), on_done=self._show_rows)
+
+    def _show_rows(self, shown: Any) -> None:
+        self._rows = list(shown.rows)
+        if shown.problem:            # no keyring: rows without links, and why
+            self._show_message(shown.problem)
+        else:
             self.message.hide()
-        except ZhilianError as e:          # no keyring: list rows without links
-            from core.share import ShareLink
-            self._links = [ShareLink(s, "") for s in
-                           self.api.store.list(include_inactive=self.show_all.isChecked())]
-            self.message.setText(str(e))
-            self.message.show()
-        now = time.time()
-        self.table.setRowCount(len(self._links))
-        for r, link in enumerate(self._links):
-            s = link.share
+        self.table.setRowCount(len(self._rows))
+        for r, s in enumerate(self._rows):
             prot = []
             if s.has_password:
                 prot.append(self.tr("password"))
             if s.limit_bps:
                 prot.append(f"≤ {_human(s.limit_bps)}/s")
-            cells = (s.name, self.tr(s.state(now)), _when(s.expires) if s.expires else self.tr("never"),
+            cells = (s.name, self.tr(s.state), _when(s.expires) if s.expires else self.tr("never"),
                      str(s.downloads), _human(s.bytes_sent), ", ".join(prot))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -120,20 +178,30 @@ class SharesListWidget(QWidget):
                     item.setData(Qt.ItemDataRole.UserRole, s.id)
                     item.setToolTip(s.path)
                 self.table.setItem(r, c, item)
+        if self._select is not None:
+            self.select_share(self._select)
         self._update_buttons()
+        self.refreshed.emit()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
 
     def _selected(self) -> list[Any]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        return [self._links[r] for r in rows if r < len(self._links)]
+        return [self._rows[r] for r in rows if r < len(self._rows)]
 
     def _update_buttons(self) -> None:
         sel = self._selected()
+        idle = not self.calls.busy
         self.copy_btn.setEnabled(len(sel) == 1 and bool(sel[0].url))
-        self.revoke_btn.setEnabled(any(not link.share.revoked for link in sel))
+        self.revoke_btn.setEnabled(idle and any(not s.revoked for s in sel))
 
-    def select_share(self, share_id: str) -> None:
-        for r, link in enumerate(self._links):
-            if link.id == share_id:
+    def select_share(self, share_id: str | None) -> None:
+        """Selects that share's row, now and after each reload."""
+        self._select = share_id
+        for r, s in enumerate(self._rows):
+            if s.id == share_id:
                 self.table.selectRow(r)
                 return
 
@@ -143,22 +211,39 @@ class SharesListWidget(QWidget):
             QGuiApplication.clipboard().setText(sel[0].url)
 
     def revoke_selected(self) -> None:
-        for link in self._selected():
-            if not link.share.revoked:
-                self.api.revoke(link.id)
-                self.revoked.emit(link.id)
-        self.refresh()
+        self._revoke([s.id for s in self._selected() if not s.revoked])
+
+    def _revoke(self, todo: list[str]) -> None:
+        """One share after the other, then the list is reloaded (also after a failure,
+        which is shown)."""
+        if not todo:
+            self.refresh()
+            return
+        share_id, rest = todo[0], todo[1:]
+
+        def done(_share: Any) -> None:
+            self.revoked.emit(share_id)
+            self._revoke(rest)
+
+        def failed(message: str) -> None:
+            self._show_message(message)
+            self.refresh()
+        self.calls("share_revoke", share_id, on_done=done, on_error=failed)
 
 
 class ShareDialog(QDialog):
     """Share one file: choose expiry / password / speed cap, get link + QR code."""
 
-    def __init__(self, parent: QWidget | None, file_path: str | Path, share_api: Any):
+    #: an answer of the core was shown (tests wait on it)
+    settled = Signal()
+
+    def __init__(self, parent: QWidget | None, file_path: str | Path, bridge: Any):
         super().__init__(parent)
         self.setObjectName("ShareDialog")
-        self.api = share_api
+        self.bridge = bridge
         self.file_path = Path(file_path)
-        self.link: Any = None
+        self.link: Any = None           # the ShareRow made here
+        self.running = False            # the server runs (last known)
         self.setWindowTitle(self.tr("Share link — {name}").replace("{name}", self.file_path.name))
         lay = QVBoxLayout(self)
 
@@ -174,8 +259,6 @@ class ShareDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(self.tr("optional"))
-        from core.share.limits import MAX_PASSWORD_CHARS
-        self.password.setMaxLength(MAX_PASSWORD_CHARS)
         form.addRow(self.tr("Password:"), self.password)
         self.limit = QSpinBox()
         self.limit.setRange(0, 10_000_000)
@@ -183,7 +266,6 @@ class ShareDialog(QDialog):
         self.limit.setSpecialValueText(self.tr("no limit"))
         form.addRow(self.tr("Speed cap:"), self.limit)
         self.lan = QCheckBox(self.tr("Allow devices on my local network (phones, other PCs)"))
-        self.lan.setChecked(bool(self.api.config.lan))
         self.lan.toggled.connect(self._lan_toggled)
         form.addRow("", self.lan)
         lay.addLayout(form)
@@ -229,87 +311,92 @@ class ShareDialog(QDialog):
         lay.addLayout(server_row)
 
         lay.addWidget(QLabel(self.tr("Active shares")))
-        self.shares = SharesListWidget(self.api, self)
+        self.shares = SharesListWidget(self.bridge, self)
         self.shares.revoked.connect(self._on_revoked)
         lay.addWidget(self.shares, 1)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        self.calls = _Calls(self, bridge, lambda: [self.create_btn, self.start_btn, self.lan, self.session_btn],
+                            self._show_error, self.settled.emit)
         self._update_server_status()
         self.resize(620, 640)
 
+    @property
+    def busy(self) -> bool:
+        """A call of this dialog or of its list is still running."""
+        return self.calls.busy or self.shares.busy
+
     # -- actions --
     def create_link(self) -> None:
-        from core.errors import NoKeyring, ZhilianError
         self.error.hide()
-        try:
-            self.link = self.api.create(self.file_path, expires=self.expires.currentData(),
-                                        password=self.password.text() or None,
-                                        limit_bps=self.limit.value() * 1024)
-        except NoKeyring as e:
-            self._show_error(str(e))
-            self.session_btn.show()
-            return
-        except ZhilianError as e:
-            self._show_error(str(e))
+        self.calls("share_make", str(self.file_path), expires=self.expires.currentData(),
+                   password=self.password.text() or None, limit_bps=self.limit.value() * 1024,
+                   on_done=self._made)
+
+    def _made(self, out: Any) -> None:
+        if out.error:
+            self._show_error(out.error)
+            self.session_btn.setVisible(out.no_keyring)
             return
         self.password.clear()
-        self._show_link()
+        self._show_link(out)
         self._refresh_list()
 
-    def _show_link(self) -> None:
-        if self.link is None:
+    def _show_link(self, out: Any) -> None:
+        if out.error or out.row is None:
             return
-        url = self.api.url_for(self.link.share)
-        self.url.setText(url)
-        self.copy_btn.setEnabled(True)
+        self.link = out.row
+        self.url.setText(out.url)
+        self.copy_btn.setEnabled(bool(out.url))
         pix = QPixmap()
-        pix.loadFromData(self.api.qr_png(url, scale=4), "PNG")
+        pix.loadFromData(out.qr_png, "PNG")
         self.qr.setPixmap(pix)
-        self.qr.setToolTip(url)
+        self.qr.setToolTip(out.url)
+
+    def _reshow_link(self) -> None:
+        """The link made here again, for where links point now."""
+        if self.link is not None and self.url.text():
+            self.calls("share_show", self.link.id, on_done=self._show_link)
 
     def copy_link(self) -> None:
         if self.url.text():
             QGuiApplication.clipboard().setText(self.url.text())
 
     def start_server(self) -> None:
-        from core.errors import NoKeyring, ZhilianError
-        try:
-            self.api.start_server()
-        except NoKeyring as e:
-            self._show_error(str(e))
-            self.session_btn.show()
-        except ZhilianError as e:
-            self._show_error(str(e))
+        self.calls("share_serve", on_done=self._served)
+
+    def _served(self, out: Any) -> None:
+        if out.error:
+            self._show_error(out.error)
+            self.session_btn.setVisible(out.no_keyring)
         self._update_server_status()
-        self._show_link()
+        self._reshow_link()
         self._refresh_list()
 
     def _refresh_list(self) -> None:
+        self.shares.select_share(self.link.id if self.link is not None else None)
         self.shares.refresh()
-        if self.link is not None:
-            self.shares.select_share(self.link.id)
 
     def _use_session_secret(self) -> None:
-        from core.share import use_session_secret
-        use_session_secret()
         self.session_btn.hide()
         self.error.hide()
-        self.create_link()
+        self.calls("share_session_secret", on_done=lambda _: self.create_link())
 
     def _lan_toggled(self, on: bool) -> None:
-        from core.share import save_config
-        self.api.config.lan = on
-        try:
-            save_config(self.api.config)
-        except OSError as e:
-            self._show_error(self.tr("Settings not saved: ") + str(e))
-        if self.api.serving_here():          # restart our server on the new address
-            self.api.stop_server()
-            self.start_server()
+        if self._lan_shown == on:          # shown from the settings, not the user's choice
+            return
+        self._lan_shown = on
+        self.calls("share_set_lan", on, on_done=self._lan_set)
+
+    _lan_shown: bool | None = None
+
+    def _lan_set(self, problem: str | None) -> None:
+        if problem:
+            self._show_error(self.tr("Settings not saved: ") + problem)
         self._update_server_status()
-        self._show_link()
+        self._reshow_link()
         self._refresh_list()
 
     def _on_revoked(self, share_id: str) -> None:
@@ -324,18 +411,22 @@ class ShareDialog(QDialog):
         self.error.show()
 
     def _update_server_status(self) -> None:
-        running = self.api.server_running()
-        base = self.api.link_base()
-        if running:
-            where = (self.tr("your local network") if self.api.config.lan
-                     else self.tr("this computer only"))
+        self.calls("share_server_state", on_done=self._show_server_state)
+
+    def _show_server_state(self, st: Any) -> None:
+        self.running = st.running
+        self.password.setMaxLength(st.max_password_chars)
+        self._lan_shown = st.lan
+        self.lan.setChecked(st.lan)
+        if st.running:
+            where = self.tr("your local network") if st.lan else self.tr("this computer only")
             self.server_status.setText(self.tr("Sharing server running at {base} ({where})")
-                                       .replace("{base}", base).replace("{where}", where))
+                                       .replace("{base}", st.link_base).replace("{where}", where))
         else:
             self.server_status.setText(self.tr("The sharing server is not running: links work once "
                                                "it is started (here or with `{command}`).")
                                        .replace("{command}", command("serve")))
-        self.start_btn.setVisible(not running)
+        self.start_btn.setVisible(not st.running)
 
 
 __all__ = ["ShareDialog", "SharesListWidget"]

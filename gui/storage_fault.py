@@ -1,8 +1,8 @@
 """What the window shows when the queue's database fails (read-only, full, locked,
 damaged, unreadable): a red banner and a dialog with the core's one-line message
 (what is wrong and what to do), never a traceback. A damaged file gets a Repair
-button (core.queue.service.repair_database: the tasks are kept, the damaged file
-is saved as a copy); every fault gets Try again, which starts the queue afresh
+button (core.app.repair_queue_database, in a worker thread: the tasks are kept, the
+damaged file is saved as a copy); every fault gets Try again, which starts the queue afresh
 once the user has fixed the cause. Also the start-up report of partial downloads
 no task owns, in the status bar."""
 
@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QPushButton
+
+from core.app import queue_database_fault, repair_queue_database
 
 
 class StorageFaultNotice(QObject):
@@ -24,10 +26,9 @@ class StorageFaultNotice(QObject):
     # -- faults ---------------------------------------------------------------------
     def start_failed(self, message: str) -> None:
         """The service could not start: a dialog when the database is the reason."""
-        from core.queue.store import QueueDbError
-        exc = getattr(self.bridge, "start_exc", None)
-        if isinstance(exc, QueueDbError):
-            self.show(message, exc.kind)
+        kind = queue_database_fault(getattr(self.bridge, "start_exc", None))
+        if kind is not None:
+            self.show(message, kind)
 
     def stopped(self, message: str) -> None:
         """The running queue stopped because its database failed."""
@@ -65,10 +66,11 @@ class StorageFaultNotice(QObject):
         self.bridge.restart()
 
     def repair(self) -> None:
-        from core.queue.service import repair_database
         self.banner.setText(self.tr("Repairing the queue database…"))
         self.banner.show()
-        self.bridge.run_blocking(repair_database, on_done=self._repaired, on_error=self._repair_failed)
+        # the queue is not running (that is why there is something to repair): the facade's
+        # App has no loop to run on, so its module function runs in the bridge's worker pool
+        self.bridge.run_blocking(repair_queue_database, on_done=self._repaired, on_error=self._repair_failed)
 
     def _repaired(self, result: Any) -> None:
         self.window.statusBar().showMessage(

@@ -92,9 +92,16 @@ def register(sub) -> None:
 
 # -- helpers -----------------------------------------------------------------------
 
-def _store(write: bool = True):
-    from ..queue.store import Store
-    return Store(write=write)
+def _app():
+    """The facade every front end uses (core/app.py); the commands that work without a
+    running queue use its ``db_*`` methods, which go straight to the database."""
+    from ..app import App
+    return App()
+
+
+def _call(method: str, *args, **kwargs):
+    """``App().<method>(...)`` run to its end (one command, one event loop)."""
+    return asyncio.run(getattr(_app(), method)(*args, **kwargs))
 
 
 def _fmt_eta(eta: float | None) -> str:
@@ -114,44 +121,29 @@ def _amount(done: int, size: int | None) -> str:
 # -- add ---------------------------------------------------------------------------
 
 def _cmd_add(args) -> int:
-    from ..queue.service import queue_links
     try:
         limit = parse_rate(args.limit_rate)
     except ValueError as e:
         raise ZhilianError(str(e)) from None
     if args.connections is not None and not 1 <= args.connections <= 64:
         raise ZhilianError("-x/--connections must be between 1 and 64")
-    store = _store()
-    try:
-        from ..selection import LinkOptions, apply_options
-        text = apply_options("\n".join(args.links), LinkOptions(args.include, args.exclude, args.revision))
-        ids = queue_links(store, text, password=args.password, dest_dir=args.dir, filename=args.output,
-                          connections=args.connections, sha256=args.sha256, priority=args.priority,
-                          limit=int(limit), time_limit=args.time_limit * 60 if args.time_limit else None)
-        for tid in ids:
-            row = store.get(tid)
-            if row is not None:
-                print(f"{tid}\t{row.state}\t{row.link}")
-    finally:
-        store.close()
-    print(f"queued {len(ids)} task(s); `{command('run')}` downloads them", file=sys.stderr)
+    from ..selection import LinkOptions, apply_options
+    text = apply_options("\n".join(args.links), LinkOptions(args.include, args.exclude, args.revision))
+    views = _call("db_add", text, password=args.password, dest_dir=args.dir, filename=args.output,
+                  connections=args.connections, sha256=args.sha256, priority=args.priority,
+                  limit=int(limit), time_limit=args.time_limit * 60 if args.time_limit else None)
+    for v in views:
+        print(f"{v.id}\t{v.state}\t{v.link}")
+    print(f"queued {len(views)} task(s); `{command('run')}` downloads them", file=sys.stderr)
     return 0
 
 
 # -- list --------------------------------------------------------------------------
 
 def _cmd_list(args) -> int:
-    from ..queue.events import make_view
-    from ..queue.leftovers import find_leftovers
-    from ..settings import load_settings
-    store = _store(write=False)
-    try:
-        rows = store.load()
-    finally:
-        store.close()
-    _print_leftovers(find_leftovers(rows, [load_settings().download_path()]), sys.stderr)
-    rows.sort(key=lambda r: (-r.priority, r.position, r.id))
-    views = [make_view(r) for r in rows]
+    stored = _call("db_tasks")
+    _print_leftovers(stored.leftovers, sys.stderr)
+    views = stored.tasks
     if args.json:
         print(json.dumps([{k: getattr(v, k) for k in v.__dataclass_fields__} for v in views],
                          ensure_ascii=False, indent=1))
@@ -175,58 +167,31 @@ def _cmd_list(args) -> int:
 # -- pause / resume / retry / remove -----------------------------------------------
 
 def _cmd_control(args) -> int:
-    from ..queue.store import FINAL_STATES, RunLock
-    store = _store()
-    try:
-        running = RunLock(store.path).is_held_elsewhere()
-        rc = 0
-        for tid in args.ids:
-            row = store.get(tid)
-            if row is None:
-                print(f"zhilian: no task {tid} in the queue", file=sys.stderr)
-                rc = 1
-                continue
-            if running:
-                store.post_command(args.action, tid, getattr(args, "delete_file", False))
-                print(f"{tid}: asked the running queue to {args.action} it")
-                continue
-            if args.action == "remove":
-                store.delete(tid)
-                from ..queue.leftovers import task_files, tidy
-                if args.delete_file:
-                    for p in task_files(row):
-                        p.unlink(missing_ok=True)
-                else:
-                    tidy(row, removed=True)
-                print(f"{tid}: removed" + (" and its file deleted" if args.delete_file else ""))
-            elif args.action in ("pause", "cancel"):
-                if row.state in FINAL_STATES:
-                    print(f"zhilian: task {tid} is already finished", file=sys.stderr)
-                    rc = 1
-                    continue
-                if args.action == "pause":
-                    store.update(tid, state="paused", error=None, next_retry=None)
-                else:
-                    store.update(tid, state="failed", error="Stopped by the user", next_retry=None)
-                print(f"{tid}: {'paused' if args.action == 'pause' else 'cancelled'}")
-            else:
-                if row.state in ("paused", "failed"):
-                    store.update(tid, state="queued", error=None, attempts=0, next_retry=None)
-                    print(f"{tid}: queued")
-                else:
-                    print(f"{tid}: {row.state}, nothing to do")
-        return rc
-    finally:
-        store.close()
+    rc = 0
+    for c in _call("db_control", args.action, args.ids, getattr(args, "delete_file", False)):
+        tid = c.task_id
+        if c.outcome == "missing":
+            print(f"zhilian: no task {tid} in the queue", file=sys.stderr)
+            rc = 1
+        elif c.outcome == "asked":
+            print(f"{tid}: asked the running queue to {args.action} it")
+        elif c.outcome == "removed":
+            print(f"{tid}: removed" + (" and its file deleted" if args.delete_file else ""))
+        elif c.outcome == "finished":
+            print(f"zhilian: task {tid} is already finished", file=sys.stderr)
+            rc = 1
+        elif c.outcome == "unchanged":
+            print(f"{tid}: {c.state}, nothing to do")
+        else:                                   # paused, cancelled, queued
+            print(f"{tid}: {c.outcome}")
+    return rc
 
 
 # -- repair ------------------------------------------------------------------------
 
 def _cmd_repair(args) -> int:
-    from ..queue.service import repair_database
-    from ..queue.store import db_path
-    done = repair_database()
-    print(f"repaired {db_path()}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
+    done = _call("db_repair")
+    print(f"repaired {done.path}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
     return 0
 
 
@@ -277,6 +242,7 @@ class _Printer:
 
 
 async def _run(args) -> int:
+    from ..app import App
     from ..queue.service import QueueService
     from ..settings import load_settings
     settings = load_settings()   # a problem in the file is logged as a warning (stderr too)
@@ -289,7 +255,7 @@ async def _run(args) -> int:
             settings.global_limit = int(parse_rate(args.limit_rate))
         except ValueError as e:
             raise ZhilianError(str(e)) from None
-    svc = QueueService(settings=settings)
+    app = App(QueueService(settings=settings))
     printer = _Printer(args.quiet, args.interval)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -306,21 +272,21 @@ async def _run(args) -> int:
             loop.add_signal_handler(sig, on_signal, int(sig))
         except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
             pass
-    await svc.start()
-    svc.subscribe(printer)
+    await app.start()
+    app.subscribe(printer)
     rpc = None
     try:
         if _rpc_wanted(args):
             from ..rpc.server import start_rpc
-            rpc = await start_rpc(svc, port=args.rpc_listen_port, secret=await _rpc_secret(args))
+            rpc = await start_rpc(app, port=args.rpc_listen_port, secret=await _rpc_secret(args))
             args.watch = True
             print(f"rpc: aria2-compatible JSON-RPC on {rpc.url} (WebSocket too)", flush=True)
-        todo = svc.pending()
+        todo = await app.pending()
         if not args.quiet:
-            print(f"queue: {len(svc.rows)} task(s), {todo} to do", flush=True)
-        _print_leftovers(svc.leftovers, sys.stderr)
-        while not stop.is_set() and svc.fault is None:
-            if not args.watch and svc.pending() == 0:
+            print(f"queue: {len(await app.tasks())} task(s), {todo} to do", flush=True)
+        _print_leftovers(await app.leftovers(), sys.stderr)
+        while not stop.is_set() and await app.fault() is None:
+            if not args.watch and await app.pending() == 0:
                 break
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
@@ -330,13 +296,14 @@ async def _run(args) -> int:
     finally:
         if rpc is not None:
             await rpc.stop()
-        await svc.close()
-    if svc.fault is not None:
-        raise svc.fault      # one line (the tasks in the database are as they were)
+        await app.close()
+    fault = await app.fault()
+    if fault is not None:
+        raise fault          # one line (the tasks in the database are as they were)
     if stopped:
         print(f"zhilian: stopped; `{command('run')}` again resumes", file=sys.stderr)
         return EXIT_STOPPED
-    left = [t for t in svc.tasks() if t.state in ("paused", "failed")]
+    left = [t for t in await app.tasks() if t.state in ("paused", "failed")]
     if left and not args.quiet:
         print(f"queue: nothing left to run; {len(left)} task(s) paused or failed ({command('list')})", flush=True)
     return 1 if printer.failed else 0
@@ -351,8 +318,7 @@ def _rpc_wanted(args: argparse.Namespace) -> bool:
 async def _rpc_secret(args: argparse.Namespace) -> str:
     if args.rpc_secret is not None:
         return args.rpc_secret
-    from ..rpc.config import get_secret
-    info = await asyncio.to_thread(get_secret)
+    info = await _app().rpc_secret()
     if not info.kept:
         raise ZhilianError(f"No usable keyring to keep the RPC secret ({info.problem}): give one with --rpc-secret")
     return info.secret

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from ..app import as_app
 from ..errors import Cancelled, UnsupportedLink, ZhilianError
 from ..netguard import token_matches
 from ..queue.events import Event, TaskView, make_view
@@ -183,11 +182,12 @@ class _Removed:
 class Aria2Api:
     """The methods; ``call(request)`` answers one JSON-RPC request object."""
 
-    def __init__(self, svc: Any, config: RpcConfig, secret: str, extras: ExtrasStore,
+    def __init__(self, app: Any, config: RpcConfig, secret: str, extras: ExtrasStore,
                  clock: Callable[[], float] = time.time):
-        # queue commands go through the facade (core/app.py); reads of the task table
-        # (rows, live progress, settings) through the queue it drives
-        self.app = as_app(svc)
+        # ``app``: the facade (core/app.py App) this RPC is a front end of. Queue commands go
+        # through it; reads of the task table (rows, live progress, settings) through the
+        # queue it drives. (The facade hosts the RPC, so this package does not import it.)
+        self.app = app
         self.svc = self.app.queue
         self.config = config
         self.secret = secret

@@ -236,12 +236,10 @@ class RpcServer:
             self._queue(s, text)
 
 
-async def start_rpc(svc: Any, *, port: int | None = None, secret: str | None = None,
+async def start_rpc(app: Any, *, port: int | None = None, secret: str | None = None,
                     config: RpcConfig | None = None) -> RpcServer:
-    """Serves the RPC for a started ``App`` (core/app.py) or ``QueueService`` (on its loop).
-    ``secret`` None: the one in the keyring (made on first use)."""
-    from ..app import as_app
-    app = as_app(svc)
+    """Serves the RPC for a started ``App`` (core/app.py; on its loop). ``secret`` None:
+    the one in the keyring (made on first use)."""
     cfg = config or await asyncio.to_thread(load_config)
     if port is not None:
         cfg = dataclasses.replace(cfg, port=port)

@@ -78,7 +78,7 @@ def test_rpc_with_the_app_and_its_settings_tab(qtbot, window, bridge, zhilian_ho
     assert _call(port, secret, "aria2.getVersion", headers={"Origin": "http://localhost:6880"})[0] == 403
     dlg._ok()
     assert dlg.problem.text() == ""
-    assert load_config().allowed_origins == ["http://localhost:6880"]
+    qtbot.waitUntil(lambda: load_config().allowed_origins == ["http://localhost:6880"], timeout=WAIT)  # by the core
     qtbot.waitUntil(lambda: _call(port, fresh, "aria2.getVersion",
                                   headers={"Origin": "http://localhost:6880"})[0] == 200, timeout=WAIT)
     assert _call(port, secret, "aria2.getVersion")[1]["error"]["message"] == "Unauthorized"
@@ -86,6 +86,7 @@ def test_rpc_with_the_app_and_its_settings_tab(qtbot, window, bridge, zhilian_ho
     # a bad origin is refused by the dialog, nothing saved
     dlg2 = SettingsDialog(window, window.settings, bridge)
     qtbot.addWidget(dlg2)
+    qtbot.waitUntil(lambda: dlg2.rpc_tab.config is not None, timeout=WAIT)
     dlg2.rpc_tab.origins.setPlainText("not an origin")
     dlg2._ok()
     assert "not a web origin" in dlg2.problem.text()

@@ -18,6 +18,7 @@ from core.rpc.methods import Aria2Api, gid_of, task_of
 
 
 def run_rpc(body, tmp_path, **settings):
+    from core.app import App
     from core.queue.service import QueueService
     from core.rpc.server import start_rpc
 
@@ -25,7 +26,7 @@ def run_rpc(body, tmp_path, **settings):
         s = Settings(download_dir=str(tmp_path / "dl"), retry_delay=0.05, max_retries=0, **settings)
         svc = QueueService(settings=s)
         await svc.start()
-        srv = await start_rpc(svc, port=0, secret=SECRET)
+        srv = await start_rpc(App(svc), port=0, secret=SECRET)
         try:
             async with aiohttp.ClientSession() as http:
                 async def call(method, *params, raw=False):
