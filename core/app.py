@@ -5,7 +5,13 @@ Every method is a coroutine run on the core's event loop; whatever blocks (the s
 keyring, SQLite of the share store, reading a manifest, scanning for HeyGem installs)
 runs in a worker thread from here, so no front end does disk or keyring work on its own
 (UI) thread. The values that cross (``TaskView``, ``State``, ``ErrorKind``,
-``ShareLink``, ``AccountStatus``) are plain dataclasses and enums.
+``ShareLink``, ``AccountStatus``, ``ShareRow``, ``ShareOutcome``, ``Controlled``) are plain
+dataclasses and enums.
+
+The command line, which runs no queue for most commands, uses the ``db_*`` methods: they
+work on the queue's database directly (a queue running in another process is told through
+it). The desktop app's aria2 RPC is hosted here (``rpc_*``); core/rpc receives the App it
+serves and does not import this module.
 """
 
 from __future__ import annotations
@@ -29,9 +35,11 @@ class App:
     """The core as front ends see it. ``queue`` is the QueueService it drives (started
     and closed with the app); shares and accounts are opened on first use."""
 
-    def __init__(self, queue: Any = None, *, share_api_factory: Callable[[], Any] | None = None):
+    def __init__(self, queue: Any = None, *, share_api_factory: Callable[[], Any] | None = None,
+                 settings: Any = None):
         self._queue = queue              # made on first use (a command line that only
                                          # reads the database never makes one)
+        self._settings = settings        # for that queue (None: the saved settings)
         self._share_api: Any = None
         self._share_factory = share_api_factory
         self._rpc: Any = None            # the browser RPC server this app runs (rpc_serve)
@@ -41,7 +49,7 @@ class App:
         """The QueueService this app drives."""
         if self._queue is None:
             from .queue.service import QueueService
-            self._queue = QueueService()
+            self._queue = QueueService(settings=self._settings)
         return self._queue
 
     # -- life ---------------------------------------------------------------------------
@@ -311,7 +319,7 @@ class App:
                     if row is None:
                         out.append(Controlled(tid, "missing"))
                     elif running:
-                        store.post_command(action, tid, delete_file if action == "remove" else None)
+                        store.post_command(action, tid, delete_file)
                         out.append(Controlled(tid, "asked"))
                     elif action == "remove":
                         store.delete(tid)
@@ -362,6 +370,22 @@ class App:
         """The account a host's login is kept under (pan.baidu.com -> baidu.com)."""
         from . import accounts
         return accounts.normalize_host(host)
+
+    async def heygem_status(self, install_dir: str, verify: bool = False) -> tuple[Any, Any]:
+        """(the install, its model files present / missing / bad and whether it runs);
+        ``verify`` also hashes the files with a known SHA-256."""
+        from .heygem.detect import require_install
+        from .heygem.status import install_status
+
+        def _status() -> tuple[Any, Any]:
+            inst = require_install(install_dir)
+            return inst, install_status(inst, verify=verify)
+        return await asyncio.to_thread(_status)
+
+    async def heygem_catalog(self) -> dict[str, Any]:
+        """The model files known for each kind of install (with locally pinned hashes)."""
+        from .heygem.catalog import load_catalog
+        return await asyncio.to_thread(load_catalog)
 
     async def share_get(self, share_id: str) -> Any:
         api = await self.share_api()

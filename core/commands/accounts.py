@@ -1,4 +1,5 @@
-"""`zhilian accounts ...`: import, list, check and remove logins (cookies).
+"""`zhilian accounts ...`: import, list, check and remove logins (cookies), through the
+facade (core/app.py ``App.account_*``) as in the desktop app.
 
 Cookie values are never printed, only their names.
 """
@@ -77,9 +78,14 @@ def _print_status(st, out=sys.stdout) -> None:
         print("     (kept for this session only)", file=out)
 
 
-def _run(fn):
+def _run(method: str, *args):
+    """``App().<method>(*args)`` (the facade, core/app.py), with the command line's words
+    for a missing keyring."""
+    import asyncio
+
+    from ..app import App
     try:
-        return fn()
+        return asyncio.run(getattr(App(), method)(*args))
     except NoKeyring as e:
         reason = getattr(e, "reason", None)
         where = f" ({reason})" if reason else ""
@@ -87,7 +93,6 @@ def _run(fn):
 
 
 def _import(args) -> int:
-    from .. import accounts
     if args.file is not None:
         try:
             text = args.file.read_text(encoding="utf-8-sig", errors="replace")
@@ -99,15 +104,14 @@ def _import(args) -> int:
         text = args.curl
     else:
         text = sys.stdin.read()
-    st = _run(lambda: accounts.import_cookies(args.host, text))
+    st = _run("account_import", args.host, text)
     print(f"Imported {len(st.cookie_names)} cookies for {st.host}.")
     _print_status(st)
     return 0 if st.valid else 1
 
 
 def _list(args) -> int:
-    from .. import accounts
-    rows = _run(accounts.list_accounts)
+    rows = _run("accounts")
     if not rows:
         print("No logins stored. Import one with: zhilian accounts import HOST --file cookies.txt")
         return 0
@@ -117,32 +121,30 @@ def _list(args) -> int:
 
 
 def _remove(args) -> int:
-    from .. import accounts
-    if _run(lambda: accounts.remove_account(args.host)):
-        print(f"Removed the login for {accounts.normalize_host(args.host)}.")
+    host = _run("account_host", args.host)
+    if _run("account_remove", args.host):
+        print(f"Removed the login for {host}.")
         return 0
-    print(f"No login stored for {accounts.normalize_host(args.host)}.", file=sys.stderr)
+    print(f"No login stored for {host}.", file=sys.stderr)
     return 1
 
 
 def _check(args) -> int:
-    from .. import accounts
-    st = _run(lambda: accounts.account_status(args.host))
+    st = _run("account_status", args.host)
     _print_status(st)
     return 0 if st.valid else 1
 
 
 def _set(args) -> int:
-    from .. import accounts
     if args.connections is None and args.token is None:
         print("Nothing to set: try --connections N or --token -", file=sys.stderr)
         return 2
     if args.connections is not None:
         if args.connections < 0 or args.connections > 16:
             raise ZhilianError("--connections must be between 0 and 16")
-        _run(lambda: accounts.set_setting(args.host, "max_connections", args.connections or None))
+        _run("account_set", args.host, "max_connections", args.connections or None)
     if args.token is not None:
         token = sys.stdin.readline().strip() if args.token == "-" else args.token.strip()
-        _run(lambda: accounts.set_token(args.host, token or None))
-    _print_status(_run(lambda: accounts.account_status(args.host)))
+        _run("account_token", args.host, token or None)
+    _print_status(_run("account_status", args.host))
     return 0

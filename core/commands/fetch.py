@@ -135,10 +135,24 @@ async def _fetch_one(eng: Engine, f: ManifestFile, target_dir: Path, args, out: 
     return path
 
 
-def _handoff(path: Path, f: ManifestFile, install_dir: str, out: _Printer) -> None:
-    from ..heygem.handoff import handoff_file
-    res = handoff_file(path, install_dir, rel_path=None, expected_sha256=f.sha256,
-                       source=redact_url(f.mirrors[0].url))
+async def _handoff(path: Path, f: ManifestFile, install_dir: str, out: _Printer) -> None:
+    """Through the facade (core/app.py), like the desktop app's hand-off; it runs in a
+    worker thread, which Ctrl-C stops at its next piece (its temporary file is removed)."""
+    import threading
+
+    from ..app import App
+    stop = threading.Event()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+
+    try:
+        res = await App().heygem_handoff(str(path), install_dir, expected_sha256=f.sha256,
+                                         source=redact_url(f.mirrors[0].url), progress=progress)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
     where = getattr(res, "path", None) or install_dir
     out.say(f"{f.rel_path}: placed in the install at {where}")
 
@@ -174,7 +188,7 @@ async def _run(args) -> int:
                 continue
             if args.heygem:
                 try:
-                    _handoff(path, f, args.heygem, out)
+                    await _handoff(path, f, args.heygem, out)
                 except ZhilianError as e:
                     failed.append(f"zhilian: {f.rel_path}: downloaded to {path} but not placed in "
                                   f"the install: {e}")

@@ -66,12 +66,31 @@ def register(sub) -> None:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from ..heygem.handoff import handoff_file, result_dict
+    import asyncio
+    import threading
+
+    from ..app import App
+    from ..heygem.handoff import result_dict
     bar = ByteProgress(not args.quiet and not args.json)
+    stop = threading.Event()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        # the hand-off runs in the facade's worker thread: Ctrl-C (or SIGTERM) stops it at
+        # its next piece, which removes its temporary file, as when it ran on this thread
+        if stop.is_set():
+            raise KeyboardInterrupt
+        bar(phase, done, total)
+
+    async def handoff():
+        try:
+            return await App().heygem_handoff(args.file, args.to, rel_path=args.rel, expected_sha256=args.sha256,
+                                              expected_size=args.size, source=args.source, progress=progress,
+                                              copy=args.copy, force=args.force)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
     try:
-        res = handoff_file(args.file, args.to, args.rel, expected_sha256=args.sha256,
-                           expected_size=args.size, source=args.source, progress=bar,
-                           copy=args.copy, force=args.force)
+        res = asyncio.run(handoff())
     finally:
         bar.done()
     if args.json:

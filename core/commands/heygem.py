@@ -5,6 +5,10 @@
     heygem start DIR                       start it with its own command; wait until it answers
     heygem catalog [KIND]                  known model files, sizes, hashes (or "pinned locally")
     heygem deploy --to DIR [--manifest F]  free-space check, download, hand off, [--start]
+
+detect, status and catalog go through the facade (core/app.py ``App.heygem_*``) like the
+desktop app; start and deploy run in the foreground until done or Ctrl-C, as `get` does
+(docs/architecture.md says why they call core.heygem directly).
 """
 
 from __future__ import annotations
@@ -59,8 +63,8 @@ def register(sub) -> None:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from ..heygem.detect import detect
-    installs, problems = detect(args.dirs, search_common=not args.no_search)
+    from ..app import App
+    installs, problems = asyncio.run(App().heygem_detect(args.dirs, search_common=not args.no_search))
     for msg in problems:
         print(f"zhilian: {msg}", file=sys.stderr)
     if args.json:
@@ -77,10 +81,9 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ..heygem.detect import require_install
-    from ..heygem.status import format_status, install_status
-    inst = require_install(args.dir)
-    st = install_status(inst, verify=args.verify)
+    from ..app import App
+    from ..heygem.status import format_status
+    inst, st = asyncio.run(App().heygem_status(args.dir, verify=args.verify))
     if args.json:
         print(json.dumps({"install": inst.to_dict(), "running": st.running, "health": st.health,
                           "complete": st.complete,
@@ -93,9 +96,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from ..heygem.catalog import load_catalog
+    from ..app import App
     from ..heygem.detect import KIND_LABELS
-    cats = load_catalog()
+    cats = asyncio.run(App().heygem_catalog())
     kinds = [args.kind] if args.kind else list(cats)
     if args.json:
         out = {k: [{"name": e.name, "target": e.target, "size": e.expected_size()[0],

@@ -243,7 +243,6 @@ class _Printer:
 
 async def _run(args) -> int:
     from ..app import App
-    from ..queue.service import QueueService
     from ..settings import load_settings
     settings = load_settings()   # a problem in the file is logged as a warning (stderr too)
     if args.max_active is not None:
@@ -255,7 +254,7 @@ async def _run(args) -> int:
             settings.global_limit = int(parse_rate(args.limit_rate))
         except ValueError as e:
             raise ZhilianError(str(e)) from None
-    app = App(QueueService(settings=settings))
+    app = App(settings=settings)
     printer = _Printer(args.quiet, args.interval)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

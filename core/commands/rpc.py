@@ -17,8 +17,10 @@ def register(sub) -> None:
 
 
 def _cmd_secret(args: argparse.Namespace) -> int:
-    from ..rpc.config import get_secret
-    info = get_secret(renew=args.new)
+    import asyncio
+
+    from ..app import App
+    info = asyncio.run(App().rpc_secret(renew=args.new))
     if not info.kept:
         raise ZhilianError(f"No usable keyring to keep the RPC secret ({info.problem}): "
                            "give one to `main.py run` with --rpc-secret")

@@ -3,6 +3,10 @@
 ``share`` registers the file in the share store and prints its link for the
 address of the running ``serve`` (or the configured host:port when none runs);
 the running server reads the store on every request, so the link works at once.
+
+Every share operation goes through the facade (core/app.py ``App.share_*``), as in the
+desktop app; only the checks of option values (core.share.limits: pure functions of
+the text given) are called directly.
 """
 
 from __future__ import annotations
@@ -119,18 +123,24 @@ def _password(args, long_running: bool = False) -> str | None:
     return None
 
 
-def _session(args) -> None:
+def _do(coro):
+    """One facade call run to its end."""
+    return asyncio.run(coro)
+
+
+def _session(app, args) -> None:
     if getattr(args, "session_secret", False):
-        from ..share import use_session_secret
-        use_session_secret()
+        _do(app.share_session_secret())
 
 
-def _api(args=None):
-    from ..share import ShareAPI
-    api = ShareAPI()
+def _app(args=None):
+    """The facade; with ``--lan`` its share server settings open to the local network
+    (for this command only)."""
+    from ..app import App
+    app = App()
     if args is not None and getattr(args, "lan", False):
-        api.config.lan = True
-    return api
+        _do(app.share_config()).lan = True
+    return app
 
 
 # -- share ---------------------------------------------------------------------
@@ -164,22 +174,23 @@ def _cmd_share(args) -> int:
     _check(args, expires=_expiry, limit_rate=_speed, port=_port)
     if args.session_secret and not args.serve:
         raise ZhilianError("--session-secret needs --serve: a key kept in memory dies with this command")
-    _session(args)
-    api = _api(args)
+    app = _app(args)
+    _session(app, args)
     if args.serve:
         password = _password(args, long_running=True)
         if args.port is not None:
-            api.config.port = args.port
-        return _serve(api, args, share_args=args, password=password)
+            _do(app.share_config()).port = args.port
+        return _serve(app, args, share_args=args, password=password)
     if args.port is not None:
-        api.server_port = args.port
-    link = api.create(args.file, expires=args.expires, password=_password(args),
-                      limit_bps=_rate(args.limit_rate))
+        _do(app.share_link_port(args.port))
+    link = _do(app.share_create(args.file, expires=args.expires, password=_password(args),
+                                limit_bps=_rate(args.limit_rate)))
     print(link.url)
     _describe(link)
     if args.qr:
-        print(api.qr_text(link.url), file=sys.stderr)
-    if not api.server_running():
+        print(_do(app.share_qr_text(link.url)), file=sys.stderr)
+    running, _base, _lan = _do(app.share_server_status())
+    if not running:
         where = f" on port {args.port}" if args.port is not None else ""
         print(f"note: no share server is running{where}; links work once `{command('serve')}` runs",
               file=sys.stderr)
@@ -216,43 +227,43 @@ def register_serve(sub) -> None:
 
 def _cmd_serve(args) -> int:
     _check(args, port=_port, public_host=_host, limit_rate=_speed)
-    _session(args)
-    api = _api(args)
+    app = _app(args)
+    _session(app, args)
+    cfg = _do(app.share_config())
     if args.port is not None:
-        api.config.port = args.port
+        cfg.port = args.port
     if args.public_host:
-        api.config.public_host = args.public_host
+        cfg.public_host = args.public_host
     if args.limit_rate:
-        api.config.global_limit_bps = _rate(args.limit_rate)
-    return _serve(api, args)
+        cfg.global_limit_bps = _rate(args.limit_rate)
+    return _serve(app, args)
 
 
-def _serve(api, args, share_args=None, password: str | None = None) -> int:
-    from ..share import ShareServer
-    from ..share.secret import session_secret_in_use
-
+def _serve(app, args, share_args=None, password: str | None = None) -> int:
     async def run() -> int:
-        srv = ShareServer(api.store, api.config)
-        port = await srv.start()
+        cfg = await app.share_config()
+        srv = await app.share_serve_here()
+        port = srv.port
         base = srv.link_base()
-        where = "the local network" if api.config.lan else "this computer only"
-        print(f"Serving shares on {api.config.bind_host}:{port} ({where}); links use {base}",
+        where = "the local network" if cfg.lan else "this computer only"
+        print(f"Serving shares on {cfg.bind_host}:{port} ({where}); links use {base}",
               file=sys.stderr, flush=True)
-        if api.config.global_limit_bps:
-            print(f"  speed cap for all shares: {human_bytes(api.config.global_limit_bps)}/s",
+        if cfg.global_limit_bps:
+            print(f"  speed cap for all shares: {human_bytes(cfg.global_limit_bps)}/s",
                   file=sys.stderr)
-        if getattr(args, "qr", False) or (api.config.lan and share_args is None):
-            print(api.qr_text(base), file=sys.stderr)
+        if getattr(args, "qr", False) or (cfg.lan and share_args is None):
+            print(await app.share_qr_text(base), file=sys.stderr)
         if share_args is not None:
-            link = api.create(share_args.file, expires=share_args.expires,
-                              password=password, limit_bps=_rate(share_args.limit_rate))
+            link = await app.share_create(share_args.file, expires=share_args.expires,
+                                          password=password, limit_bps=_rate(share_args.limit_rate))
             print(srv.url_for(link.share), flush=True)
             _describe(link)
-            if share_args.qr or api.config.lan:       # phones on the LAN scan it
-                print(api.qr_text(srv.url_for(link.share)), file=sys.stderr)
-        elif session_secret_in_use():
-            for s in api.store.list():
-                print(srv.url_for(s), flush=True)
+            if share_args.qr or cfg.lan:       # phones on the LAN scan it
+                print(await app.share_qr_text(srv.url_for(link.share)), file=sys.stderr)
+        elif await app.share_session_in_use():
+            links, _problem = await app.share_list()
+            for link in links:
+                print(srv.url_for(link.share), flush=True)
         print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -315,7 +326,7 @@ def register_shares(sub) -> None:
     rk = ss.add_parser("rotate-key", help="new signing key: every existing link stops working")
     rk.set_defaults(func=_cmd_rotate)
     tk = ss.add_parser("token", help="print the control API token (for local scripts)")
-    tk.set_defaults(func=lambda a: (print(_api().control_token()), 0)[1])
+    tk.set_defaults(func=lambda a: (print(_do(_app().share_control_token())), 0)[1])
     cf = ss.add_parser("config", help="show or change server settings")
     cf.add_argument("--port")
     cf.add_argument("--lan", dest="lan", action="store_true", default=None,
@@ -332,14 +343,9 @@ def register_shares(sub) -> None:
 def _cmd_list(args) -> int:
     import time
 
-    from ..errors import NoKeyring
-    from ..share import ShareLink
-    api = _api()
-    try:
-        links = api.list(include_inactive=args.all)
-    except NoKeyring as e:
-        print(f"note: links cannot be shown: {e}", file=sys.stderr)
-        links = [ShareLink(s, "") for s in api.store.list(args.all)]
+    links, problem = _do(_app().share_list(include_inactive=args.all))
+    if problem:                               # no keyring: the shares, without their links
+        print(f"note: links cannot be shown: {problem}", file=sys.stderr)
     if not links:
         print("No active shares." if not args.all else "No shares.", file=sys.stderr)
         return 0
@@ -358,9 +364,9 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_revoke(args) -> int:
-    api = _api()
+    app = _app()
     for i in args.ids:
-        s = api.revoke(i)
+        s = _do(app.share_revoke(i))
         print(f"revoked {s.id} ({s.name})")
     return 0
 
@@ -368,46 +374,42 @@ def _cmd_revoke(args) -> int:
 def _cmd_watch(args) -> int:
     _check(args, expires=_expiry, limit_rate=_speed,
            retention_days=lambda lim, t: lim.retention_days(t))
-    api = _api()
+    app = _app()
     if args.retention and not args.retention_days:
         raise ZhilianError("--retention needs --retention-days N")
     if args.retention_days and not args.retention:
         raise ZhilianError("--retention-days needs --retention delete or --retention archive")
-    w = api.watch(args.folder, expires=args.expires, password=_password(args),
-                  limit_bps=_rate(args.limit_rate), recursive=not args.no_recursive,
-                  retention_days=args.retention_days, retention_action=args.retention,
-                  archive_dir=args.archive_dir)
+    w = _do(app.share_watch(args.folder, expires=args.expires, password=_password(args),
+                            limit_bps=_rate(args.limit_rate), recursive=not args.no_recursive,
+                            retention_days=args.retention_days, retention_action=args.retention,
+                            archive_dir=args.archive_dir))
     print(f"watching {w.folder} (id {w.id}); new files are shared by the running server")
     if w.retention_action:
         print(f"  retention: {w.retention_action} files older than {w.retention_days:g} days")
-    for link in api.scan_now():
+    for link in _do(app.share_scan()):
         print(link.url)
     return 0
 
 
 def _cmd_watches(args) -> int:
-    api = _api()
-    ws = api.watches()
+    ws = _do(_app().share_watches())
     if not ws:
         print("No watched folders.", file=sys.stderr)
-    for w in ws:
+    for w, n in ws:
         ret = (f"retention {w.retention_action} > {w.retention_days:g} d" if w.retention_action
                else "retention off")
-        n = len(api.store.list(watch_id=w.id))
         print(f"{w.id}  {w.folder}  {n} active share(s), {ret}")
     return 0
 
 
 def _cmd_unwatch(args) -> int:
-    api = _api()
-    api.unwatch(args.id, revoke_shares=not args.keep_links)
+    _do(_app().share_unwatch(args.id, revoke_shares=not args.keep_links))
     print(f"stopped watching {args.id}")
     return 0
 
 
 def _cmd_prune(args) -> int:
-    api = _api()
-    reports = api.retention(dry_run=args.dry_run)
+    reports = _do(_app().share_retention(dry_run=args.dry_run))
     if not reports:
         print("No watched folder has retention turned on.", file=sys.stderr)
         return 0
@@ -421,8 +423,7 @@ def _cmd_prune(args) -> int:
 
 def _cmd_log(args) -> int:
     _check(args, n=lambda lim, t: lim.log_lines(t))
-    from ..share.access_log import AccessLog
-    for rec in AccessLog().tail(args.n):
+    for rec in _do(_app().share_access_log(args.n)):
         print(f"{rec.get('time')}  {rec.get('client'):15}  {rec.get('status')}  "
               f"{human_bytes(rec.get('bytes', 0)):>10}  {rec.get('share')}  {rec.get('name')}"
               + (f"  ({rec['reason']})" if rec.get("reason") else ""))
@@ -430,18 +431,17 @@ def _cmd_log(args) -> int:
 
 
 def _cmd_rotate(args) -> int:
-    _api().rotate_key()
+    _do(_app().share_rotate_key())
     print("New signing key: every link made before no longer works "
           f"(see new links with: {command('shares', 'list')})")
     return 0
 
 
 def _cmd_config(args) -> int:
-    from ..share.config import config_path, save_config
     _check(args, port=lambda lim, t: lim.port(t, allow_zero=False), public_host=_host,
            limit_rate=_speed, default_expires=lambda lim, t: (lim.duration(t, "expiry"), t)[1])
-    api = _api()
-    cfg = api.config
+    app = _app()
+    cfg = _do(app.share_config())
     if args.port is not None:
         cfg.port = args.port
     if args.lan is not None:
@@ -454,10 +454,10 @@ def _cmd_config(args) -> int:
         cfg.default_expires = args.default_expires
     if any(v is not None for v in (args.port, args.lan, args.public_host, args.limit_rate,
                                    args.default_expires)):
-        save_config(cfg)
+        _do(app.share_save_config())
     for k, v in vars(cfg).items():
         print(f"{k} = {v}")
-    print(f"(settings file: {config_path()}; a running server picks changes up when restarted)")
+    print(f"(settings file: {_do(app.share_config_path())}; a running server picks changes up when restarted)")
     return 0
 
 

@@ -4,6 +4,7 @@ stored unless the input was valid (then what is stored is within the limits)."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import logging
@@ -246,8 +247,8 @@ def test_random_config_options(cli, option, value):
 @given(option=st.sampled_from(["--port", "--public-host", "--limit-rate"]), value=option_values)
 def test_random_serve_options(cli, option, value, monkeypatch):
     started = []
-    monkeypatch.setattr("core.commands.share._serve",
-                        lambda api, args, **kw: started.append(api.config) or 0)
+    monkeypatch.setattr("core.commands.share._serve",      # (the facade, the options)
+                        lambda app, args, **kw: started.append(asyncio.run(app.share_config())) or 0)
     rc, err = cli.run("serve", f"{option}={value}")
     assert rc in (0, 1, 2), (option, value, rc, err)
     if rc == 0:
