@@ -5,6 +5,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,50 @@ def test_identical_file_found_in_place_is_pinned_too(tmp_path, installs, hg):
     res = H.handoff_file(hg.write(tmp_path / "heygem_model_v1.0.pth", data), root)
     assert res.status == "unchanged" and res.pinned
     assert C.find_entry("webui", name="heygem_model_v1.0.pth")[0].expected_sha256() == (sha(data), "pinned locally")
+
+
+def test_cli_handoff_stops_on_sigterm_while_hashing_and_places_nothing(tmp_path, installs):
+    """The hand-off runs in the facade's worker thread; a stop (SIGTERM, like Ctrl-C) ends it
+    at its next piece instead of after hashing and placing the whole file."""
+    import signal
+    root = installs.wav2lip()
+    big = tmp_path / "big.pth"
+    with open(big, "wb") as fh:                     # a pickle checkpoint's head, then 16 GiB sparse
+        fh.write(b"\x80\x02" + b"\0" * 510)
+        fh.truncate(16 << 30)
+    p = subprocess.Popen([sys.executable, "main.py", "handoff", str(big), "--to", str(root),
+                          "--as", "checkpoints/big.pth", "--force"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        # hashing has begun once the process has read into the file (a hang guard, not a timing)
+        deadline = time.monotonic() + 60
+        while not _reading(p.pid, big):
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() < deadline, "the hand-off never started hashing"
+            time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, (out, err)
+    assert "stopped" in err and "Traceback" not in err
+    assert not (root / "checkpoints" / "big.pth").exists() and big.exists()
+    assert not list((root / "checkpoints").glob("*.tmp*")) and not list((root / "checkpoints").glob(".*big*"))
+
+
+def _reading(pid: int, path) -> bool:
+    """Whether process ``pid`` has ``path`` open at a position past its first block."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fds.iterdir():
+            try:
+                if Path(os.readlink(fd)) == Path(path):
+                    pos = int((Path(f"/proc/{pid}/fdinfo") / fd.name).read_text().split()[1])
+                    if pos > 1 << 20:
+                        return True
+            except (OSError, ValueError, IndexError):
+                continue
+    except OSError:
+        return False
+    return False
