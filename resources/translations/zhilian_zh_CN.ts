@@ -775,27 +775,37 @@
         <translation>已到时间限制而停止；重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="128"/>
+        <location filename="../../gui/outcome.py" line="127"/>
+        <source>No data from %1 for %2 s; the partial file is kept and trying again resumes</source>
+        <translation>%2 秒内未从 %1 收到任何数据；已保留未完成的文件，重试会从中断处继续</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="130"/>
+        <source>%1 keeps failing; the partial file is kept and trying again resumes</source>
+        <translation>%1 一直连接失败；已保留未完成的文件，重试会从中断处继续</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="134"/>
         <source>; try again in %1 min</source>
         <translation>；请 %1 分钟后重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="134"/>
+        <location filename="../../gui/outcome.py" line="140"/>
         <source>; retry at %1</source>
         <translation>；将于 %1 重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="141"/>
+        <location filename="../../gui/outcome.py" line="147"/>
         <source>Needs a new link</source>
         <translation>需要新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="143"/>
+        <location filename="../../gui/outcome.py" line="149"/>
         <source>Needs a login</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="144"/>
+        <location filename="../../gui/outcome.py" line="150"/>
         <source>Download failed</source>
         <translation>下载失败</translation>
     </message>
@@ -803,82 +813,82 @@
 <context>
     <name>RpcSettingsTab</name>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="153"/>
+        <location filename="../../gui/browser_rpc.py" line="146"/>
         <source>Accept downloads from browser tools and aria2 clients (this computer only)</source>
         <translation>接受浏览器工具和 aria2 客户端发来的下载（仅限本机）</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="154"/>
+        <location filename="../../gui/browser_rpc.py" line="147"/>
         <source>RPC port:</source>
         <translation>RPC 端口：</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="155"/>
+        <location filename="../../gui/browser_rpc.py" line="148"/>
         <source>Any free port</source>
         <translation>任意空闲端口</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="156"/>
+        <location filename="../../gui/browser_rpc.py" line="149"/>
         <source>Secret:</source>
         <translation>密钥：</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="157"/>
+        <location filename="../../gui/browser_rpc.py" line="150"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="158"/>
+        <location filename="../../gui/browser_rpc.py" line="151"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="159"/>
+        <location filename="../../gui/browser_rpc.py" line="152"/>
         <source>New secret</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="160"/>
+        <location filename="../../gui/browser_rpc.py" line="153"/>
         <source>Web pages allowed to call (one origin per line, e.g. AriaNg):</source>
         <translation>允许调用的网页（每行一个来源，例如 AriaNg）：</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="162"/>
+        <location filename="../../gui/browser_rpc.py" line="155"/>
         <source>Folders a client may save to, besides the download folder:</source>
         <translation>除下载文件夹外，客户端可保存到的文件夹：</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="163"/>
+        <location filename="../../gui/browser_rpc.py" line="156"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="197"/>
+        <location filename="../../gui/browser_rpc.py" line="186"/>
         <source>The secret was copied: paste it into the browser tool.</source>
         <translation>密钥已复制：请粘贴到浏览器工具中。</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="204"/>
+        <location filename="../../gui/browser_rpc.py" line="193"/>
         <source>Not running: %1</source>
         <translation>未运行：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="206"/>
+        <location filename="../../gui/browser_rpc.py" line="195"/>
         <source>Running at http://127.0.0.1:%1/jsonrpc</source>
         <translation>运行于 http://127.0.0.1:%1/jsonrpc</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="208"/>
+        <location filename="../../gui/browser_rpc.py" line="197"/>
         <source>Not running</source>
         <translation>未运行</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="210"/>
+        <location filename="../../gui/browser_rpc.py" line="199"/>
         <source>(no system keyring: the secret changes at every start)</source>
         <translation>（没有系统密钥环：每次启动时密钥都会改变）</translation>
     </message>
     <message>
-        <location filename="../../gui/browser_rpc.py" line="214"/>
+        <location filename="../../gui/browser_rpc.py" line="203"/>
         <source>Folder a client may save to</source>
         <translation>客户端可保存到的文件夹</translation>
     </message>
@@ -1130,27 +1140,27 @@
 <context>
     <name>StorageFaultNotice</name>
     <message>
-        <location filename="../../gui/storage_fault.py" line="34"/>
+        <location filename="../../gui/storage_fault.py" line="35"/>
         <source>The download queue stopped: %1</source>
         <translation>下载队列已停止：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="42"/>
+        <location filename="../../gui/storage_fault.py" line="43"/>
         <source>Zhilian</source>
         <translation>直链</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="43"/>
+        <location filename="../../gui/storage_fault.py" line="44"/>
         <source>The download queue cannot use its database.</source>
         <translation>下载队列无法使用它的数据库。</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="49"/>
+        <location filename="../../gui/storage_fault.py" line="50"/>
         <source>Repair</source>
         <translation>修复</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="52"/>
+        <location filename="../../gui/storage_fault.py" line="53"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
@@ -1160,12 +1170,12 @@
         <translation>正在修复队列数据库…</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="75"/>
+        <location filename="../../gui/storage_fault.py" line="77"/>
         <source>The queue database was repaired: %1 task(s) kept; the damaged file is saved as %2</source>
         <translation>队列数据库已修复：保留了 %1 个任务；损坏的文件已另存为 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/storage_fault.py" line="87"/>
+        <location filename="../../gui/storage_fault.py" line="89"/>
         <source>%1 partial download(s) in the download folders belong to no task; they were kept. Add their link again to resume one, or delete them.</source>
         <translation>下载文件夹中有 %1 个未完成的下载不属于任何任务，已保留。重新添加其链接即可继续下载，或将其删除。</translation>
     </message>
