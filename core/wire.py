@@ -435,6 +435,7 @@ class Response:
         self._done = False
         self._keep = False
         self._closed = False
+        self.reused = False                 # sent on a kept-alive connection from the pool
 
     async def _read_head(self) -> None:
         buf = bytearray()
@@ -679,6 +680,22 @@ class Client:
             conn.close()
         return None
 
+    def pooled(self, url: str) -> bool:
+        """Whether a request to ``url`` would go out at once on a kept-alive connection
+        (one is idle in the pool), rather than wait for a new connection (and its TLS
+        handshake) first."""
+        try:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme.lower(), parts.hostname
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            return False
+        if not host:
+            return False
+        now = time.monotonic()
+        return any(c.alive and now - c.idle_since < IDLE_KEEP
+                   for c in self._idle.get((scheme, host.lower(), port, self._proxy_for(scheme, host)), ()))
+
     async def close(self) -> None:
         for conns in self._idle.values():
             for c in conns:
@@ -867,6 +884,7 @@ class Client:
             if conn is None:
                 conn = await self._connect(scheme, host, port, proxy)
             resp = Response(self, key, conn, method, url, read_timeout)
+            resp.reused = reused
             try:
                 conn.write(head)
                 await resp._read_head()

@@ -124,12 +124,19 @@ def test_keep_alive_reuses_one_connection_and_sends_the_headers():
     try:
         async def go():
             c = client()
-            for _ in range(3):
-                resp, final = await c.get(f"http://127.0.0.1:{srv.port}/f", headers={"Range": "bytes=0-"})
+            url = f"http://127.0.0.1:{srv.port}/f"
+            for i in range(3):
+                # an idle kept-alive connection is there from the second request on
+                assert c.pooled(url) == (i > 0)
+                assert not c.pooled(f"http://127.0.0.1:{srv.port + 1}/f")
+                resp, final = await c.get(url, headers={"Range": "bytes=0-"})
+                assert resp.reused == (i > 0) and not c.pooled(url)
                 assert resp.status == 200 and await _body(resp) == b"x" * 1000
                 assert resp.at_eof()
                 resp.release()
+            assert c.pooled(url)
             await c.close()
+            assert not c.pooled(url)
             return c.opened
         assert asyncio.run(go()) == 1
     finally:
