@@ -587,7 +587,7 @@ def test_http_and_https_through_a_proxy_from_the_environment(tls_cert, monkeypat
 
 def test_a_plain_download_never_imports_aiohttp(tmp_path):
     """The data path and the resolver registry load without aiohttp (0.15 s or more of
-    start-up on every `get`)."""
+    start-up on every `get`); a plain link loads no host-specific resolver at all."""
     data = make_blob(300_000, seed=9)
 
     async def h(request):
@@ -615,8 +615,17 @@ def test_a_plain_download_never_imports_aiohttp(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     assert (tmp_path / "d" / "m.bin").read_bytes() == data
     imported = set(log.read_text().split())
-    assert {"core.engine", "core.wire", "core.resolvers.direct", "core.resolvers.huggingface"} <= imported
+    assert {"core.engine", "core.wire", "core.resolvers.direct"} <= imported
+    # a plain link needs none of the host-specific resolvers (see core.resolvers.KNOWN_HOSTS)
+    assert not [m for m in imported if m.startswith("core.resolvers.") and m not in (
+        "core.resolvers.base", "core.resolvers.direct")]
     assert not [m for m in imported if m.split(".")[0] in ("aiohttp", "yarl", "multidict")]
+    # nor does the whole registry (a share or hub link) load aiohttp before a request
+    code = ("import sys; from core.resolvers import registry; assert len(registry()) > 10; "
+            "print([m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'yarl', 'multidict')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def _mk(h) -> web.Application:

@@ -32,6 +32,34 @@ def test_registry_has_every_builtin_and_direct_is_the_fallback():
     assert find("ftp://example.com/x") is None
 
 
+def test_a_plain_link_imports_no_host_specific_resolver_and_the_host_table_is_complete():
+    """`get` of a plain link finds the direct resolver without importing the others: the
+    table of the hosts they claim (core.resolvers.KNOWN_HOSTS) must name every host of every
+    resolver, and a resolver that decides by its own matches() must be known here too."""
+    import subprocess
+    import sys
+
+    from core import resolvers
+    from core.resolvers.base import Resolver
+    from core.resolvers.lanzou import _HOST_RE
+    for r in registry().values():
+        if r.name == "direct":
+            continue
+        assert set(r.hosts) <= set(resolvers.KNOWN_HOSTS), f"add {r.name}'s hosts to KNOWN_HOSTS"
+        for h in r.hosts:
+            assert not resolvers._plain(f"https://{h}/x") and not resolvers._plain(f"https://www.{h}/x")
+        if type(r).matches is not Resolver.matches:
+            assert r.name == "lanzou", f"{r.name} decides by matches(): teach core.resolvers._plain"
+    assert _HOST_RE.pattern == resolvers.KNOWN_HOST_RE.pattern
+    assert not resolvers._plain("https://wwa.lanzouw.com/i123")
+    code = ("import sys; from core.resolvers import find; "
+            "assert find('https://example.com/a.bin').name == 'direct'; "
+            "assert find('ftp://example.com/x') is None; "
+            "print(sorted(m for m in sys.modules if m.startswith('core.resolvers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['core.resolvers.base', 'core.resolvers.direct']"
+
+
 def test_direct_link_expiry_from_signature(clock):
     clock.t = 1795430000
     [r] = resolve(f"链接：{SIGNED}。", {}, clock=clock)
