@@ -142,6 +142,7 @@ def main() -> None:
     ap.add_argument("--buffer", type=int, default=8 << 20, help="bytes held per direction at most")
     a = ap.parse_args()
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)   # the closing gather below runs outside run_until_complete
     task = loop.create_task(serve(_addr(a.listen), _addr(a.to), a.rtt_ms / 1000, a.buffer))
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
