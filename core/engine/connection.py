@@ -86,8 +86,15 @@ class Connection:
             resp, _final = await self.client.get(
                 ms.mirror.url, headers=request_headers(ms, self.opts.headers, rng),
                 read_timeout=self.opts.stall_timeout)
-            wait = time.monotonic() - asked   # what one more request to this mirror costs
+            now = time.monotonic()
+            wait = now - asked   # what one more request to this mirror costs
             ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
+            if resp.reused:
+                ms.warm = wait if not ms.warm else 0.7 * ms.warm + 0.3 * wait
+            else:
+                ms.cold = wait if not ms.cold else 0.7 * ms.cold + 0.3 * wait
+            if not seg.got:   # its speed counts from its answer, not from the wait for it
+                seg.t0 = seg.last = now
         self.answered()
         reuse = False
         try:

@@ -422,7 +422,19 @@ class Download:
                           "and trying again resumes", seconds=silent, host=hosts)
 
     def _has_work(self) -> bool:
-        return self._plan.has_work(time.monotonic(), self._mirrors.states)
+        return self._plan.has_work(time.monotonic(), self._mirrors.states, self._start_latency(None))
+
+    def _start_latency(self, mirror: int | None) -> float:
+        """Seconds before a range taken now would see its first byte from ``mirror``: a
+        request round trip when a kept-alive connection to it is idle, else a new
+        connection's (connect, TLS handshake, request). For any mirror (None): the least."""
+        if mirror is None:
+            live = [i for i, ms in enumerate(self._mirrors.states) if not ms.dead]
+            return min((self._start_latency(i) for i in live), default=0.0)
+        ms = self._mirrors[mirror]
+        if self.engine.client.pooled(ms.mirror.url):
+            return ms.warm or ms.ttfb
+        return ms.cold or ms.ttfb
 
     def _yield_slots(self) -> None:
         """When another download joined a host, this one holds more than its fair share of
@@ -510,7 +522,7 @@ class Download:
             while not self._cancelled:
                 if ms.dead:
                     return
-                seg = plan.take(mi, time.monotonic(), self._mirrors.states)
+                seg = plan.take(mi, time.monotonic(), self._mirrors.states, self._start_latency(mi))
                 if seg is None:
                     return
                 gen = self._mirrors.generation

@@ -24,6 +24,8 @@ class MirrorState:
     etag: str | None = None   # this mirror's validator, from its first answer
     conn_speed: float = 0.0   # bytes/s of one connection to it, from finished pieces
     ttfb: float = 0.0         # seconds from a range request to its answer (moving average)
+    warm: float = 0.0         # ...asked on a kept-alive connection (a request round trip)
+    cold: float = 0.0         # ...asked on a new connection (connect, TLS handshake, request)
     cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
     busy_until: float = 0.0
     last_busy: float = 0.0

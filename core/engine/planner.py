@@ -101,15 +101,17 @@ class Planner:
         self.pool = [(0, total if total is not None else UNKNOWN_END)]
 
     # -- handing out work -------------------------------------------------------------
-    def take(self, mirror: int, now: float, mirrors: Sequence[MirrorSpeeds]) -> Seg | None:
+    def take(self, mirror: int, now: float, mirrors: Sequence[MirrorSpeeds],
+             latency: float = 0.0) -> Seg | None:
         """The next range for an idle connection on ``mirror``: a planned piece, else the
-        back part of a running range (see steal_candidate); None: nothing worth taking."""
+        back part of a running range (see steal_candidate; ``latency``: the taker's wait for
+        its first byte); None: nothing worth taking."""
         if self.pool:
             a, b = self.pool.pop(0)
             seg = Seg(a, a, b, mirror, now)
             self.active.append(seg)
             return seg
-        found = self.steal_candidate(now, mirrors, mirror)
+        found = self.steal_candidate(now, mirrors, mirror, latency)
         if found is None:
             return None
         victim, mid = found
@@ -118,11 +120,12 @@ class Planner:
         self.active.append(seg)
         return seg
 
-    def has_work(self, now: float, mirrors: Sequence[MirrorSpeeds]) -> bool:
-        """Would a new connection find something to fetch?"""
+    def has_work(self, now: float, mirrors: Sequence[MirrorSpeeds], latency: float = 0.0) -> bool:
+        """Would a new connection (waiting ``latency`` for its first byte) find something to
+        fetch?"""
         if self.pool:
             return True
-        return self.steal_candidate(now, mirrors) is not None
+        return self.steal_candidate(now, mirrors, None, latency) is not None
 
     def avg_speed(self, now: float) -> float:
         """Mean speed of the connections that have one yet (0 = none measured)."""
@@ -130,7 +133,7 @@ class Planner:
         return sum(speeds) / len(speeds) if speeds else 0.0
 
     def steal_candidate(self, now: float, mirrors: Sequence[MirrorSpeeds],
-                        mirror: int | None = None) -> tuple[Seg, int] | None:
+                        mirror: int | None = None, latency: float = 0.0) -> tuple[Seg, int] | None:
         """The range an idle connection (on ``mirror``) should take the back part of, and
         where to cut it: the range with the longest time left, cut so that both sides
         finish together (a connection on a mirror four times as fast takes four fifths;
@@ -143,6 +146,13 @@ class Planner:
         data in bursts, once a second or so, and the last few KiB of a range would wait
         for the next burst while other connections sit idle. So the last percent never
         hangs on one connection.
+
+        ``latency``: how long the taker waits for its first byte (a request round trip on an
+        idle kept-alive connection, else a new connection's connect, TLS handshake and
+        request). It starts that much later, so it takes less (both sides still finish
+        together), and a range with less than twice that time left is not split at all: far
+        away, and over TLS on a new connection, the split would cost more than it saves (and
+        the cut connection must close at the cut).
 
         ``mirrors[i]`` tells the planner about the mirror ``Seg.mirror == i`` is on."""
         if not self.ranges:
@@ -163,16 +173,19 @@ class Planner:
             sp = s_speed or avg
             if sp and s_new:
                 t_left = rem / sp
-                frac = min(0.9, max(0.1, s_new / (s_new + sp)))
+                # both sides finish together, the taker starting `latency` later
+                t_both = (rem + s_new * latency) / (sp + s_new)
+                take = int(min(0.9 * rem, max(0.1 * rem, rem - sp * t_both)))
+                worth = t_left >= 2 * latency
             else:  # no speed measured yet: biggest range first, halves
-                t_left, frac = float(rem), 0.5
-            take = int(rem * frac)
-            if rem >= 2 * self.min_split:
+                t_left, take, worth = float(rem), rem // 2, True
+            if rem >= 2 * self.min_split and worth:
                 take = min(max(take, self.min_split), rem - self.min_split)
-            elif sp and t_left >= rescue_after and take >= rescue_min:
+            elif sp and worth and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
-            elif s_speed and (s_new >= TAKEOVER_RATIO * s_speed or now - s.last > max(
-                    TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb, rem / s_speed)):
+            elif s_speed and ((s_new >= TAKEOVER_RATIO * s_speed and t_left > latency + rem / s_new)
+                              or now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
+                                                    rem / s_speed)):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
                 take = rem

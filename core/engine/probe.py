@@ -203,6 +203,8 @@ async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str
                       if resp.headers.get(k) is not None))
         ttfb = time.monotonic() - asked
         ms.ttfb = ttfb
+        if not resp.reused:
+            ms.cold = ttfb
         cd = parse_content_disposition(resp.headers.get("Content-Disposition"))
         name = cd or name_from_url(ms.mirror.url) or name_from_url(final) or "download"
         etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")

@@ -43,13 +43,13 @@ def running(p: Planner, segs, mirrors, now=NOW):
     return out
 
 
-def split_policy(segs, idle_mirror_speed):
+def split_policy(segs, idle_mirror_speed, latency=0.0):
     """Where an idle connection on mirror 1 (one connection there gets
     ``idle_mirror_speed``) would cut, as (index into ``segs``, cut)."""
     p = Planner(DownloadOptions().min_split)
     mirrors = [mirror(), mirror(idle_mirror_speed)]
     active = running(p, segs, mirrors)
-    found = p.steal_candidate(NOW, mirrors, 1)
+    found = p.steal_candidate(NOW, mirrors, 1, latency)
     return None if found is None else (active.index(found[0]), found[1])
 
 
@@ -66,6 +66,30 @@ def test_split_policy_rescue_takeover_and_leaving_alone():
     # of two ranges, the one with the longest time left is cut
     i, _ = split_policy([(12 * M, 15 * M, 1_000_000, 0.0), (4 * M, 7 * M, 200_000, 0.0)], 1_000_000)
     assert i == 1
+
+
+def test_split_policy_counts_the_takers_wait_for_its_first_byte():
+    """A taker starts late by its wait for a first byte (a request round trip on a kept-alive
+    connection; a new connection's connect, TLS handshake and request): it takes less, so
+    both sides still end together, and a range that would be done before (or soon after)
+    the taker's first byte is left alone: the cut would also close the old connection."""
+    # 8 MiB left at 4 MiB/s (2 s): at once, halves; 0.76 s late, the taker gets what it can
+    # fetch in the 0.62 s both then need: (8 MiB + 4 MiB/s * 0.76 s) / 2 = 5.52 MiB for the
+    # old connection, 2.48 MiB for the taker
+    _, cut = split_policy([(10 * M, 18 * M, 4 * M, 0.0)], 4 * M, latency=0.0)
+    assert abs(cut - 14 * M) < 8192
+    _, cut = split_policy([(10 * M, 18 * M, 4 * M, 0.0)], 4 * M, latency=0.76)
+    assert abs((18 * M - cut) - 2.48 * M) < 8192
+    # 3 MiB left (0.75 s): worth a request round trip (0.25 s) but not a new TLS
+    # connection 250 ms away (0.76 s: the range is done before its first byte)
+    assert split_policy([(10 * M, 13 * M, 4 * M, 0.0)], 4 * M, latency=0.25) is not None
+    assert split_policy([(10 * M, 13 * M, 4 * M, 0.0)], 4 * M, latency=0.76) is None
+    # a small tail a far faster connection would take whole: not when it would start
+    # after the tail's own connection is done (30 KB at 100 KB/s: 0.3 s)
+    assert split_policy([(5 * M, 5 * M + 30_000, 100_000, 0.0)], 1_000_000, latency=0.1) == (0, 5 * M)
+    assert split_policy([(5 * M, 5 * M + 30_000, 100_000, 0.0)], 1_000_000, latency=0.5) is None
+    # a silent tail moves whatever the wait
+    assert split_policy([(5 * M, 5 * M + 30_000, 1_000_000, 1.0)], 1_000_000, latency=0.5) == (0, 5 * M)
 
 
 def test_take_cuts_the_victim_and_both_sides_keep_min_split():
