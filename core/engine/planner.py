@@ -88,17 +88,20 @@ class Planner:
         self.grown = False         # more connections than the first were allowed
         self._mark: tuple[float, float, int] | None = None   # growth window: wall, thread CPU, bytes
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
+        self._lent: list[tuple[int, int]] = []   # planned pieces the lone first stream took on
 
     # -- the plan ------------------------------------------------------------------
     def plan(self, missing: list[tuple[int, int]], conns: int) -> None:
         """Start over: the missing ranges, cut for ``conns`` connections, are to fetch."""
         self.active.clear()
         self.pool = plan(missing, conns, self.min_split)
+        self._lent = []
 
     def plan_single(self, total: int | None) -> None:
         """Start over with the whole file as one range (no Range support, or no size)."""
         self.active.clear()
         self.pool = [(0, total if total is not None else UNKNOWN_END)]
+        self._lent = []
 
     # -- handing out work -------------------------------------------------------------
     def take(self, mirror: int, now: float, mirrors: Sequence[MirrorSpeeds],
@@ -259,6 +262,7 @@ class Planner:
             self.extend_open_stream()
             return running
         self.grown = True
+        self.give_back_lent()
         return target
 
     def growth_check_at(self) -> float | None:
@@ -275,4 +279,26 @@ class Planner:
             return
         seg = self.active[0]
         while self.pool and self.pool[0][0] == seg.end:
-            seg.end = self.pool.pop(0)[1]
+            self._lent.append(self.pool.pop(0))
+            seg.end = self._lent[-1][1]
+
+    def give_back_lent(self) -> None:
+        """The other connections open after all: the planned pieces the lone first stream
+        took on (``extend_open_stream``) and has not reached go back to the pool, so each
+        new connection starts with its planned piece. A server that sends a second's worth
+        at once (nginx limit_rate) makes the lone stream look fast for one window: without
+        this, the connections opening a window later had to cut its one long range in
+        halves, quarters... and ended unevenly, with a tail of rescues."""
+        lent, self._lent = self._lent, []
+        if not lent or len(self.active) != 1 or not self.active[0].open_ended:
+            return
+        seg = self.active[0]
+        i = 0
+        while i < len(lent) and lent[i][1] <= seg.pos:
+            i += 1
+        if i < len(lent) and lent[i][0] <= seg.pos:
+            i += 1                      # the piece it is in stays its own
+        back = [(a, min(b, seg.end)) for a, b in lent[i:] if a < seg.end]
+        if back:
+            seg.end = back[0][0]
+            self.pool = sorted(back + self.pool)

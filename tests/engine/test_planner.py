@@ -261,3 +261,40 @@ def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
     p2.growth_limit(1.0, 1, 4, 0, 0.0)
     p2.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, int(2 * FAST_STREAM * GROWTH_WINDOW), 0.0)
     assert s2.end == 4 * M and p2.pool == [(4 * M, 8 * M)]
+
+
+def test_the_lone_first_stream_gives_its_pieces_back_when_the_others_open():
+    """The probe's answer streamed alone and took on the planned pieces after its own (its
+    first burst looked fast); when the other connections open after all, the pieces it has
+    not reached go back to the pool: each new connection starts with its planned piece
+    instead of cutting one long range in halves."""
+    mirrors = [mirror()]
+    pieces = plan([(0, 64 * M)], 4, M)
+
+    def lone(pos: int):
+        p = Planner(M)
+        p.plan([(0, 64 * M)], 4)
+        seg = p.take(0, 1.0, mirrors)
+        seg.open_ended = True
+        p.extend_open_stream()
+        assert seg.end == 64 * M and p.pool == []
+        seg.pos = seg.got = pos
+        return p, seg
+
+    p, seg = lone(3 * M)
+    p.give_back_lent()
+    assert (seg.end, p.pool) == (16 * M, pieces[1:])
+    # past its own piece when the others open: the piece it is in stays its own
+    p, seg = lone(20 * M)
+    p.give_back_lent()
+    assert (seg.end, p.pool) == (32 * M, pieces[2:])
+    # cut short meanwhile (another download took a slot): nothing past its end comes back
+    p, seg = lone(0)
+    seg.end = 40 * M
+    p.give_back_lent()
+    assert (seg.end, p.pool) == (16 * M, [(16 * M, 32 * M), (32 * M, 40 * M)])
+    # the growth rule gives them back when it lets the others open
+    p, seg = lone(M)
+    assert p.growth_limit(1.0, 1, 4, 0, 0.0) == 1
+    assert p.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, 0, 0.0) == 4
+    assert (seg.end, p.pool) == (16 * M, pieces[1:])
