@@ -488,7 +488,8 @@ class Download:
     def _growth_limit(self, now: float) -> int:
         """How many connections may run now (the planner's growth rule)."""
         return self._plan.growth_limit(now, len(self._workers), self.target_conns,
-                                       self._mirrors.received(), self.engine.cpu_clock())
+                                       self._mirrors.received(), self.engine.cpu_clock(),
+                                       self._probe.ttfb if self._probe is not None else 0.0)
 
     def _worker_done(self, t: asyncio.Task) -> None:
         self._workers.discard(t)

@@ -30,6 +30,7 @@ GROWTH_WINDOW = 0.03     # seconds of the first stream watched before more conne
 BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy (a
                          # CPU-bound stream gains nothing from more) or while that one
 FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
+FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would see only a burst)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
@@ -240,15 +241,23 @@ class Planner:
             self._retiring.add(id(seg))
 
     # -- the growth rule -------------------------------------------------------------------
-    def growth_limit(self, now: float, running: int, target: int, got: int, cpu: float) -> int:
+    def growth_limit(self, now: float, running: int, target: int, got: int, cpu: float,
+                     first_answer: float = 0.0) -> int:
         """How many connections may run now (``running`` run, ``target`` are wanted, ``got``
         bytes arrived so far, ``cpu``: CPU seconds of the event loop's thread). The first
         one streams alone for GROWTH_WINDOW; then the rest open at once, unless that one
         stream is already fast (FAST_STREAM or more: a near host or a LAN, where more
         connections share the same pipe and add work on both ends) or kept this thread busy
         (CPU-bound). Then the count stays, and it is looked at again every window: a stream
-        that slows lets the others open."""
+        that slows lets the others open. ``first_answer``: seconds the probe waited for its
+        answer; FAR_TTFB or more is a far host, where a window this short would see only
+        the first burst (a stream is in slow start for several round trips), so the others
+        open at once."""
         if self.grown or not running:
+            return target
+        if first_answer >= FAR_TTFB:
+            self.grown = True
+            self.give_back_lent()
             return target
         if self._mark is None:
             self._mark = (now, cpu, got)

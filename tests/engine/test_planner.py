@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from core.engine.options import DownloadOptions
 from core.engine.planner import (
+    FAR_TTFB,
     FAST_STREAM,
     GROWTH_WINDOW,
     RESCUE_MIN,
@@ -240,6 +241,12 @@ def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_bu
     assert idle.growth_limit(5.0, 1, 8, 0, 0.0) == 1
     assert idle.growth_limit(5.0 + W / 2, 1, 8, 0, 0.0) == 1       # inside the window
     assert idle.growth_limit(5.0 + 1.01 * W, 1, 8, 0, 0.0) == 8    # a far or throttled host: all at once
+
+    # a far host (its first answer took FAR_TTFB or more): no window, whatever its first burst
+    far = Planner(M)
+    assert far.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB) == 8
+    near = Planner(M)
+    assert near.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB / 2) == 1
 
 
 def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
