@@ -526,6 +526,10 @@ class Download:
                 seg = plan.take(mi, time.monotonic(), self._mirrors.states, self._start_latency(mi))
                 if seg is None:
                     return
+                if answer is not None and seg.pos == 0 and not plan.grown:
+                    # alone so far, it reads the probe's answer: it runs on (see growth_limit)
+                    seg.open_ended = True
+                    plan.extend_open_stream()
                 gen = self._mirrors.generation
                 try:
                     given, answer = answer, None

@@ -259,6 +259,10 @@ class Planner:
             self.grown = True
             self.give_back_lent()
             return target
+        # while it runs alone, the first stream goes on past its piece (it would otherwise end
+        # there and wait for a new connection, which a fast stream reaches before the window
+        # is looked at); the pieces it has not reached go back if the others open
+        self.extend_open_stream()
         if self._mark is None:
             self._mark = (now, cpu, got)
             return running
@@ -268,7 +272,6 @@ class Planner:
             return running
         if (cpu - c0) / elapsed >= BUSY_SHARE or (got - b0) / elapsed >= FAST_STREAM:
             self._mark = (now, cpu, got)
-            self.extend_open_stream()
             return running
         self.grown = True
         self.give_back_lent()

@@ -539,7 +539,10 @@ def test_a_silent_tail_moves_to_an_idle_connection(file_server, tmp_path, dl):
     received before is already on disk (written before waiting)."""
     data = make_blob(4 << 20, seed=51)
     stall_at = len(data) - 40_000
-    file_server.add("/tail.bin", data, stall_at=[stall_at], stall_seconds=4, open_ended_faults=False)
+    # 4 MiB/s per connection: the probe's stream alone would not be fast, so the others open
+    # (a fast lone stream would read the whole file, tail included, as one curl would)
+    file_server.add("/tail.bin", data, stall_at=[stall_at], stall_seconds=4, open_ended_faults=False,
+                    rate=4 << 20)
     path, _ = dl(file_server.url("/tail.bin"), tmp_path, connections=4, stall_timeout=120)
     assert path.read_bytes() == data
     assert file_server.stalling == 1, "the download waited for the silent connection"

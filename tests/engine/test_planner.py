@@ -305,3 +305,16 @@ def test_the_lone_first_stream_gives_its_pieces_back_when_the_others_open():
     assert p.growth_limit(1.0, 1, 4, 0, 0.0) == 1
     assert p.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, 0, 0.0) == 4
     assert (seg.end, p.pool) == (16 * M, pieces[1:])
+
+
+def test_the_lone_open_stream_runs_on_before_any_window_is_looked_at():
+    """A fast stream keeps the event loop busy: the growth rule may be looked at only after
+    it has read its own piece. So it takes on the planned pieces at the first look, and does
+    not end at its piece to wait for a new connection while alone."""
+    mirrors = [mirror()]
+    p = Planner(M)
+    p.plan([(0, 16 * M)], 4)
+    seg = p.take(0, 1.0, mirrors)
+    seg.open_ended = True
+    assert p.growth_limit(1.0, 1, 4, 0, 0.0) == 1          # the window starts
+    assert (seg.end, p.pool) == (16 * M, [])
