@@ -38,7 +38,7 @@ import time
 from asyncio import staggered
 from collections import deque
 from typing import Callable
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
 SENSITIVE = ("authorization", "cookie", "proxy-authorization")
 MAX_REDIRECTS = 10
@@ -52,6 +52,11 @@ READ_SIZE = 256 << 10       # one read of the socket (or of TLS records) for chu
 # loop can watch file descriptors (add_reader: every selector loop; not Windows' proactor
 # loop, which keeps the transport-based connection).
 RAW_SOCKETS = sys.platform != "win32"
+
+
+def _fresh(conn: _Conn, now: float) -> bool:
+    """An idle connection that may still carry a request (open, idle less than IDLE_KEEP)."""
+    return conn.alive and now - conn.idle_since < IDLE_KEEP
 
 
 class ClientError(Exception):
@@ -675,7 +680,7 @@ class Client:
         now = time.monotonic()
         while idle:
             conn = idle.pop()
-            if conn.alive and now - conn.idle_since < IDLE_KEEP:
+            if _fresh(conn, now):
                 return conn
             conn.close()
         return None
@@ -685,16 +690,11 @@ class Client:
         (one is idle in the pool), rather than wait for a new connection (and its TLS
         handshake) first."""
         try:
-            parts = urlsplit(url)
-            scheme, host = parts.scheme.lower(), parts.hostname
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError:
-            return False
-        if not host:
+            key = self._endpoint(url)[1]
+        except (ClientError, ValueError):   # ValueError: urlsplit of a malformed URL
             return False
         now = time.monotonic()
-        return any(c.alive and now - c.idle_since < IDLE_KEEP
-                   for c in self._idle.get((scheme, host.lower(), port, self._proxy_for(scheme, host)), ()))
+        return any(_fresh(c, now) for c in self._idle.get(key, ()))
 
     async def close(self) -> None:
         for conns in self._idle.values():
@@ -857,9 +857,9 @@ class Client:
         return conn
 
     # -- requests
-    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                      read_timeout: float | None = None) -> Response:
-        """Send one request (no redirects followed); the answer's head has been read."""
+    def _endpoint(self, url: str) -> tuple[SplitResult, tuple]:
+        """``url`` split, and the key of its connections in the pool (scheme, host, port,
+        proxy); a ClientError for a URL no request can go to."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
@@ -871,13 +871,19 @@ class Client:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
             raise ClientError(f"bad port in URL {url!r}") from None
-        proxy = self._proxy_for(scheme, host)
+        return parts, (scheme, host.lower(), port, self._proxy_for(scheme, host))
+
+    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                      read_timeout: float | None = None) -> Response:
+        """Send one request (no redirects followed); the answer's head has been read."""
+        parts, key = self._endpoint(url)
+        scheme, _, port, proxy = key
+        host = parts.hostname or ""
         target = _target(parts)
         http_proxy = proxy if proxy and not _is_socks(proxy) and scheme == "http" else None
         if http_proxy:  # a plain HTTP proxy gets the whole URL
             target = f"http://{_authority(host, port, 80)}{target}"
         head = self._head(method, target, host, port, scheme, parts, headers or {}, url, http_proxy)
-        key = (scheme, host.lower(), port, proxy)
         for attempt in (0, 1):
             conn = self._take(key)
             reused = conn is not None
