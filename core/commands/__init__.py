@@ -34,6 +34,15 @@ STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signa
                      if s is not None)
 
 
+def facade_call(method: str, *args, **kwargs):
+    """``App().<method>(...)`` of the facade every front end uses (core/app.py), run to its
+    end: one command, one event loop."""
+    import asyncio
+
+    from ..app import App
+    return asyncio.run(getattr(App(), method)(*args, **kwargs))
+
+
 def _module_names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

@@ -81,11 +81,9 @@ def _print_status(st, out=sys.stdout) -> None:
 def _run(method: str, *args):
     """``App().<method>(*args)`` (the facade, core/app.py), with the command line's words
     for a missing keyring."""
-    import asyncio
-
-    from ..app import App
+    from . import facade_call
     try:
-        return asyncio.run(getattr(App(), method)(*args))
+        return facade_call(method, *args)
     except NoKeyring as e:
         reason = getattr(e, "reason", None)
         where = f" ({reason})" if reason else ""

@@ -20,6 +20,7 @@ import sys
 import time
 
 from ..errors import human_bytes
+from . import facade_call
 
 
 def register(sub) -> None:
@@ -63,8 +64,7 @@ def register(sub) -> None:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from ..app import App
-    installs, problems = asyncio.run(App().heygem_detect(args.dirs, search_common=not args.no_search))
+    installs, problems = facade_call("heygem_detect", args.dirs, search_common=not args.no_search)
     for msg in problems:
         print(f"zhilian: {msg}", file=sys.stderr)
     if args.json:
@@ -81,9 +81,8 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ..app import App
     from ..heygem.status import format_status
-    inst, st = asyncio.run(App().heygem_status(args.dir, verify=args.verify))
+    inst, st = facade_call("heygem_status", args.dir, verify=args.verify)
     if args.json:
         print(json.dumps({"install": inst.to_dict(), "running": st.running, "health": st.health,
                           "complete": st.complete,
@@ -96,9 +95,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from ..app import App
     from ..heygem.detect import KIND_LABELS
-    cats = asyncio.run(App().heygem_catalog())
+    cats = facade_call("heygem_catalog")
     kinds = [args.kind] if args.kind else list(cats)
     if args.json:
         out = {k: [{"name": e.name, "target": e.target, "size": e.expected_size()[0],

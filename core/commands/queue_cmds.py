@@ -25,7 +25,7 @@ import time
 from ..errors import ZhilianError, human_bytes
 from ..invocation import command
 from ..ratelimit import parse_rate
-from . import EXIT_STOPPED, STOP_SIGNALS
+from . import EXIT_STOPPED, STOP_SIGNALS, facade_call
 
 log = logging.getLogger("zhilian.cli")
 
@@ -99,11 +99,6 @@ def _app():
     return App()
 
 
-def _call(method: str, *args, **kwargs):
-    """``App().<method>(...)`` run to its end (one command, one event loop)."""
-    return asyncio.run(getattr(_app(), method)(*args, **kwargs))
-
-
 def _fmt_eta(eta: float | None) -> str:
     if eta is None:
         return ""
@@ -129,7 +124,7 @@ def _cmd_add(args) -> int:
         raise ZhilianError("-x/--connections must be between 1 and 64")
     from ..selection import LinkOptions, apply_options
     text = apply_options("\n".join(args.links), LinkOptions(args.include, args.exclude, args.revision))
-    views = _call("db_add", text, password=args.password, dest_dir=args.dir, filename=args.output,
+    views = facade_call("db_add", text, password=args.password, dest_dir=args.dir, filename=args.output,
                   connections=args.connections, sha256=args.sha256, priority=args.priority,
                   limit=int(limit), time_limit=args.time_limit * 60 if args.time_limit else None)
     for v in views:
@@ -141,7 +136,7 @@ def _cmd_add(args) -> int:
 # -- list --------------------------------------------------------------------------
 
 def _cmd_list(args) -> int:
-    stored = _call("db_tasks")
+    stored = facade_call("db_tasks")
     _print_leftovers(stored.leftovers, sys.stderr)
     views = stored.tasks
     if args.json:
@@ -168,7 +163,7 @@ def _cmd_list(args) -> int:
 
 def _cmd_control(args) -> int:
     rc = 0
-    for c in _call("db_control", args.action, args.ids, getattr(args, "delete_file", False)):
+    for c in facade_call("db_control", args.action, args.ids, getattr(args, "delete_file", False)):
         tid = c.task_id
         if c.outcome == "missing":
             print(f"zhilian: no task {tid} in the queue", file=sys.stderr)
@@ -190,7 +185,7 @@ def _cmd_control(args) -> int:
 # -- repair ------------------------------------------------------------------------
 
 def _cmd_repair(args) -> int:
-    done = _call("db_repair")
+    done = facade_call("db_repair")
     print(f"repaired {done.path}: {done.tasks} task(s) kept; the damaged file is saved as {done.backup}")
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import ZhilianError
+from . import facade_call
 
 
 def register(sub) -> None:
@@ -17,10 +18,7 @@ def register(sub) -> None:
 
 
 def _cmd_secret(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from ..app import App
-    info = asyncio.run(App().rpc_secret(renew=args.new))
+    info = facade_call("rpc_secret", renew=args.new)
     if not info.kept:
         raise ZhilianError(f"No usable keyring to keep the RPC secret ({info.problem}): "
                            "give one to `main.py run` with --rpc-secret")
