@@ -59,7 +59,9 @@ def test_baidu_helper_json_carries_ua_and_cookie_on_every_range(runner, zhilian_
     try:
         data = make_blob(6_000_000, 41)
         path = "/file/8c5f2a9d0e1b?fid=1144477778-250528-66213004821&dstime=1796131200&rt=sh&sign=FDtAER"
-        pcs.add(path.split("?")[0], data)
+        # 2 MB/s per connection, as a CDN node gives one stream: the engine opens more
+        # connections (one fast stream would rightly stay one) and each must carry the headers
+        pcs.add(path.split("?")[0], data, rate=2_000_000)
         link = pcs.base + path
         status, answer, _ = runner.post(_helper_body(link, "wav2lip_gan.pth", str(runner.downloads / "baidu"),
                                                      [f"User-Agent: {PAN_UA}", f"Cookie: BDUSS={BDUSS}"]),
