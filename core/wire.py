@@ -40,6 +40,8 @@ from collections import deque
 from typing import Callable
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
+from . import preconnect
+
 SENSITIVE = ("authorization", "cookie", "proxy-authorization")
 MAX_REDIRECTS = 10
 MAX_HEAD = 65536            # status line + headers
@@ -52,6 +54,10 @@ READ_SIZE = 256 << 10       # one read of the socket (or of TLS records) for chu
 # loop can watch file descriptors (add_reader: every selector loop; not Windows' proactor
 # loop, which keeps the transport-based connection).
 RAW_SOCKETS = sys.platform != "win32"
+
+
+class _NoAddress(Exception):
+    """An attempt of the connect race with no address left to try."""
 
 
 def _fresh(conn: _Conn, now: float) -> bool:
@@ -744,9 +750,10 @@ class Client:
     async def _open(self, host: str, port: int, tls_host: str | None) -> _Conn:
         """A new connection to host:port (with TLS for tls_host when given). Addresses are
         tried a quarter of a second apart, the first to connect wins (happy eyeballs), so a
-        broken IPv6 route costs 0.25 s, not a connect timeout."""
+        broken IPv6 route costs 0.25 s, not a connect timeout. A connection begun as the
+        process started (core/preconnect.py) runs first in that race."""
         loop = asyncio.get_running_loop()
-        addrs = await self._addresses(host, port)
+        early = preconnect.take(host, port)
 
         async def attempt(fam: int, addr: tuple) -> socket.socket:
             sock = socket.socket(fam, socket.SOCK_STREAM)
@@ -758,12 +765,33 @@ class Client:
                 sock.close()
                 raise
 
+        if early is None:
+            addrs = await self._addresses(host, port)
+            fns = [functools.partial(attempt, f, a) for f, a in addrs]
+            lookup = None
+        else:
+            # the early socket first; the usual attempts follow it 0.25 s apart, their
+            # address lookup running meanwhile
+            lookup = asyncio.ensure_future(self._addresses(host, port))
+
+            async def nth(i: int) -> socket.socket:
+                addrs = await lookup
+                if i >= len(addrs):
+                    raise _NoAddress()
+                return await attempt(*addrs[i])
+            fns = [early.wait] + [functools.partial(nth, i) for i in range(8)]
         try:
-            sock, _, errors = await asyncio.wait_for(staggered.staggered_race(
-                [functools.partial(attempt, f, a) for f, a in addrs], 0.25), self.connect_timeout)
+            sock, _, errors = await asyncio.wait_for(staggered.staggered_race(fns, 0.25), self.connect_timeout)
         except TimeoutError:
             raise ConnectError(f"connecting to {host}:{port} timed out", "timeout") from None
+        finally:
+            if lookup is not None and not lookup.cancel() and not lookup.cancelled():
+                lookup.exception()   # retrieved (a failed lookup is in ``errors`` already)
         if sock is None:
+            errors = [e for e in errors if not isinstance(e, _NoAddress)]
+            dns = next((e for e in errors if isinstance(e, ConnectError)), None)
+            if dns is not None and all(isinstance(e, ConnectError) for e in errors[1:]):
+                raise dns     # the early attempt failed and the name does not resolve
             last = next((e for e in reversed(errors) if e is not None), None)
             raise ConnectError(f"cannot connect to {host}:{port}: {getattr(last, 'strerror', None) or last}",
                                "refused" if isinstance(last, ConnectionRefusedError) else "failed")

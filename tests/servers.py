@@ -334,6 +334,77 @@ def _serve_main(argv: list[str]) -> None:
         time.sleep(3600)
 
 
+
+class RawServer:
+    """asyncio.start_server on its own thread; ``handler(reader, writer)`` per connection."""
+
+    def __init__(self, handler, ssl_ctx=None):
+        self.handler, self.ssl_ctx = handler, ssl_ctx
+        self.connections = 0
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> RawServer:
+        ready = threading.Event()
+
+        async def serve(reader, writer):
+            self.connections += 1
+            try:
+                await self.handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        def run():
+            self.loop = asyncio.new_event_loop()
+            srv = self.loop.run_until_complete(
+                asyncio.start_server(serve, "127.0.0.1", 0, ssl=self.ssl_ctx))
+            self.port = srv.sockets[0].getsockname()[1]
+            self._srv = srv
+            ready.set()
+            self.loop.run_forever()
+            srv.close()
+            tasks = asyncio.all_tasks(self.loop)
+            for t in tasks:
+                t.cancel()
+
+            async def drain():
+                await asyncio.gather(*tasks, return_exceptions=True)
+            self.loop.run_until_complete(drain())
+            self.loop.close()
+
+        self._t = threading.Thread(target=run, daemon=True)
+        self._t.start()
+        ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._t.join(10)
+
+    def url(self, path: str = "/f", scheme: str = "http", host: str = "127.0.0.1") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
+
+
+async def read_request(reader) -> tuple[str, dict[str, str]]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    hdrs = {}
+    for line in head[1:]:
+        if line:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+    return head[0], hdrs
+
+
+async def ok_answer(reader, writer):
+    while True:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+        await writer.drain()
+
+
 if __name__ == "__main__":
     import sys
     _serve_main(sys.argv[1:])
