@@ -10,6 +10,8 @@ base="$(cd "$1" && pwd)"; shift
 here="$(cd "$(dirname "$0")/.." && pwd)"
 rounds="${ROUNDS:-2}"; out="${OUT:-/tmp/zhilian-ab}"
 mkdir -p "$out"
+# both trees byte-compiled first, as an installed app is (see precompile in bench/_util.py)
+"$here/.venv/bin/python" -m compileall -q "$base/core" "$base/gui" "$here/core" "$here/gui" >/dev/null
 for spec in "$@"; do
   read -r script args <<<"$spec"
   for ((r = 1; r <= rounds; r++)); do

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import file_sha256, free_port
+from _util import file_sha256, free_port, precompile
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -310,6 +310,7 @@ def main() -> int:
     args = ap.parse_args()
     global BASELINE
     BASELINE = args.baseline.resolve() if args.baseline else None
+    precompile(Path(__file__).resolve().parents[1], *([BASELINE] if BASELINE else []))
     for tool in ("nginx", "aria2c", "curl", "time"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             print(f"{tool} is missing: run scripts/setup.sh dev", file=sys.stderr)

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _util import precompile  # noqa: E402
+
 
 def serve(size_mb: int, files: int, port_file: str) -> None:
     """Child process: a Range file server holding ``files`` blobs of ``size_mb``."""
@@ -226,6 +228,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=2, help="files downloaded at once")
     ap.add_argument("--tasks", type=int, default=10_000, help="tasks in the big queue")
     args = ap.parse_args()
+    precompile(ROOT)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["ZHILIAN_HOME"] = tempfile.mkdtemp(prefix="zl-bench-")
     from PySide6.QtWidgets import QApplication

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import file_sha256, free_port
+from _util import file_sha256, free_port, precompile
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--per-ip", type=int, default=4, help="connections each mirror accepts per client")
     ap.add_argument("-x", type=int, default=8, help="connections per download, for every tool")
     args = ap.parse_args()
+    precompile(ROOT)
     if not shutil.which("nginx") or not shutil.which("aria2c"):
         raise SystemExit("needs nginx and aria2c (scripts/setup.sh installs them)")
 

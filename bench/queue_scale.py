@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _util import precompile  # noqa: E402
+
 
 def rss_mb() -> float:
     """Peak resident set size of this process in MiB."""
@@ -132,6 +134,7 @@ def main() -> None:
         fn = {"fill": step_fill, "open": step_open}[a.child]
         print(json.dumps(fn(a.tasks)))
         return
+    precompile(ROOT)
     with tempfile.TemporaryDirectory() as home:
         os.environ["ZHILIAN_HOME"] = home
         fill = child("fill", a.tasks)
