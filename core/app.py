@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from .incoming import Incoming, IncomingRead
 from .queue.events import Event, TaskView
 
 
@@ -586,6 +587,15 @@ class App:
         from .manifest import load_manifest
         return await asyncio.to_thread(lambda: list(load_manifest(Path(manifest))))
 
+    async def read_incoming(self, items: list[Incoming]) -> IncomingRead:
+        """What a drop, the command line or a second start hands in (``Incoming`` items:
+        link text, dropped or opened files, command-line words): link lists read (at most
+        ``core.incoming.MAX_LINK_LIST`` bytes of text each), manifests checked, and for each
+        file that gives nothing a ``FileProblem`` (missing, denied, folder, too big, not
+        text, unreadable)."""
+        from .incoming import read_incoming
+        return await asyncio.to_thread(read_incoming, list(items))
+
     async def account_session_only(self, enable: bool | None = None) -> bool:
         """Whether logins are kept for this session only (after ``enable``, when given)."""
         from . import accounts
@@ -709,6 +719,12 @@ def parse_links(text: str) -> list[Any]:
     return parse(text)
 
 
+def link_file_kind(name: str) -> str | None:
+    """'manifest', 'list' or None for a file name (by its suffix): what a drop may bring."""
+    from .incoming import file_kind
+    return file_kind(name)
+
+
 def include_only(url: str, paths: list[str]) -> str:
     """``url`` narrowed to exactly the files at ``paths`` (its ``--include`` options)."""
     from .selection import LinkOptions, exact_pattern, with_options
@@ -755,12 +771,12 @@ def default_settings() -> Any:
 
 
 #: the methods that do not use the queue: a front end may call them before the queue has
-#: started or when it could not (accounts, HeyGem, link previews, the share list)
+#: started or when it could not (accounts, HeyGem, link previews, dropped files, the share list)
 QUEUE_FREE = frozenset({
     "accounts", "account_import", "account_token", "account_remove", "keyring_available",
     "account_session_only", "heygem_detect", "heygem_handoff", "preview_files",
-    "manifest_files", "share_api", "share_create", "share_list", "share_revoke", "share_url",
-    "share_server_status", "share_set_lan", "share_session_secret", "share_rows", "share_make",
+    "manifest_files", "read_incoming", "share_api", "share_create", "share_list", "share_revoke",
+    "share_url", "share_server_status", "share_set_lan", "share_session_secret", "share_rows", "share_make",
     "share_show", "share_server_state", "rpc_config", "rpc_secret", "rpc_set_secret",
 })
 # not the servers (share_start_server, share_serve, rpc_serve): each call of an App without

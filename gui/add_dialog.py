@@ -31,7 +31,7 @@ from shiboken6 import isValid
 
 from core.app import include_only, parse_links
 
-from . import icons
+from . import dropping, icons
 
 SHA256_LEN = 64
 
@@ -53,16 +53,19 @@ class AddDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, text: str = "", manifests: list[Path] | None = None,
                  dest_dir: str = "", connections: int = 0, heygem_available: bool = False,
                  heygem_installs: list[str] | None = None,
-                 lister: Callable[..., Any] | None = None, manifest_reader: Callable[..., Any] | None = None):
+                 lister: Callable[..., Any] | None = None, manifest_reader: Callable[..., Any] | None = None,
+                 file_reader: Callable[..., Any] | None = None):
         """``lister`` (``bridge.core.preview_files``) enables "List files": the files behind
         the links, with sizes, to tick before adding. ``manifest_reader``
-        (``bridge.core.manifest_files``) lists what a manifest holds. Both are called as
-        ``fn(arg, on_done=..., on_error=...)`` and answer later, on the GUI thread."""
+        (``bridge.core.manifest_files``) lists what a manifest holds. ``file_reader``
+        (``bridge.core.read_incoming``) reads the link lists dropped on the dialog. All are
+        called as ``fn(arg, on_done=..., on_error=...)`` and answer later, on the GUI thread."""
         super().__init__(parent)
-        self._lister, self._manifest_reader = lister, manifest_reader
+        self._lister, self._manifest_reader, self._file_reader = lister, manifest_reader, file_reader
         # manifest -> (files, error) once read; a manifest not read yet shows as "manifest"
         self.manifest_files: dict[Path, tuple[list[Any], str | None]] = {}
         self.listed: list[Any] = []        # LinkFiles of the last listing (for the current text)
+        self.drop_problem = ""              # why files of the last drop gave nothing (until the next)
         self.setObjectName("AddDialog")
         self.setWindowIcon(icons.app_icon())
         self.manifests: list[Path] = list(manifests or [])
@@ -245,7 +248,7 @@ class AddDialog(QDialog):
         if not msg and self.listed and not self._checked_paths():
             msg = self.tr("Tick at least one file.")
         ok = not msg and (bool(self.links) or bool(self.manifests))
-        self.error.setText(msg)
+        self.error.setText(msg or self.drop_problem)
         self.list_btn.setEnabled(bool(self.links))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
         return ok
@@ -382,8 +385,7 @@ class AddDialog(QDialog):
         )
 
     def dragEnterEvent(self, event: Any) -> None:
-        from .dropping import can_accept
-        if can_accept(event.mimeData()):
+        if dropping.can_accept(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -391,18 +393,29 @@ class AddDialog(QDialog):
     dragMoveEvent = dragEnterEvent
 
     def dropEvent(self, event: Any) -> None:
-        from .dropping import read_mime
-        got = read_mime(event.mimeData())
-        if got.errors:
-            self.error.setText("; ".join(got.errors))
-        if not got:
+        """Link text is added at once; dropped files are read by the core (``file_reader``)
+        and what they hold is added when it comes back."""
+        items = dropping.from_mime(event.mimeData())
+        if not items:
             event.ignore()
             return
         event.acceptProposedAction()
+        dropping.take(items, self._file_reader, self._take_dropped, self._drop_failed)
+
+    def _take_dropped(self, got: Any) -> None:
+        if not isValid(self):          # the dialog was closed while the files were read
+            return
+        self.drop_problem = "; ".join(dropping.problem_text(p) for p in got.problems)
         if got.text.strip():
             self.append_text(got.text)
         for m in got.manifests:
             self.add_manifest(m)
+        self._validate()
+
+    def _drop_failed(self, message: str) -> None:
+        if isValid(self):
+            self.drop_problem = message
+            self._validate()
 
     def keyPressEvent(self, event: Any) -> None:
         # Enter inside the text box makes a new line; Ctrl+Enter adds.

@@ -36,7 +36,8 @@ class AddFlow(QObject):
         dlg = AddDialog(self.w, text=text, manifests=manifests, dest_dir=prefs.download_dir(settings),
                         connections=int(prefs.get(settings, "connections", 0) or 0),
                         heygem_installs=[str(x) for x in prefs.get(settings, "heygem_installs", [])],
-                        lister=core.preview_files, manifest_reader=core.manifest_files)
+                        lister=core.preview_files, manifest_reader=core.manifest_files,
+                        file_reader=core.read_incoming)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.accepted.connect(lambda: self.submit(dlg.request()))
         dlg.destroyed.connect(lambda *_: setattr(self, "dialog", None))
@@ -77,13 +78,16 @@ class AddFlow(QObject):
 
     def receive_links(self, args: list[str]) -> None:
         """Links or files (paths or ``file:`` URLs) handed over from the command line, the
-        desktop launcher (``%U``) or a second instance."""
-        got = dropping.read_args(args)
-        for e in got.errors:
-            self.w.show_error(e)
+        desktop launcher (``%U``) or a second instance. The core reads the files; the add
+        dialog opens when they are read."""
+        dropping.take(dropping.from_args(args), self.w.core.read_incoming, self._received, self.w.show_error)
+
+    def _received(self, got: Any) -> None:
+        for p in got.problems:
+            self.w.show_error(dropping.problem_text(p))
         self.w.bring_to_front()
         if got:
-            self.open(text=got.text, manifests=[m.resolve() for m in got.manifests])
+            self.open(text=got.text, manifests=list(got.manifests))
 
     def drag(self, event: Any) -> None:
         if dropping.can_accept(event.mimeData()):
@@ -92,11 +96,17 @@ class AddFlow(QObject):
             event.ignore()
 
     def drop(self, event: Any) -> None:
-        got = dropping.read_mime(event.mimeData())
-        for e in got.errors:
-            self.w.statusBar().showMessage(e, 8000)
-        if not got:
+        """Link text opens the add dialog at once; dropped files are read by the core, and
+        the dialog opens with what they hold when they are read."""
+        items = dropping.from_mime(event.mimeData())
+        if not items:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open(text=got.text, manifests=got.manifests)
+        dropping.take(items, self.w.core.read_incoming, self._dropped, self.w.show_error)
+
+    def _dropped(self, got: Any) -> None:
+        for p in got.problems:
+            self.w.statusBar().showMessage(dropping.problem_text(p), 8000)
+        if got:
+            self.open(text=got.text, manifests=list(got.manifests))

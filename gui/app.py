@@ -45,6 +45,9 @@ class DesktopApp(QObject):
         super().__init__()
         self.app = app
         self.log_file = _start_logging()
+        # Read on the GUI thread on purpose (docs/gui.md, "Design"): the language it names
+        # is installed before the first widget is made, and no window is on screen yet for
+        # the read to freeze.
         self.settings, problem = prefs.load_settings()
         self.language = i18n.install(prefs.get(self.settings, "language", ""))
         self.bridge = CoreBridge(service_factory)

@@ -1,118 +1,126 @@
 """What a drop, a paste or the command line brings in: link text, link-list files and
 manifest files (.yaml, .meta4). Files may come as paths or as ``file:`` URLs (desktop
-launchers pass ``%U``; terminals drag a file as the text ``file:///…``)."""
+launchers pass ``%U``; terminals drag a file as the text ``file:///…``).
+
+Nothing here touches the disk: a drop becomes a list of ``Incoming`` items (text, dropped
+files, command-line words) and ``take()`` has the core read the files
+(``bridge.core.read_incoming``, in a worker thread); the answer, an ``IncomingRead``, comes
+back on the GUI thread. A drop of link text alone is answered at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QCoreApplication, QMimeData
 
+from core.app import Incoming, IncomingRead, link_file_kind
 from core.invocation import path_from_arg
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".meta4", ".metalink")
-TEXT_SUFFIXES = (".txt", ".lst", ".list")
-MAX_TEXT_FILE = 4 << 20   # a link list bigger than this is not a link list
 
-
-@dataclass
-class Dropped:
-    text: str = ""
-    manifests: list[Path] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.text.strip() or self.manifests)
+def _file_name_ok(path: str) -> bool:
+    return link_file_kind(Path(path).name) is not None
 
 
 def can_accept(mime: QMimeData) -> bool:
-    if mime.hasUrls() and any(u.isLocalFile() for u in mime.urls()):
-        return any(Path(u.toLocalFile()).suffix.lower() in MANIFEST_SUFFIXES + TEXT_SUFFIXES
-                   for u in mime.urls() if u.isLocalFile()) or \
-            any(u.scheme() in ("http", "https", "ftp") for u in mime.urls())
+    """Whether a drag may be dropped: web links, link lists and manifests by name, or text."""
     if mime.hasUrls():
         for u in mime.urls():
-            if not u.isLocalFile():
-                if u.scheme() in ("http", "https", "ftp"):
+            if u.isLocalFile():
+                if _file_name_ok(u.toLocalFile()):
                     return True
-                continue
-            p = Path(u.toLocalFile())
-            if p.suffix.lower() in MANIFEST_SUFFIXES + TEXT_SUFFIXES:
+            elif u.scheme() in ("http", "https", "ftp"):
                 return True
+        if any(u.isLocalFile() for u in mime.urls()):
+            return False          # only other files (a photo): refused while dragging
     return mime.hasText() and bool(mime.text().strip())
 
 
-def _read_file(p: Path, out: Dropped, lines: list[str], *, any_suffix: bool) -> None:
-    """A manifest goes to ``out.manifests``; a link list (any file when ``any_suffix``) is
-    read into ``lines``; a problem becomes one line in ``out.errors``."""
-    suffix = p.suffix.lower()
-    if suffix in MANIFEST_SUFFIXES and p.is_file():
-        out.manifests.append(p)
-        return
-    if suffix not in TEXT_SUFFIXES and not any_suffix and suffix not in MANIFEST_SUFFIXES:
-        return
-    try:
-        if p.stat().st_size > MAX_TEXT_FILE:
-            out.errors.append(f"{p}: too big for a link list")
-            return
-        lines.append(p.read_text(encoding="utf-8", errors="replace"))
-    except OSError as exc:
-        out.errors.append(f"{p}: {exc.strerror or exc}")
-
-
-def _file_url_lines(text: str) -> list[Path] | None:
+def _file_url_lines(text: str) -> list[str] | None:
     """The files of a text that holds only ``file:`` URLs (one a line), else None."""
     rows = [r.strip() for r in text.splitlines() if r.strip()]
     if not rows or not all(r[:5].lower() == "file:" for r in rows):
         return None
     paths = [path_from_arg(r) for r in rows]
-    return None if any(p == r for p, r in zip(paths, rows)) else [Path(p) for p in paths]
+    return None if any(p == r for p, r in zip(paths, rows)) else paths
 
 
-def read_args(args: list[str]) -> Dropped:
+def from_args(args: list[str]) -> list[Incoming]:
     """Command-line arguments (the launcher's ``%U``, a second start's forwarded argv):
-    ``file:`` URLs and existing files are read (any file a user opens with the app is
-    taken as a link list unless it is a manifest), everything else is link text."""
-    out = Dropped()
-    lines: list[str] = []
+    a ``file:`` URL is a file the user opened; any other word is a file when one exists at
+    that path (the core looks), else link text."""
+    items = []
     for a in args:
         path = path_from_arg(a)
-        p = Path(path)
-        try:
-            is_file = p.is_file()
-        except (OSError, ValueError):
-            is_file = False
-        if path != a or is_file:
-            _read_file(p, out, lines, any_suffix=True)
-        else:
-            lines.append(a)
-    out.text = "\n".join(x.strip("\n") for x in lines if x.strip())
-    return out
+        items.append(Incoming("opened", path) if path != a else Incoming("arg", a))
+    return items
 
 
-def read_mime(mime: QMimeData) -> Dropped:
-    out = Dropped()
-    lines: list[str] = []
+def from_mime(mime: QMimeData) -> list[Incoming]:
+    """A drag's data as items: web links and text as they are, local files to be read."""
+    items: list[Incoming] = []
+    links: list[str] = []
     if mime.hasUrls():
         for u in mime.urls():
             if u.isLocalFile():
-                _read_file(Path(u.toLocalFile()), out, lines, any_suffix=False)
+                items.append(Incoming("dropped", u.toLocalFile()))
             elif u.scheme() in ("http", "https", "ftp"):
-                lines.append(u.toString())
+                links.append(u.toString())
+                items.append(Incoming("text", links[-1]))
     has_local = mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())
     files = _file_url_lines(mime.text()) if not has_local and mime.hasText() else None
     if files:
         # a file dragged as the text "file:///…" (terminals, some editors)
-        for p in files:
-            _read_file(p, out, lines, any_suffix=False)
+        items += [Incoming("dropped", p) for p in files]
     elif not has_local and mime.hasText():
         t = mime.text()
-        if not lines:
+        if not links:
             # plain text (a share text with its 提取码) carries more than a bare URL
-            lines.append(t)
-        elif t.strip() and len(t.strip()) > sum(len(x) for x in lines) + len(lines) and "://" in t:
+            if t.strip():
+                items.append(Incoming("text", t))
+        elif t.strip() and len(t.strip()) > sum(len(x) for x in links) + len(links) and "://" in t:
             # browsers put the link in both the URL list and the text; the text may hold the code
-            lines = [t]
-    out.text = "\n".join(x.strip("\n") for x in lines if x.strip())
-    return out
+            items = [Incoming("text", t)]
+    return items
+
+
+def text_only(items: list[Incoming]) -> IncomingRead | None:
+    """What ``items`` bring when they are all text (no file to read), else None."""
+    if any(i.kind != "text" for i in items):
+        return None
+    return IncomingRead("\n".join(i.value.strip("\n") for i in items if i.value.strip()))
+
+
+def take(items: list[Incoming], reader: Callable[..., Any] | None,
+         on_done: Callable[[IncomingRead], None], on_error: Callable[[str], None]) -> None:
+    """Calls ``on_done(IncomingRead)``: at once for text alone, else when ``reader``
+    (``bridge.core.read_incoming``) has read the files off the GUI thread. Without a
+    reader the files are left out."""
+    now = text_only(items)
+    if now is not None:
+        on_done(now)
+    elif reader is None:
+        on_done(text_only([i for i in items if i.kind == "text"]) or IncomingRead())
+    else:
+        reader(items, on_done=on_done, on_error=on_error)
+
+
+def problem_text(p: Any) -> str:
+    """A ``core.incoming.FileProblem`` in the user's language."""
+    from . import fmt
+    if p.kind == "missing":
+        why = QCoreApplication.translate("Dropping", "no such file")
+    elif p.kind == "denied":
+        why = QCoreApplication.translate("Dropping", "permission denied")
+    elif p.kind == "folder":
+        why = QCoreApplication.translate("Dropping", "a folder, not a link list")
+    elif p.kind == "not_a_file":
+        why = QCoreApplication.translate("Dropping", "not a regular file")
+    elif p.kind == "too_big":
+        why = QCoreApplication.translate("Dropping", "too big for a link list (%1; at most %2)") \
+            .replace("%1", fmt.size(p.size)).replace("%2", fmt.size(p.limit))
+    elif p.kind == "binary":
+        why = QCoreApplication.translate("Dropping", "not a text file")
+    else:
+        why = QCoreApplication.translate("Dropping", "cannot be read (%1)").replace("%1", p.detail or "?")
+    return QCoreApplication.translate("Dropping", "%1: %2").replace("%2", why).replace("%1", p.path)

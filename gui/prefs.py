@@ -42,7 +42,8 @@ def save_layout(window: Any) -> None:
 
 def load_settings() -> tuple[Any, str | None]:
     """(settings, problem): the core's Settings, or defaults plus a message for the user.
-    Read once at start, before the window exists."""
+    Read once at start on the GUI thread, before the event loop runs and any window exists:
+    the language they name must be installed before the first widget is made."""
     try:
         res = facade.load_settings()
     except Exception as exc:  # noqa: BLE001 - shown, never a traceback

@@ -4,7 +4,7 @@
 <context>
     <name>AddDialog</name>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="234"/>
+        <location filename="../../gui/add_dialog.py" line="237"/>
         <source>Found %n link(s):</source>
         <translation>
             <numerusform>Found %n link:</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="318"/>
+        <location filename="../../gui/add_dialog.py" line="321"/>
         <source>%n file(s), %1 in all</source>
         <translation>
             <numerusform>%n file, %1 in all</numerusform>
@@ -23,7 +23,7 @@
 <context>
     <name>AddFlow</name>
     <message numerus="yes">
-        <location filename="../../gui/add_flow.py" line="71"/>
+        <location filename="../../gui/add_flow.py" line="72"/>
         <source>Added %n download(s)</source>
         <translation>
             <numerusform>Added %n download</numerusform>

@@ -4,128 +4,128 @@
 <context>
     <name>AccountsDialog</name>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="111"/>
+        <location filename="../../gui/accounts_dialog.py" line="112"/>
         <source>Accounts</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="112"/>
+        <location filename="../../gui/accounts_dialog.py" line="113"/>
         <source>Host</source>
         <translation>主机</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="112"/>
+        <location filename="../../gui/accounts_dialog.py" line="113"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="112"/>
+        <location filename="../../gui/accounts_dialog.py" line="113"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="113"/>
-        <location filename="../../gui/accounts_dialog.py" line="247"/>
+        <location filename="../../gui/accounts_dialog.py" line="114"/>
+        <location filename="../../gui/accounts_dialog.py" line="252"/>
         <source>Remove login</source>
         <translation>删除登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="114"/>
+        <location filename="../../gui/accounts_dialog.py" line="115"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="115"/>
+        <location filename="../../gui/accounts_dialog.py" line="116"/>
         <source>Import a login</source>
         <translation>导入登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="116"/>
+        <location filename="../../gui/accounts_dialog.py" line="117"/>
         <source>Host:</source>
         <translation>主机：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="117"/>
+        <location filename="../../gui/accounts_dialog.py" line="118"/>
         <source>Cookies:</source>
         <translation>Cookie：</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="119"/>
+        <location filename="../../gui/accounts_dialog.py" line="120"/>
         <source>Paste a Cookie header (BDUSS=…; STOKEN=…), a cookies.txt export, or a request copied from the browser&apos;s developer tools as cURL. Cookies are kept in the system keyring.</source>
         <translation>粘贴 Cookie 请求头（BDUSS=…; STOKEN=…）、导出的 cookies.txt，或从浏览器开发者工具复制的 cURL 请求。Cookie 保存在系统密钥环中。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="121"/>
+        <location filename="../../gui/accounts_dialog.py" line="122"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="122"/>
+        <location filename="../../gui/accounts_dialog.py" line="123"/>
         <source>Save as token</source>
         <translation>保存为令牌</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="124"/>
+        <location filename="../../gui/accounts_dialog.py" line="125"/>
         <source>Store the pasted text as the host&apos;s token instead of cookies: an Aliyun Drive refresh token, a Kaggle username:key, a Hugging Face or 123pan token.</source>
         <translation>把粘贴的内容保存为该站点的令牌（而不是 Cookie），例如阿里云盘的刷新令牌、模型站的“用户名:密钥”或访问令牌、123云盘的令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="126"/>
+        <location filename="../../gui/accounts_dialog.py" line="127"/>
         <source>Keep logins for this session only</source>
         <translation>仅在本次运行期间保留登录</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="151"/>
+        <location filename="../../gui/accounts_dialog.py" line="156"/>
         <source>No usable system keyring (Secret Service, Windows Credential Manager or macOS Keychain): logins cannot be stored. You can keep them for this session only.</source>
         <translation>没有可用的系统密钥环（Secret Service、Windows 凭据管理器或 macOS 钥匙串）：无法保存登录。可以仅在本次运行期间保留。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="173"/>
+        <location filename="../../gui/accounts_dialog.py" line="178"/>
         <source>Valid</source>
         <translation>有效</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="173"/>
+        <location filename="../../gui/accounts_dialog.py" line="178"/>
         <source>Expired</source>
         <translation>已过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="173"/>
+        <location filename="../../gui/accounts_dialog.py" line="178"/>
         <source>Incomplete</source>
         <translation>不完整</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="175"/>
+        <location filename="../../gui/accounts_dialog.py" line="180"/>
         <source>this session only</source>
         <translation>仅本次运行</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="180"/>
+        <location filename="../../gui/accounts_dialog.py" line="185"/>
         <source>expires %1</source>
         <translation>%1 过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="214"/>
+        <location filename="../../gui/accounts_dialog.py" line="219"/>
         <source>Choose the host and paste its cookies first.</source>
         <translation>请先选择主机并粘贴它的 Cookie。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="219"/>
+        <location filename="../../gui/accounts_dialog.py" line="224"/>
         <source>Imported for %1: %2</source>
         <translation>已为 %1 导入：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="233"/>
+        <location filename="../../gui/accounts_dialog.py" line="238"/>
         <source>Choose the host and paste its token first.</source>
         <translation>请先选择站点并粘贴其令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="238"/>
+        <location filename="../../gui/accounts_dialog.py" line="243"/>
         <source>Token saved for %1.</source>
         <translation>已为 %1 保存令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="248"/>
+        <location filename="../../gui/accounts_dialog.py" line="253"/>
         <source>Remove the stored login for %1?</source>
         <translation>删除 %1 已保存的登录吗？</translation>
     </message>
@@ -133,158 +133,158 @@
 <context>
     <name>AddDialog</name>
     <message>
-        <location filename="../../gui/add_dialog.py" line="180"/>
+        <location filename="../../gui/add_dialog.py" line="183"/>
         <source>Add downloads</source>
         <translation>添加下载</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="181"/>
+        <location filename="../../gui/add_dialog.py" line="184"/>
         <source>Paste links or share texts (one or many). Extraction codes written next to a link (提取码) are picked up. Manifests (.yaml) and .meta4 files can be dropped here too.</source>
         <translation>粘贴链接或分享文本（一个或多个）。链接旁的提取码会被自动识别。也可以把清单文件（.yaml）和 .meta4 文件拖到这里。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="184"/>
+        <location filename="../../gui/add_dialog.py" line="187"/>
         <source>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</source>
         <translation>https://example.com/model.safetensors
 链接: https://pan.baidu.com/s/1AbCd 提取码: x7k2</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="186"/>
+        <location filename="../../gui/add_dialog.py" line="189"/>
         <source>Link</source>
         <translation>链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="186"/>
+        <location filename="../../gui/add_dialog.py" line="189"/>
         <source>Extraction code</source>
         <translation>提取码</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="187"/>
+        <location filename="../../gui/add_dialog.py" line="190"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="187"/>
+        <location filename="../../gui/add_dialog.py" line="190"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="188"/>
+        <location filename="../../gui/add_dialog.py" line="191"/>
         <source>List files</source>
         <translation>列出文件</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="189"/>
+        <location filename="../../gui/add_dialog.py" line="192"/>
         <source>Look up the files behind the links (folder shares, repos) and tick the ones to add</source>
         <translation>查询链接（文件夹分享、模型仓库）里的文件，勾选要添加的</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="191"/>
+        <location filename="../../gui/add_dialog.py" line="194"/>
         <source>Save to:</source>
         <translation>保存到：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="192"/>
+        <location filename="../../gui/add_dialog.py" line="195"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="193"/>
+        <location filename="../../gui/add_dialog.py" line="196"/>
         <source>Connections:</source>
         <translation>连接数：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="194"/>
+        <location filename="../../gui/add_dialog.py" line="197"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="195"/>
+        <location filename="../../gui/add_dialog.py" line="198"/>
         <source>Extraction code:</source>
         <translation>提取码：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="196"/>
+        <location filename="../../gui/add_dialog.py" line="199"/>
         <source>for links that have none</source>
         <translation>用于没有提取码的链接</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="197"/>
+        <location filename="../../gui/add_dialog.py" line="200"/>
         <source>SHA-256:</source>
         <translation>SHA-256：</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="198"/>
+        <location filename="../../gui/add_dialog.py" line="201"/>
         <source>optional, checked when the download ends (single link)</source>
         <translation>可选，下载结束时校验（仅单个链接）</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="199"/>
+        <location filename="../../gui/add_dialog.py" line="202"/>
         <source>Hand off to HeyGem when done</source>
         <translation>完成后交给 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="201"/>
+        <location filename="../../gui/add_dialog.py" line="204"/>
         <source>No HeyGem install found yet: add one in Settings; the file is kept in the download folder until then.</source>
         <translation>尚未找到 HeyGem 安装：请在设置中添加；在此之前文件保留在下载文件夹中。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="203"/>
+        <location filename="../../gui/add_dialog.py" line="206"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="222"/>
+        <location filename="../../gui/add_dialog.py" line="225"/>
         <source>error: %1</source>
         <translation>错误：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="228"/>
+        <location filename="../../gui/add_dialog.py" line="231"/>
         <source>manifest</source>
         <translation>清单</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="234"/>
+        <location filename="../../gui/add_dialog.py" line="237"/>
         <source>Found %n link(s):</source>
         <translation>
             <numerusform>找到 %n 个链接：</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="235"/>
+        <location filename="../../gui/add_dialog.py" line="238"/>
         <source>No links found yet.</source>
         <translation>尚未找到链接。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="242"/>
+        <location filename="../../gui/add_dialog.py" line="245"/>
         <source>A SHA-256 checksum is 64 hexadecimal characters.</source>
         <translation>SHA-256 校验值应为 64 个十六进制字符。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="244"/>
+        <location filename="../../gui/add_dialog.py" line="247"/>
         <source>A checksum can only be given when adding a single link.</source>
         <translation>只有添加单个链接时才能填写校验值。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="246"/>
+        <location filename="../../gui/add_dialog.py" line="249"/>
         <source>Tick at least one file.</source>
         <translation>请至少勾选一个文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="263"/>
+        <location filename="../../gui/add_dialog.py" line="266"/>
         <source>Looking up the files…</source>
         <translation>正在查询文件…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_dialog.py" line="318"/>
+        <location filename="../../gui/add_dialog.py" line="321"/>
         <source>%n file(s), %1 in all</source>
         <translation>
             <numerusform>%n 个文件，共 %1</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../gui/add_dialog.py" line="351"/>
+        <location filename="../../gui/add_dialog.py" line="354"/>
         <source>Save downloads to</source>
         <translation>下载保存到</translation>
     </message>
@@ -292,12 +292,12 @@
 <context>
     <name>AddFlow</name>
     <message>
-        <location filename="../../gui/add_flow.py" line="65"/>
+        <location filename="../../gui/add_flow.py" line="66"/>
         <source>%1: “%2” has no download URL</source>
         <translation>%1：“%2”没有下载地址</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../gui/add_flow.py" line="71"/>
+        <location filename="../../gui/add_flow.py" line="72"/>
         <source>Added %n download(s)</source>
         <translation>
             <numerusform>已添加 %n 个下载</numerusform>
@@ -450,6 +450,49 @@
         <location filename="../../gui/details.py" line="180"/>
         <source>SHA-256 to verify: %1</source>
         <translation>待校验 SHA-256：%1</translation>
+    </message>
+</context>
+<context>
+    <name>Dropping</name>
+    <message>
+        <location filename="../../gui/dropping.py" line="112"/>
+        <source>no such file</source>
+        <translation>文件不存在</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="114"/>
+        <source>permission denied</source>
+        <translation>没有读取权限</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="116"/>
+        <source>a folder, not a link list</source>
+        <translation>这是文件夹，不是链接列表</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="118"/>
+        <source>not a regular file</source>
+        <translation>不是普通文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="120"/>
+        <source>too big for a link list (%1; at most %2)</source>
+        <translation>文件太大，不是链接列表（%1，最多 %2）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="123"/>
+        <source>not a text file</source>
+        <translation>不是文本文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="125"/>
+        <source>cannot be read (%1)</source>
+        <translation>无法读取（%1）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/dropping.py" line="126"/>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
     </message>
 </context>
 <context>

@@ -45,6 +45,7 @@ def test_launcher_file_url_arguments_open_the_add_dialog(qtbot, window, tmp_path
     lst = _link_list(tmp_path / "dir with space")
     man = _manifest(tmp_path)
     window.receive_links([_file_url(lst), _file_url(man)])
+    qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)     # the core read the files
     dlg = window.adding.dialog
     assert dlg is not None and dlg.isVisible()
     rows = _preview(dlg)
@@ -57,7 +58,8 @@ def test_launcher_file_url_of_a_missing_file_says_so(qtbot, window, tmp_path):
     errors: list[str] = []
     window.show_error = errors.append
     window.receive_links([_file_url(tmp_path / "gone away.txt")])
-    assert errors and "gone away.txt" in errors[0]
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert errors == [f"{tmp_path / 'gone away.txt'}: no such file"] and window.adding.dialog is None
 
 
 def test_second_start_forwards_file_urls_and_relative_paths_as_absolute_paths(qtbot, window, tmp_path,
@@ -86,6 +88,7 @@ def test_second_start_forwards_file_urls_and_relative_paths_as_absolute_paths(qt
         out, err = proc.communicate()
         assert proc.returncode == 0, err
         qtbot.waitUntil(lambda: bool(got), timeout=5000)
+        qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)
         assert got == [[str(lst), str(rel)]]
         dlg = window.adding.dialog
         assert dlg is not None and _preview(dlg) == LINKS        # the same links twice: deduplicated
@@ -101,6 +104,7 @@ def test_drop_of_a_file_url_as_text_reads_the_file(qtbot, window, tmp_path, drag
     assert not mime.hasUrls()
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
+    qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)     # the core read the file
     dlg = window.adding.dialog
     assert dlg is not None and _preview(dlg) == LINKS
 
@@ -114,5 +118,6 @@ def test_drop_of_a_file_url_list_reads_the_file(qtbot, window, tmp_path, drag_dr
     assert mime.hasUrls()
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
+    qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)     # the core read the file
     dlg = window.adding.dialog
     assert dlg is not None and _preview(dlg)[:2] == LINKS and dlg.manifests == [man]

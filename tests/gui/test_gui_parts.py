@@ -70,7 +70,11 @@ def test_file_map_paints_done_inflight_and_missing(qtbot):
 
 
 def test_read_mime_urls_text_files_and_manifests(tmp_path):
-    from gui.dropping import can_accept, read_mime
+    """A drop becomes items without a disk access; the core's reader turns them into text
+    and manifests (here called directly; the window calls it through the bridge)."""
+    from core.app import Incoming
+    from core.incoming import read_incoming
+    from gui.dropping import can_accept, from_mime, text_only
     lst = tmp_path / "links.txt"
     lst.write_text("https://example.com/a.bin\nhttps://pan.baidu.com/s/1xyz 提取码: ab12\n", encoding="utf-8")
     man = tmp_path / "models.yaml"
@@ -81,19 +85,21 @@ def test_read_mime_urls_text_files_and_manifests(tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(lst)), QUrl.fromLocalFile(str(man)), QUrl.fromLocalFile(str(other)),
                   QUrl("https://huggingface.co/x/resolve/main/y.bin")])
     assert can_accept(mime)
-    got = read_mime(mime)
+    items = from_mime(mime)
+    assert items[0] == Incoming("dropped", str(lst)) and text_only(items) is None   # files: for the core
+    got = read_incoming(items)
     assert "https://pan.baidu.com/s/1xyz 提取码: ab12" in got.text
     assert "https://huggingface.co/x/resolve/main/y.bin" in got.text
-    assert got.manifests == [man]
+    assert got.manifests == [man] and got.problems == []
     assert "photo" not in got.text
     only_photo = QMimeData()
     only_photo.setUrls([QUrl.fromLocalFile(str(other))])
     assert not can_accept(only_photo)
-    # a browser drag: the uri list plus a text holding the extraction code
+    # a browser drag: the uri list plus a text holding the extraction code; no file, so no core call
     browser = QMimeData()
     browser.setUrls([QUrl("https://pan.baidu.com/s/1abc")])
     browser.setText("链接: https://pan.baidu.com/s/1abc 提取码: zz99")
-    assert "zz99" in read_mime(browser).text
+    assert "zz99" in text_only(from_mime(browser)).text
 
 
 def test_second_start_hands_links_to_the_running_instance(qtbot, tmp_path, zhilian_home):
@@ -196,24 +202,34 @@ def test_icons_follow_light_and_dark_palettes(qapp):
 
 
 def test_drop_on_the_add_dialog_appends_links_and_manifests(qtbot, tmp_path):
+    """The dialog hands the dropped files to the core (here before the queue runs: reading
+    them does not need it) and appends what comes back; a binary file is named with why."""
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
     from gui.add_dialog import AddDialog
-    dlg = AddDialog(None, text="https://example.com/first.bin")
+    from gui.bridge import CoreBridge
+    bridge = CoreBridge()              # not started: read_incoming is queue-free
+    dlg = AddDialog(None, text="https://example.com/first.bin", file_reader=bridge.core.read_incoming)
     qtbot.addWidget(dlg)
     dlg.resize(600, 500)
     lst = tmp_path / "more.txt"
     lst.write_text("https://example.com/second.bin\n", encoding="utf-8")
+    junk = tmp_path / "junk.list"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(lst))])
+    mime.setUrls([QUrl.fromLocalFile(str(lst)), QUrl.fromLocalFile(str(junk))])
     pos = QPoint(300, 100)            # over the text box: the dialog takes the drop
     enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(dlg, enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(dlg, QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                           Qt.KeyboardModifier.NoModifier))
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(dlg, drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: dlg.preview.rowCount() == 2, timeout=10000)
     assert [dlg.preview.item(i, 0).text() for i in range(dlg.preview.rowCount())] == [
         "https://example.com/first.bin", "https://example.com/second.bin"]
+    assert dlg.error.text() == f"{junk}: not a text file"

@@ -79,6 +79,7 @@ def test_drop_link_list_file_and_url_adds_downloads(qtbot, window, file_server, 
     mime.setUrls([QUrl.fromLocalFile(str(lst)), QUrl(file_server.url("/c.bin"))])
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
+    qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)     # the core read the list
     dlg = window.adding.dialog
     assert dlg is not None and dlg.isVisible()
     qtbot.waitUntil(lambda: dlg.preview.rowCount() == 3, timeout=5000)
@@ -310,6 +311,7 @@ def test_drop_manifest_and_metalink_add_verified_files(qtbot, window, file_serve
     mime.setUrls([QUrl.fromLocalFile(str(yaml_file)), QUrl.fromLocalFile(str(meta4))])
     entered, dropped = drag_drop(window, mime)
     assert entered and dropped
+    qtbot.waitUntil(lambda: window.adding.dialog is not None, timeout=10000)     # the core checked them
     dlg = window.adding.dialog
     expected = ["models.yaml → heygem_v1.pth", "face.meta4 → face.onnx"]
 
