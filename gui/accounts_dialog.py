@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from core.app import account_hosts, normalize_host
 
@@ -131,11 +132,15 @@ class AccountsDialog(QDialog):
         self.pending += 1
 
         def done(v: Any) -> None:
+            if not isValid(self):       # the dialog was closed before the answer came
+                return
             self.pending -= 1
             if on_done:
                 on_done(v)
 
         def err(m: str) -> None:
+            if not isValid(self):
+                return
             self.pending -= 1
             (on_error or self._show_error)(m)
         call(*args, on_done=done, on_error=err)
