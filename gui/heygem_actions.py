@@ -16,10 +16,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QProgressDialog, QWidget
 
-_PHASES = {"hashing": "Checking", "copying": "Copying", "verifying": "Re-checking the copy"}
+
+def _title() -> str:
+    return QCoreApplication.translate("HeyGem", "Send to HeyGem")
+
+
+def _phase(phase: str) -> str:
+    """What the hand-off is doing (``%1``: the file's name), in the user's language."""
+    if phase == "hashing":
+        return QCoreApplication.translate("HeyGem", "Checking %1…")
+    if phase == "copying":
+        return QCoreApplication.translate("HeyGem", "Copying %1…")
+    if phase == "verifying":
+        return QCoreApplication.translate("HeyGem", "Re-checking the copy of %1…")
+    return phase + " %1…"
 
 
 class HandoffJob(QObject):
@@ -57,13 +70,14 @@ class HandoffJob(QObject):
 
 def choose_install(parent: QWidget | None, installs: list[Any]) -> Any:
     if not installs:
-        QMessageBox.information(parent, "Send to HeyGem",
-                                "No HeyGem or Wav2Lip install was found. Add its folder in Settings.")
+        QMessageBox.information(parent, _title(), QCoreApplication.translate(
+            "HeyGem", "No HeyGem or Wav2Lip install was found. Add its folder in Settings."))
         return None
     if len(installs) == 1:
         return installs[0]
     labels = [f"{i.label} — {i.path}" for i in installs]
-    item, ok = QInputDialog.getItem(parent, "Send to HeyGem", "Install:", labels, 0, False)
+    item, ok = QInputDialog.getItem(parent, _title(), QCoreApplication.translate("HeyGem", "Install:"),
+                                    labels, 0, False)
     return installs[labels.index(item)] if ok else None
 
 
@@ -86,7 +100,8 @@ def send_to_heygem(parent: QWidget | None, path: object, bridge: Any, *,
         task = path
         path = getattr(task, "path", None)
         if not path:
-            QMessageBox.warning(parent, "Send to HeyGem", "This download has no finished file yet.")
+            QMessageBox.warning(parent, _title(),
+                                QCoreApplication.translate("HeyGem", "This download has no finished file yet."))
             return None
         expected_sha256 = expected_sha256 or getattr(task, "sha256", None)
         source = source or getattr(task, "link", None)
@@ -107,33 +122,35 @@ def send_to_heygem(parent: QWidget | None, path: object, bridge: Any, *,
             job.install_dir = Path(inst.path)
             _run(parent, job, show_result)
     bridge.core.heygem_detect(_saved_folders(parent), search_common=True, on_done=found,
-                              on_error=lambda msg: QMessageBox.warning(parent, "Send to HeyGem", msg))
+                              on_error=lambda msg: QMessageBox.warning(parent, _title(), msg))
     return job
 
 
 def _run(parent: QWidget | None, job: HandoffJob, show_result: bool) -> None:
     """Starts ``job`` with its progress dialog and result message."""
     path, install_dir = job.path, job.install_dir
-    dlg = QProgressDialog(f"Sending {Path(path).name} to {Path(install_dir).name}…", None, 0, 1000, parent)
-    dlg.setWindowTitle("Send to HeyGem")
+    sending = QCoreApplication.translate("HeyGem", "Sending %1 to %2…")
+    dlg = QProgressDialog(sending.replace("%1", Path(path).name)
+                          .replace("%2", Path(install_dir).name), None, 0, 1000, parent)
+    dlg.setWindowTitle(_title())
     dlg.setMinimumDuration(400)
     dlg.setAutoClose(True)
     job.dialog = dlg
 
     def on_progress(phase: str, done: int, total: int) -> None:
-        dlg.setLabelText(f"{_PHASES.get(phase, phase)} {Path(path).name}…")
+        dlg.setLabelText(_phase(phase).replace("%1", Path(path).name))
         dlg.setValue(int(1000 * done / total) if total else 1000)
 
     def on_finished(res: Any) -> None:
         dlg.setValue(1000)
         dlg.close()
         if show_result:
-            QMessageBox.information(parent, "Send to HeyGem", res.message())
+            QMessageBox.information(parent, _title(), res.message())
 
     def on_failed(msg: str) -> None:
         dlg.close()
         if show_result:
-            QMessageBox.warning(parent, "Send to HeyGem", msg)
+            QMessageBox.warning(parent, _title(), msg)
 
     job.progress.connect(on_progress)
     job.finished.connect(on_finished)

@@ -14,7 +14,7 @@ import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,15 +36,9 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from core.errors import human_bytes
 from core.invocation import command
 
-EXPIRY_CHOICES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
-                  ("never", "Never")]
-
-
-def _human(n: float) -> str:
-    return human_bytes(n)
+from . import fmt
 
 
 def _when(ts: float) -> str:
@@ -54,7 +48,8 @@ def _when(ts: float) -> str:
     try:
         return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
     except (ValueError, OverflowError, OSError, TypeError):
-        return "far future" if ts > 0 else "invalid"
+        return (QCoreApplication.translate("SharesListWidget", "far future") if ts > 0
+                else QCoreApplication.translate("SharesListWidget", "invalid"))
 
 
 class _Calls:
@@ -106,7 +101,7 @@ class SharesListWidget(QWidget):
     revoked = Signal(str)
     #: a reload arrived (its rows are shown)
     refreshed = Signal()
-    COLUMNS = ("Name", "State", "Expires", "Downloads", "Sent", "Protection")
+    COLUMNS = 6         # name, state, expires, downloads, sent, protection
 
     def __init__(self, bridge: Any, parent: QWidget | None = None):
         super().__init__(parent)
@@ -116,12 +111,15 @@ class SharesListWidget(QWidget):
         self._select: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table = QTableWidget(0, self.COLUMNS)
+        self.table.setHorizontalHeaderLabels([self.tr("Name"), self.tr("State"), self.tr("Expires"),
+                                              self.tr("Downloads"), self.tr("Sent"), self.tr("Protection")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)    # dates and sizes whole
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)           # the name takes the rest
         self.table.itemSelectionChanged.connect(self._update_buttons)
         lay.addWidget(self.table)
         row = QHBoxLayout()
@@ -169,9 +167,9 @@ class SharesListWidget(QWidget):
             if s.has_password:
                 prot.append(self.tr("password"))
             if s.limit_bps:
-                prot.append(f"≤ {_human(s.limit_bps)}/s")
-            cells = (s.name, self.tr(s.state), _when(s.expires) if s.expires else self.tr("never"),
-                     str(s.downloads), _human(s.bytes_sent), ", ".join(prot))
+                prot.append(f"≤ {fmt.speed(s.limit_bps)}")
+            cells = (s.name, self.state_text(s.state), _when(s.expires) if s.expires else self.tr("never"),
+                     str(s.downloads), fmt.size(s.bytes_sent), self.tr(", ").join(prot))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 0:
@@ -182,6 +180,11 @@ class SharesListWidget(QWidget):
             self.select_share(self._select)
         self._update_buttons()
         self.refreshed.emit()
+
+    def state_text(self, state: str) -> str:
+        """A share's state ('active', 'expired', 'revoked', 'missing') in the user's language."""
+        return {"active": self.tr("active"), "expired": self.tr("expired"), "revoked": self.tr("revoked"),
+                "missing": self.tr("file missing")}.get(state, state)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -252,8 +255,9 @@ class ShareDialog(QDialog):
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.tr("File:"), self.file_label)
         self.expires = QComboBox()
-        for value, label in EXPIRY_CHOICES:
-            self.expires.addItem(self.tr(label), value)
+        for value, label in (("1h", self.tr("1 hour")), ("24h", self.tr("24 hours")), ("7d", self.tr("7 days")),
+                             ("30d", self.tr("30 days")), ("never", self.tr("Never"))):
+            self.expires.addItem(label, value)
         self.expires.setCurrentIndex(1)
         form.addRow(self.tr("Link works for:"), self.expires)
         self.password = QLineEdit()
@@ -349,6 +353,7 @@ class ShareDialog(QDialog):
             return
         self.link = out.row
         self.url.setText(out.url)
+        self.url.setCursorPosition(0)       # the host and the start of the path show, not the signature
         self.copy_btn.setEnabled(bool(out.url))
         pix = QPixmap()
         pix.loadFromData(out.qr_png, "PNG")

@@ -542,6 +542,49 @@
     </message>
 </context>
 <context>
+    <name>HeyGem</name>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="24"/>
+        <source>Send to HeyGem</source>
+        <translation>发送到 HeyGem</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="30"/>
+        <source>Checking %1…</source>
+        <translation>正在校验 %1…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="32"/>
+        <source>Copying %1…</source>
+        <translation>正在复制 %1…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="34"/>
+        <source>Re-checking the copy of %1…</source>
+        <translation>正在复核 %1 的副本…</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="73"/>
+        <source>No HeyGem or Wav2Lip install was found. Add its folder in Settings.</source>
+        <translation>没有找到 HeyGem 或 Wav2Lip 的安装。请在设置中添加其所在文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="79"/>
+        <source>Install:</source>
+        <translation>安装位置：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="104"/>
+        <source>This download has no finished file yet.</source>
+        <translation>此下载还没有完成的文件。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="132"/>
+        <source>Sending %1 to %2…</source>
+        <translation>正在将 %1 发送到 %2…</translation>
+    </message>
+</context>
+<context>
     <name>LogPanel</name>
     <message>
         <location filename="../../gui/log_panel.py" line="188"/>
@@ -1097,6 +1140,229 @@
         <location filename="../../gui/settings_dialog.py" line="194"/>
         <source>Browser</source>
         <translation>浏览器</translation>
+    </message>
+</context>
+<context>
+    <name>ShareDialog</name>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="250"/>
+        <source>Share link — {name}</source>
+        <extracomment>an answer of the core was shown (tests wait on it)</extracomment>
+        <translation>分享链接 — {name}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="256"/>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="258"/>
+        <source>1 hour</source>
+        <translation>1 小时</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="258"/>
+        <source>24 hours</source>
+        <translation>24 小时</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="258"/>
+        <source>7 days</source>
+        <translation>7 天</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="259"/>
+        <source>30 days</source>
+        <translation>30 天</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="259"/>
+        <source>Never</source>
+        <translation>永久有效</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="262"/>
+        <source>Link works for:</source>
+        <translation>链接有效期：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="265"/>
+        <source>optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="266"/>
+        <source>Password:</source>
+        <translation>访问密码：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="270"/>
+        <source>no limit</source>
+        <translation>不限速</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="271"/>
+        <source>Speed cap:</source>
+        <translation>限速：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="272"/>
+        <source>Allow devices on my local network (phones, other PCs)</source>
+        <translation>允许局域网内的设备访问（手机、其他电脑）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="277"/>
+        <source>Create link</source>
+        <translation>创建链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="287"/>
+        <source>Use a session-only secret (links stop working when the app closes)</source>
+        <translation>使用仅限本次运行的密钥（关闭应用后链接失效）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="296"/>
+        <source>the link appears here</source>
+        <translation>链接将显示在这里</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="297"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="311"/>
+        <source>Start sharing server</source>
+        <translation>启动分享服务</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="317"/>
+        <source>Active shares</source>
+        <translation>有效的分享</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="402"/>
+        <source>Settings not saved: </source>
+        <translation>设置未保存：</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="427"/>
+        <source>your local network</source>
+        <translation>局域网</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="427"/>
+        <source>this computer only</source>
+        <translation>仅限本机</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="428"/>
+        <source>Sharing server running at {base} ({where})</source>
+        <translation>分享服务运行于 {base}（{where}）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="431"/>
+        <source>The sharing server is not running: links work once it is started (here or with `{command}`).</source>
+        <translation>分享服务未运行：启动后链接才能打开（在这里启动，或运行 `{command}`）。</translation>
+    </message>
+</context>
+<context>
+    <name>SharesListWidget</name>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="51"/>
+        <source>far future</source>
+        <translation>遥远的将来</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="52"/>
+        <source>invalid</source>
+        <translation>无效</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="115"/>
+        <source>Name</source>
+        <extracomment>a reload arrived (its rows are shown)</extracomment>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="115"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="115"/>
+        <source>Expires</source>
+        <translation>到期时间</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="116"/>
+        <source>Downloads</source>
+        <translation>下载次数</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="116"/>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="116"/>
+        <source>Protection</source>
+        <translation>保护</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="126"/>
+        <source>Show expired and revoked</source>
+        <translation>显示已过期和已撤销的分享</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="128"/>
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="130"/>
+        <source>Revoke</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="132"/>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="168"/>
+        <source>password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="171"/>
+        <source>never</source>
+        <translation>永久有效</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="172"/>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="186"/>
+        <source>active</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="186"/>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="186"/>
+        <source>revoked</source>
+        <translation>已撤销</translation>
+    </message>
+    <message>
+        <location filename="../../gui/share_dialog.py" line="187"/>
+        <source>file missing</source>
+        <translation>文件已不存在</translation>
     </message>
 </context>
 <context>

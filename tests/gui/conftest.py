@@ -73,3 +73,28 @@ def window(qtbot, bridge):
     qtbot.waitUntil(lambda: w.act_add.isEnabled(), timeout=10000)
     yield w
     w.quitting = True
+
+
+@pytest.fixture
+def share_bridge(qtbot):
+    """A started CoreBridge whose App shares through a server on any free port; the share
+    secret's cache is fresh before and after."""
+    from core.app import App
+    from core.share import ServerConfig, ShareAPI, secret
+    from gui.bridge import CoreBridge
+    secret.clear_cache()
+    made = []
+
+    def api():
+        made.append(ShareAPI(config=ServerConfig(port=0)))
+        return made[-1]
+    b = CoreBridge(lambda: App(share_api_factory=api))
+    b.start()
+    assert b.wait_started(30) and b.start_error is None, b.start_error
+    yield b
+    b.stop()
+    for a in made:
+        a.stop_server()
+        a.store.close()
+    secret.use_session_secret(False)
+    secret.clear_cache()

@@ -12,36 +12,6 @@ import urllib.request
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _fresh_secret_cache():
-    from core.share import secret
-    secret.clear_cache()
-    yield
-    secret.use_session_secret(False)
-    secret.clear_cache()
-
-
-@pytest.fixture
-def share_bridge(qtbot):
-    """A started CoreBridge whose App shares through a server on any free port."""
-    from core.app import App
-    from core.share import ServerConfig, ShareAPI
-    from gui.bridge import CoreBridge
-    made = []
-
-    def api():
-        made.append(ShareAPI(config=ServerConfig(port=0)))
-        return made[-1]
-    b = CoreBridge(lambda: App(share_api_factory=api))
-    b.start()
-    assert b.wait_started(30) and b.start_error is None, b.start_error
-    yield b
-    b.stop()
-    for a in made:
-        a.stop_server()
-        a.store.close()
-
-
 def _dialog(qtbot, bridge, path):
     from gui.share_dialog import ShareDialog
     dlg = ShareDialog(None, path, bridge)
