@@ -30,10 +30,11 @@ engine's loop about 4 times a second and on every state change.
 
 Code layout (docs/engine.md, "Code layout"): options.py (DownloadOptions, Progress),
 engine.py (Engine), download.py (one download's supervisor), planner.py (which bytes
-each connection fetches: pure, given the time), mirrors.py (which mirror), probe.py
-(the probe, what an answer means), target.py (which name; resume, pass over, or already
-there), connection.py (one request's bytes), partfile.py (the .part, its journal,
-verify and rename).
+each connection fetches: pure, given the time), mirrors.py (which mirror), failures.py
+(what a failed request means: retry, back off, drop a mirror, give up), probe.py (the
+probe, what an answer means), target.py (which name; resume, pass over, or already
+there), connection.py (one connection's ranges and requests), ticker.py (speed, journal
+and hash ticks), partfile.py (the .part, its journal, verify and rename).
 """
 
 from .download import Download

@@ -1,13 +1,15 @@
-"""One connection of a download: it asks a mirror for a range (or goes on reading the
-probe's answer), checks that the answer is that range of that file, and streams the
-body into the .part until the range's end, which a stealing connection may move
-closer meanwhile. What goes wrong is raised as core/engine/probe.py's signals or as
-core/errors.py's errors, for the supervisor to act on."""
+"""One connection of a download: it takes a range after another from the planner (``run``);
+for each it asks a mirror for the range (or goes on reading the probe's answer), checks
+that the answer is that range of that file, and streams the body into the .part until the
+range's end, which a stealing connection may move closer meanwhile. What goes wrong is
+raised as core/engine/probe.py's signals or as core/errors.py's errors, for the
+supervisor to act on (``Supervisor.fetch_failed``)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Callable
+from typing import Any, Callable, Coroutine, Protocol
 
 from .. import identity, wire
 from ..errors import ProtocolError
@@ -15,8 +17,10 @@ from ..ratelimit import TokenBucket, throttle
 from .mirrors import MirrorPool, MirrorState
 from .options import DownloadOptions
 from .partfile import FLUSH_AT, Buffer, PartFile
-from .planner import Seg
+from .planner import Planner, Seg
 from .probe import (
+    Busy,
+    Expired,
     LogFn,
     MirrorDead,
     RangeIgnored,
@@ -39,6 +43,77 @@ class Gauge:
         self.n = 0
 
 
+class Supervisor(Protocol):
+    """What a connection's loop (``Connection.run``) needs of its download
+    (core/engine/download.py's Download)."""
+    total: int | None    # the file's size (None: unknown until a body ends it, see ended)
+    cancelled: bool
+
+    def ended(self, size: int) -> None:
+        """A body of unknown length ended: the file is complete at ``size`` bytes."""
+
+    async def fetch_failed(self, e: BaseException, ms: MirrorState, gen: int, attempt: int) -> None:
+        """The reaction to a failed fetch (core/engine/failures.py): back off, drop the
+        mirror, refresh the link (``gen``: the mirrors' generation it was asked in), or raise."""
+
+    def over_share(self, host: str) -> bool:
+        """Another download joined ``host``: this one holds more than its share of its slots."""
+
+    def wake(self) -> None:
+        """The supervisor looks again (start connections, check the end)."""
+
+
+class Crew:
+    """The running connections of a download (asyncio tasks): how many (``len``), the first
+    error one of them ended with (``fatal``, for the supervisor to act on), and the gate of
+    a new one (``may_open``): before any host has answered, the next opens once the one
+    before it has its answer; after, all at once."""
+
+    def __init__(self, wake: Callable[[], None]):
+        self.tasks: set[asyncio.Task] = set()
+        self.fatal: BaseException | None = None
+        self.answered = 0    # answers so far (the probe's included)
+        self.waiting = 0     # connections waiting for their first answer
+        self._wake = wake
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def may_open(self) -> bool:
+        return self.answered > 0 or self.waiting == 0
+
+    def host_answered(self) -> None:
+        self.answered += 1
+
+    def first_answer(self) -> None:
+        """A connection has its first answer (or failed): a new one may open."""
+        self.answered += 1
+        self.waiting = max(0, self.waiting - 1)
+        self._wake()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        self.waiting += 1
+        t = asyncio.create_task(work)
+        self.tasks.add(t)
+        t.add_done_callback(self._done)
+
+    def _done(self, t: asyncio.Task) -> None:
+        self.tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None and self.fatal is None:
+            self.fatal = t.exception()
+        self._wake()
+
+    def cancel(self) -> None:
+        for t in list(self.tasks):
+            t.cancel()
+
+    async def stop(self) -> None:
+        self.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+
+
 class Connection:
     """A worker's connection: ``fetch`` one range after another. ``on_answer`` is called
     once, when its first answer's head has arrived (or it failed), so the next
@@ -59,6 +134,58 @@ class Connection:
         if self._gate:
             self._gate = False
             self._on_answer()
+
+    async def run(self, mi: int, plan: Planner, answer: wire.Response | None, sup: Supervisor, *,
+                  name: str, sniff: bool) -> None:
+        """Takes a range, fetches it from mirror ``mi``, then the next (or the back part of
+        the slowest), until nothing is left for it, its mirror is dropped, or its host's
+        slot goes to another download. ``answer``: the probe's answer, streaming from byte
+        0 (the first range); ``name``, ``sniff``: as for fetch."""
+        ms = self.mirrors[mi]
+        attempt = 0
+        while not sup.cancelled:
+            if ms.dead:
+                return
+            seg = plan.take(mi, time.monotonic(), self.mirrors.states,
+                            self.mirrors.start_latency(mi, self.client.pooled))
+            if seg is None:
+                return
+            if answer is not None and seg.pos == 0 and not plan.grown:
+                # alone so far, it reads the probe's answer: it runs on (see growth_limit)
+                seg.open_ended = True
+                plan.extend_open_stream()
+            gen = self.mirrors.generation
+            try:
+                given, answer = answer, None
+                size = await self.fetch(seg, ms, given, total=sup.total, ranged=plan.ranges,
+                                        name=name, sniff=sniff)
+                if size is not None:   # the file's size was unknown: this was its end
+                    sup.ended(size)
+                ms.failures = 0
+                attempt = 0
+                sp = seg.speed_at(time.monotonic())
+                if sp:  # what one connection gets from this mirror (for splitting)
+                    ms.conn_speed = sp if not ms.conn_speed else 0.5 * (ms.conn_speed + sp)
+                # a short answer: the rest goes back to the pool
+                plan.finish(seg, rest_back=sup.total is not None)
+                if sup.over_share(ms.host):
+                    return  # another download joined this host: its share of the slots
+            except asyncio.CancelledError:
+                plan.give_back(seg)
+                raise
+            except BaseException as e:
+                plan.give_back(seg)
+                self.answered()
+                if seg.got:
+                    ms.failures = 0
+                    attempt = 0
+                await sup.fetch_failed(e, ms, gen, attempt)
+                attempt += 1
+                if isinstance(e, (Busy, Expired)) or ms not in self.mirrors:
+                    # busy: this connection closes and the supervisor opens fewer;
+                    # expired: the supervisor opens new ones on the fresh mirrors
+                    return
+            sup.wake()
 
     async def fetch(self, seg: Seg, ms: MirrorState, given: wire.Response | None, *,
                     total: int | None, ranged: bool, name: str, sniff: bool) -> int | None:

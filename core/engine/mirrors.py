@@ -90,6 +90,19 @@ class MirrorPool:
     def first_alive(self) -> MirrorState:
         return next((m for m in self.states if not m.dead), self.states[0])
 
+    def start_latency(self, mirror: int | None, pooled: Callable[[str], bool]) -> float:
+        """Seconds before a range taken now would see its first byte from ``mirror``: a
+        request round trip when a kept-alive connection to it is idle (``pooled(url)``),
+        else a new connection's (connect, TLS handshake, request). For any mirror (None):
+        the least."""
+        if mirror is None:
+            live = [i for i, ms in enumerate(self.states) if not ms.dead]
+            return min((self.start_latency(i, pooled) for i in live), default=0.0)
+        ms = self.states[mirror]
+        if pooled(ms.mirror.url):
+            return ms.warm or ms.ttfb
+        return ms.cold or ms.ttfb
+
     def pick(self, now: float, can_take: Callable[[str], bool]) -> int | None:
         """The mirror a new connection goes to: alive, under its caps and past its back-off,
         with a free slot on its host (``can_take``); the least busy, then the one with the

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import journal
-from ..errors import ChecksumMismatch, DiskFull, SizeMismatch
+from ..errors import ChecksumMismatch, DiskFull, SizeMismatch, ZhilianError
 from ..filenames import numbered
 from ..ranges import RangeSet
 
@@ -62,6 +62,14 @@ def _allocated(path: Path) -> int:
 
 def datasync(fd: int) -> None:
     os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+
+
+def write_error(e: OSError, need: int, dest_dir: Path, part: Path | None) -> ZhilianError:
+    """What a failed write means to the user: the disk is full (``need``: the bytes still
+    to come), or the .part (else the folder) cannot be written."""
+    if e.errno == errno.ENOSPC:
+        return DiskFull(need, shutil.disk_usage(dest_dir).free, str(dest_dir))
+    return ZhilianError(f"Cannot write {part or dest_dir}: {e.strerror or e}")
 
 
 def file_hash(path: Path, algo: str) -> str:
@@ -175,6 +183,7 @@ class PartFile:
         self.fd: int | None = None
         self.done = RangeSet()
         self.hasher: PrefixHasher | None = None
+        self.epoch = 0   # bumped by every restart from zero: a snapshot of done from before is stale
         self._jlock = threading.Lock()
         self._jclosed = False
         self._created = False

@@ -1,6 +1,6 @@
-"""The probe (the first request of a download) and what an answer means: the status
-classification every request goes through, the checks that an answer is the file and
-the same file, Content-Range and Retry-After.
+"""The probe (the first request of a download: ``Prober``) and what an answer means:
+the status classification every request goes through, the checks that an answer is the
+file and the same file, Content-Range and Retry-After.
 
 A connection tells the supervisor what went wrong with the signals below; errors the
 user sees are core/errors.py's."""
@@ -28,6 +28,7 @@ from ..errors import (
 from ..filenames import name_from_url, parse_content_disposition
 from ..redact import redact_url
 from .mirrors import MirrorPool, MirrorState
+from .options import DownloadOptions
 
 LogFn = Callable[..., None]   # Download._log: (level, msg, *args)
 
@@ -289,3 +290,48 @@ async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaita
                     break
                 await asyncio.sleep(wait)
     raise last or NoUsableSource("No download source answered")
+
+
+class Prober:
+    """The probe of one download (``run``: probe_mirrors over ``mirrors``, ``whole``
+    telling for a mirror whether to ask for the whole file), and the answer it leaves
+    streaming the file from byte 0 (``streaming``: that answer and its mirror's index),
+    for the first connection to read on (``take``) or to be closed (``drop``)."""
+
+    def __init__(self, client: wire.Client, mirrors: MirrorPool, opts: DownloadOptions, *,
+                 whole: Callable[[MirrorState], bool], refresh: Callable[[int], Awaitable[None]],
+                 backoff: Callable[[int], float], clock: Callable[[], float], log: LogFn,
+                 on_answer: Callable[[], None]):
+        self.client, self.mirrors, self.opts, self.whole = client, mirrors, opts, whole
+        self.refresh, self.backoff, self.clock, self.log = refresh, backoff, clock, log
+        self.on_answer = on_answer
+        self.streaming: tuple[wire.Response, int] | None = None
+
+    async def run(self) -> Probe:
+        return await probe_mirrors(self.mirrors, self._one, refresh=self.refresh, backoff=self.backoff,
+                                   give_up_after=self.opts.give_up_after,
+                                   max_retries=self.opts.max_retries, log=self.log)
+
+    async def _one(self, ms: MirrorState) -> Probe:
+        probe, streaming = await probe_one(
+            self.client, ms, request_headers(ms, self.opts.headers, None), whole=self.whole(ms),
+            filename=self.opts.filename, stall_timeout=self.opts.stall_timeout,
+            clock=self.clock, log=self.log, on_answer=self.on_answer)
+        if streaming is not None:
+            self.streaming = (streaming, self.mirrors.index(ms))
+        return probe
+
+    def take(self, from_zero: bool) -> tuple[wire.Response, int] | None:
+        """The streaming answer, handed over (None: there is none); closed instead unless
+        the first range to fetch starts at byte 0 (``from_zero``: when resuming, the bytes
+        from 0 are on disk already)."""
+        first, self.streaming = self.streaming, None
+        if first is not None and not from_zero:
+            first[0].close()
+            first = None
+        return first
+
+    def drop(self) -> None:
+        if self.streaming is not None:
+            self.streaming[0].close()
+            self.streaming = None

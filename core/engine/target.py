@@ -65,6 +65,23 @@ class Target:
             self._name_lock.release()
             self._name_lock = None
 
+    def journal_record(self, probe: Probe, done: list[tuple[int, int]]) -> journal.JournalData:
+        """What the journal says of the .part: the file it holds (as ``probe`` saw it), its
+        name and sources, and the ranges ``done``."""
+        return journal.JournalData(size=probe.total, etag=probe.etag, last_modified=probe.last_modified,
+                                   done=done, name=self.path.name if self.path else "",
+                                   ranges_supported=probe.ranges, sources=list(self.sources))
+
+    async def record(self, probe: Probe | None) -> None:
+        """The proof for later runs that the finished file (``path``) is this download's
+        (core/identity.py)."""
+        hashed = self.part.hasher is not None
+        await asyncio.to_thread(
+            identity.record, self.path, sources=self.sources, etag=probe.etag if probe else None,
+            last_modified=probe.last_modified if probe else None,
+            sha256=self.opts.sha256 if hashed and self.opts.sha256 else None,
+            md5=self.opts.md5 if hashed and self.opts.md5 else None)
+
     def may_resume(self, ms: MirrorState) -> bool:
         """A .part of the name the file will likely get is there, or a file of that name
         that may prove to be this one (then nothing needs downloading: the same command
