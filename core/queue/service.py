@@ -667,6 +667,12 @@ class QueueService:
 
     # -- other processes ---------------------------------------------------------------
     async def _watch_loop(self) -> None:
+        # commands another process left that a queue killed before it had carried them out
+        # (they stay in the table until done: see _carry_out_commands)
+        try:
+            await self._carry_out_commands()
+        except QueueDbError as e:
+            self._storage_failed(e)
         while True:
             await asyncio.sleep(self.watch_interval)
             try:
@@ -686,13 +692,21 @@ class QueueService:
         self._data_version = dv
         known = max(self.rows, default=0)
         self.table.register(self.store.load(since_id=known), stored=True)
-        for task_id, action, arg in self.store.take_commands():
+        await self._carry_out_commands()
+        self._data_version = self.store.data_version()
+        self._kick()
+
+    async def _carry_out_commands(self) -> None:
+        """Each command from another process, in order; it leaves the table only once it
+        is carried out, so a queue killed meanwhile (a remove waits for its download to
+        stop) carries it out when it starts again. Doing one twice is harmless: every
+        command is stated as the end state it asks for."""
+        for cid, task_id, action, arg in self.store.pending_commands():
             try:
                 await self._command(task_id, action, arg)
             except ZhilianError as e:
                 log.info("command %s %s: %s", action, task_id, e)
-        self._data_version = self.store.data_version()
-        self._kick()
+            self.store.drop_command(cid)
 
     async def _command(self, task_id: int | None, action: str, arg: Any) -> None:
         if action == "pause_all":

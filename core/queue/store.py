@@ -542,12 +542,17 @@ class Store:
                          (task_id, action, json.dumps(arg), time.time()))
 
     @_guarded
-    def take_commands(self) -> list[tuple[int | None, str, Any]]:
+    def pending_commands(self) -> list[tuple[int, int | None, str, Any]]:
+        """Commands of other processes not carried out yet: (id, task, action, argument),
+        oldest first. Each stays until ``drop_command`` (after it was carried out)."""
         with self._txn() as con:
             rows = con.execute("SELECT id, task_id, action, arg FROM queue_commands ORDER BY id").fetchall()
-            if rows:
-                con.execute("DELETE FROM queue_commands WHERE id <= ?", (rows[-1][0],))
-        return [(r[1], r[2], json.loads(r[3]) if r[3] else None) for r in rows]
+        return [(r[0], r[1], r[2], json.loads(r[3]) if r[3] else None) for r in rows]
+
+    @_guarded
+    def drop_command(self, command_id: int) -> None:
+        with self._txn() as con:
+            con.execute("DELETE FROM queue_commands WHERE id = ?", (command_id,))
 
 
 class RunLock:

@@ -183,6 +183,34 @@ def test_remove_keep_or_delete(file_server, dl_dir):
     st.close()
 
 
+def test_a_command_a_killed_queue_left_is_carried_out_at_the_next_start(file_server, dl_dir):
+    """A command from another process (``main.py remove``) stays in the table until the
+    queue has carried it out: a queue killed while a remove waits for its download to stop
+    carries it out when it starts again, instead of losing it."""
+    file_server.add("/k1.bin", make_blob(400_000, 5), rate=100_000)
+    file_server.add("/k2.bin", make_blob(50_000, 6))
+
+    async def first(svc):
+        [a] = await svc.add(file_server.url("/k1.bin"), dest_dir=str(dl_dir))
+        [b] = await svc.add(file_server.url("/k2.bin"), dest_dir=str(dl_dir))
+        await wait_until(lambda: svc.get(b).state == "done")
+        await svc.pause(a)
+        return a, b
+    a, b = run_svc(first)
+    st = Store()
+    st.post_command("remove", a, True)          # what a queue killed mid-remove leaves behind
+    st.post_command("pause", 999)               # a task that is gone: nothing to do, no error
+    st.close()
+
+    async def second(svc):
+        await wait_until(lambda: a not in {t.id for t in svc.tasks()})
+        await wait_until(lambda: not svc.store.pending_commands())
+        return [t.id for t in svc.tasks()]
+    assert run_svc(second) == [b]
+    assert not list(dl_dir.glob("k1.bin*"))     # removed with its files
+    assert (dl_dir / "k2.bin").exists()
+
+
 def test_retry_with_backoff_then_success(file_server, dl_dir):
     data = make_blob(40_000, 3)
     # the engine gives up after 8 busy answers in a row; the queue retries later
