@@ -255,6 +255,7 @@ class _SockConn:
         self._want_write = False                # TLS needs to write before it can read
         self.idle_since = 0.0
         self.tls_key: tuple[str, int] | None = None
+        self._tls_read = None   # the TLS object's read(n, buffer), once the handshake is done
 
     @property
     def tls(self) -> bool:
@@ -267,6 +268,10 @@ class _SockConn:
         while True:
             try:
                 self.sock.do_handshake()
+                # decrypted records are read from the TLS object itself: SSLSocket.recv_into
+                # adds three Python calls per 16 KiB record (0.1 s of CPU per 512 MiB)
+                sslobj = getattr(self.sock, "_sslobj", None)
+                self._tls_read = getattr(sslobj, "read", None)
                 return
             except ssl.SSLWantReadError:
                 await self._wait(False, None)
@@ -293,13 +298,16 @@ class _SockConn:
 
     def _recv_into(self, mv: memoryview) -> int | None:
         """Bytes read into mv; 0 at the end of the connection; None when nothing is there now."""
+        read = self._tls_read
         try:
-            n = self.sock.recv_into(mv)
+            n = read(len(mv), mv) if read is not None else self.sock.recv_into(mv)
         except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
             return None
         except ssl.SSLWantWriteError:
             self._want_write = True
             return None
+        except ssl.SSLEOFError:   # closed without a TLS close_notify: the end, as SSLSocket says
+            n = 0
         except OSError as e:   # reset, or a TLS error
             self._exc = e
             self._eof = True
@@ -409,6 +417,7 @@ class _SockConn:
         self._eof = True
         self._chunks.clear()
         self._buffered = 0
+        self._tls_read = None
         self.sock.close()
 
 

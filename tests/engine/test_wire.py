@@ -666,3 +666,50 @@ def test_tls_sessions_are_resumed_across_a_hosts_connections(tls_cert, conn_kind
         reused, bodies, opened = asyncio.run(go(s.url(scheme="https", host="localhost")))
     assert bodies == [b"secret", b"secret"] and opened == 2
     assert reused == [False, True]
+
+
+@pytest.mark.parametrize("conn_kind", ["raw-socket"], indirect=True)
+def test_tls_body_ended_by_a_close_without_close_notify_is_whole(tls_cert, conn_kind):
+    """A body ended by the close of the connection, where the server drops TCP without
+    TLS's close_notify (as many do): the body is complete, not an error. A body with a
+    declared length cut short the same way is a disconnect, and so is a close before
+    any answer (said as such, not as a TLS protocol error)."""
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+    data = make_blob(200_000, seed=3)
+
+    def handler(head: bytes):
+        async def h(reader, writer):
+            await _read_request(reader)
+            writer.write(head + data)
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            writer.transport.abort()   # no close_notify
+        return h
+
+    async def go(url):
+        c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        resp, _ = await c.get(url, headers={})
+        buf = memoryview(bytearray(65536))
+        out = bytearray()
+        try:
+            while n := await resp.readinto(buf):
+                out += buf[:n]
+        finally:
+            resp.close()
+        return bytes(out)
+
+    with RawServer(handler(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"), ssl_ctx=sctx) as s:
+        assert asyncio.run(go(s.url(scheme="https", host="localhost"))) == data
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(data) + 1000)
+    with RawServer(handler(cut), ssl_ctx=sctx) as s:
+        with pytest.raises(wire.ServerDisconnected):
+            asyncio.run(go(s.url(scheme="https", host="localhost")))
+
+    async def silent(reader, writer):   # reads the request, drops the connection
+        await _read_request(reader)
+        writer.transport.abort()
+    with RawServer(silent, ssl_ctx=sctx) as s:
+        with pytest.raises(wire.ServerDisconnected, match="closed the connection without answering"):
+            asyncio.run(go(s.url(scheme="https", host="localhost")))
