@@ -26,8 +26,9 @@ UNKNOWN_END = 1 << 62
 RESCUE_SECONDS = 0.5     # a range with this much time left (and RESCUE_RTTS request round
 RESCUE_RTTS = 4          # trips of the taking mirror) may be split below min_split...
 RESCUE_MIN = 64 << 10    # ...down to pieces of this size (tail rescue)
-GROWTH_WINDOW = 0.03     # seconds of the first stream watched before more connections open
-BUSY_SHARE = 0.8         # ...and held back while the event loop's thread is this busy (a
+GROWTH_WINDOW = 0.03     # seconds of the first stream watched (its second half judged)
+                         # before more connections open...
+BUSY_SHARE = 0.8         # ...held back while the event loop's thread is this busy (a
                          # CPU-bound stream gains nothing from more) or while that one
 FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
 FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would see only a burst)
@@ -87,7 +88,9 @@ class Planner:
         self.active: list[Seg] = []             # ranges being fetched
         self.ranges = True         # the server honours Range (False: one stream, never split)
         self.grown = False         # more connections than the first were allowed
-        self._mark: tuple[float, float, int] | None = None   # growth window: wall, thread CPU, bytes
+        self._mark: tuple[float, float, int] | None = None   # growth rule: wall, thread CPU, bytes...
+        self._look_at = 0.0        # ...measured from here, looked at then
+        self._burst = True         # the next look ends the first half of the first window
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._lent: list[tuple[int, int]] = []   # planned pieces the lone first stream took on
 
@@ -248,8 +251,12 @@ class Planner:
         one streams alone for GROWTH_WINDOW; then the rest open at once, unless that one
         stream is already fast (FAST_STREAM or more: a near host or a LAN, where more
         connections share the same pipe and add work on both ends) or kept this thread busy
-        (CPU-bound). Then the count stays, and it is looked at again every window: a stream
-        that slows lets the others open. ``first_answer``: seconds the probe waited for its
+        (CPU-bound). Only the second half of that window is judged: a server that throttles
+        each connection still sends its first burst at once (nginx limit_rate: a second's
+        worth and what the socket buffers hold), which arrives in the first few milliseconds
+        and made a throttled stream look fast. Then the count stays, and it is looked at
+        again every window (the whole window: no burst left to pass over): a stream that
+        slows lets the others open. ``first_answer``: seconds the probe waited for its
         answer; FAR_TTFB or more is a far host, where a window this short would see only
         the first burst (a stream is in slow start for several round trips), so the others
         open at once."""
@@ -264,24 +271,29 @@ class Planner:
         # is looked at); the pieces it has not reached go back if the others open
         self.extend_open_stream()
         if self._mark is None:
-            self._mark = (now, cpu, got)
+            self._mark, self._look_at = (now, cpu, got), now + GROWTH_WINDOW / 2
+            return running
+        if now < self._look_at:
+            return running
+        if self._burst:  # the first half of the first window: the first burst, not a speed
+            self._burst = False
+            self._mark, self._look_at = (now, cpu, got), now + GROWTH_WINDOW / 2
             return running
         t0, c0, b0 = self._mark
         elapsed = now - t0
-        if elapsed < GROWTH_WINDOW:
-            return running
         if (cpu - c0) / elapsed >= BUSY_SHARE or (got - b0) / elapsed >= FAST_STREAM:
-            self._mark = (now, cpu, got)
+            self._mark, self._look_at = (now, cpu, got), now + GROWTH_WINDOW
             return running
         self.grown = True
         self.give_back_lent()
         return target
 
     def growth_check_at(self) -> float | None:
-        """When the growth rule next wants a look (the end of its window), if it does."""
+        """When the growth rule next wants a look (the middle or the end of its window), if
+        it does."""
         if self._mark is None or self.grown:
             return None
-        return self._mark[0] + GROWTH_WINDOW
+        return self._look_at
 
     def extend_open_stream(self) -> None:
         """One stream is all this download gets: when it reads the probe's answer, which runs

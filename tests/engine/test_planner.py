@@ -4,6 +4,8 @@ what the planner reads of one (speed of one connection, request round trip)."""
 
 from types import SimpleNamespace
 
+import pytest
+
 from core.engine.options import DownloadOptions
 from core.engine.planner import (
     FAR_TTFB,
@@ -219,7 +221,7 @@ def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_bu
     cpu = 0.0
     assert p.growth_limit(100.0, 0, 16, 0, cpu) == 16          # nothing runs yet: the first may open
     assert p.growth_limit(100.0, 1, 16, 0, cpu) == 1           # the first stream runs: its window starts
-    assert p.growth_check_at() == 100.0 + W
+    assert p.growth_check_at() == 100.0 + W / 2                  # its first half: passed over
     cpu += 0.9 * W
     assert p.growth_limit(100.0 + 1.01 * W, 1, 16, 0, cpu) == 1    # 90 % busy: held at one
     cpu += 0.85 * W
@@ -247,6 +249,54 @@ def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_bu
     assert far.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB) == 8
     near = Planner(M)
     assert near.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB / 2) == 1
+
+
+def test_a_throttled_streams_first_burst_does_not_hold_the_others_back():
+    """A server that throttles each connection (nginx limit_rate) sends its first burst at
+    once (a second's worth and what the socket buffers hold): it arrives in the first half
+    of the window, then the stream goes quiet. Only the second half is judged, so the
+    others open after one window, not after one more per burst."""
+    W = GROWTH_WINDOW
+    p = Planner(M)
+    got = 0
+    assert p.growth_limit(3.0, 1, 16, got, 0.0) == 1
+    got += 6 * M                                                   # the burst: 400 MiB/s for 15 ms
+    assert p.growth_limit(3.0 + 0.51 * W, 1, 16, got, 0.0) == 1
+    got += int(4 * M * W / 2)                                      # then 4 MiB/s
+    assert p.growth_limit(3.0 + 1.02 * W, 1, 16, got, 0.0) == 16
+    assert p.grown and p.growth_check_at() is None
+
+    # the supervisor came around late: what follows its look is judged, for half a window
+    late = Planner(M)
+    assert late.growth_limit(3.0, 1, 16, 0, 0.0) == 1
+    assert late.growth_limit(3.0 + 0.8 * W, 1, 16, 6 * M, 0.0) == 1
+    assert late.growth_check_at() == pytest.approx(3.0 + 1.3 * W)
+    assert late.growth_limit(3.0 + 1.2 * W, 1, 16, 6 * M, 0.0) == 1
+    assert late.growth_limit(3.0 + 1.31 * W, 1, 16, 6 * M, 0.0) == 16
+
+
+def test_one_steadily_fast_stream_stays_one_stream():
+    """A stream that keeps bringing FAST_STREAM or more (loopback, a LAN) stays the only one
+    at every look, also when its first bytes came late in the window (the connection's first
+    read comes after the supervisor's). Past the first window, each whole window is judged."""
+    W = GROWTH_WINDOW
+    rate = 2 * FAST_STREAM
+    p = Planner(M)
+    got, t = 0, 9.0
+    assert p.growth_limit(t, 1, 16, got, 0.0) == 1
+    assert p.growth_check_at() == pytest.approx(t + W / 2)
+    for now in [t + 0.51 * W] + [t + (k + 0.02) * W for k in range(1, 20)]:
+        got += int(rate * (now - t))
+        t = now
+        assert p.growth_limit(now, 1, 16, got, 0.0) == 1
+        assert p.growth_check_at() == pytest.approx(now + (W / 2 if now < 9.0 + W else W))
+    assert not p.grown
+
+    late = Planner(M)                          # 1.2 x FAST_STREAM, but only from mid-window on
+    assert late.growth_limit(9.0, 1, 16, 0, 0.0) == 1
+    assert late.growth_limit(9.0 + 0.51 * W, 1, 16, 0, 0.0) == 1
+    assert late.growth_limit(9.0 + 1.02 * W, 1, 16, int(1.2 * FAST_STREAM * W / 2), 0.0) == 1
+    assert not late.grown
 
 
 def test_one_fast_stream_reading_the_probe_answer_takes_the_whole_file():
@@ -303,6 +353,7 @@ def test_the_lone_first_stream_gives_its_pieces_back_when_the_others_open():
     # the growth rule gives them back when it lets the others open
     p, seg = lone(M)
     assert p.growth_limit(1.0, 1, 4, 0, 0.0) == 1
+    assert p.growth_limit(1.0 + 0.51 * GROWTH_WINDOW, 1, 4, 0, 0.0) == 1
     assert p.growth_limit(1.0 + 1.01 * GROWTH_WINDOW, 1, 4, 0, 0.0) == 4
     assert (seg.end, p.pool) == (16 * M, pieces[1:])
 
