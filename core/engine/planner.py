@@ -33,7 +33,7 @@ BUSY_SHARE = 0.8         # ...held back while the event loop's thread is this bu
 FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
 FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would see only a burst)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
-TAKEOVER_SILENCE = 0.15  # as does any idle one when the tail's connection is silent this long
+TAKEOVER_SILENCE = 0.05  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
 
 

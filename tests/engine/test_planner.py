@@ -145,6 +145,21 @@ def test_takeover_waits_longer_for_a_far_mirror():
     assert p.steal_candidate(NOW + 0.5, far, 1) is not None
 
 
+def test_a_tail_left_short_of_a_throttled_burst_moves_soon():
+    """nginx's limit_rate sends in bursts whose ends need not meet a range's end: a stream
+    whose answer runs on past its range (the probe's) stops a few hundred bytes short of it
+    and hears nothing until the next burst, half a second or more later. Near, an idle
+    connection takes those bytes after TAKEOVER_SILENCE (50 ms) instead of the others
+    waiting for that burst; a stream that only paused for a moment keeps its tail."""
+    near = [mirror(ttfb=0.002), mirror(4 * M, ttfb=0.002)]
+    p = Planner(M)
+    running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.08)], near)
+    assert p.steal_candidate(NOW, near, 1) is not None
+    p = Planner(M)
+    running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.02)], near)
+    assert p.steal_candidate(NOW, near, 1) is None
+
+
 def test_no_range_support_means_no_split():
     p = Planner(64 << 10)
     mirrors = [mirror(), mirror()]
