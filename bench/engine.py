@@ -160,13 +160,17 @@ ARIA2_TUNED = "aria2c -x16 -s16 -k1M"
 
 
 def run_case(d: Path, url: str, sha: str, name: str, cmds, runs: int, once=()) -> dict:
-    """Runs each command `runs` times, interleaved, checking the file each time; commands in
+    """Runs each command `runs` times, interleaved in a rotating order, checking the file each time; commands in
     `once` run in the first round only.  Returns label -> list of (wall, cpu, rss, exit)."""
     out = d / "out"
     env = {**ENV, "SSL_CERT_FILE": str(d / "cert.pem")}
     results: dict[str, list[tuple[float, float, float, int]]] = {}
     for run in range(runs):
-        for label, tmpl in cmds:  # interleaved, so drift hits every tool alike
+        # interleaved, so drift hits every tool alike; and each round starts one command
+        # later, so the place right after the previous round (freshly freed memory: see
+        # bench/README.md, "Unthrottled TLS") goes to each command in turn
+        k = run % len(cmds)
+        for label, tmpl in cmds[k:] + cmds[:k]:
             if run and label in once:
                 continue
             shutil.rmtree(out, ignore_errors=True)
