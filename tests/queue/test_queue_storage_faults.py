@@ -135,15 +135,17 @@ def test_disk_fills_up_while_the_queue_runs(file_server, dl_dir, zhilian_home):
     """The database's disk fills while downloads run (the downloads are on another
     disk): `run` stops them cleanly and says so in one line; nothing is lost and the
     next run finishes every file."""
-    # slow enough that no file can finish before the fill is noticed: a 200 KB file splits into
-    # at most three 64 KiB rescue pieces, 10 KB/s each, so ~7 s; progress is saved every 2 s
+    # slow enough that no file can finish before the fill is noticed: one connection per file
+    # (a second one could take over a tail that the server's 64 KiB bursts leave silent, and
+    # each new request starts with a burst), 10 KB/s: 20 s a file; progress is saved every 2 s
     for path, data in FILES.items():
         file_server.add(path, data, rate=10_000)
     data_dir = db_path().parent
     shutil.rmtree(data_dir)
     with small_fs(data_dir, "2m"):
         st = Store()
-        queue_links(st, "\n".join(file_server.url(p) for p in FILES), settings(), dest_dir=str(dl_dir))
+        queue_links(st, "\n".join(file_server.url(p) for p in FILES), settings(), dest_dir=str(dl_dir),
+                    connections=1)
         st.close()
         p = subprocess.Popen([*CLI, "run"], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
