@@ -58,7 +58,15 @@ class App:
         await self.queue.start()
 
     async def close(self) -> None:
-        await self.queue.close()
+        """Stops what this app runs: the browser RPC, a share server it started in this
+        process (its port is free again), and the queue."""
+        try:
+            await self.rpc_stop()
+            api = self._share_api
+            if api is not None:
+                await asyncio.to_thread(api.stop_server)
+        finally:
+            await self.queue.close()
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         return self.queue.subscribe(callback)
