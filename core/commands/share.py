@@ -242,29 +242,8 @@ def _cmd_serve(args) -> int:
 def _serve(app, args, share_args=None, password: str | None = None) -> int:
     async def run() -> int:
         cfg = await app.share_config()
-        srv = await app.share_serve_here()
-        port = srv.port
-        base = srv.link_base()
-        where = "the local network" if cfg.lan else "this computer only"
-        print(f"Serving shares on {cfg.bind_host}:{port} ({where}); links use {base}",
-              file=sys.stderr, flush=True)
-        if cfg.global_limit_bps:
-            print(f"  speed cap for all shares: {human_bytes(cfg.global_limit_bps)}/s",
-                  file=sys.stderr)
-        if getattr(args, "qr", False) or (cfg.lan and share_args is None):
-            print(await app.share_qr_text(base), file=sys.stderr)
-        if share_args is not None:
-            link = await app.share_create(share_args.file, expires=share_args.expires,
-                                          password=password, limit_bps=_rate(share_args.limit_rate))
-            print(srv.url_for(link.share), flush=True)
-            _describe(link)
-            if share_args.qr or cfg.lan:       # phones on the LAN scan it
-                print(await app.share_qr_text(srv.url_for(link.share)), file=sys.stderr)
-        elif await app.share_session_in_use():
-            links, _problem = await app.share_list()
-            for link in links:
-                print(srv.url_for(link.share), flush=True)
-        print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        # the stop signals are caught before the server listens: a Ctrl-C (or SIGTERM, or
+        # SIGHUP, which the command turns into one) from then on is a clean stop
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -272,7 +251,30 @@ def _serve(app, args, share_args=None, password: str | None = None) -> int:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):  # Windows
                 pass
+        srv = await app.share_serve_here()
         try:
+            port = srv.port
+            base = srv.link_base()
+            where = "the local network" if cfg.lan else "this computer only"
+            print(f"Serving shares on {cfg.bind_host}:{port} ({where}); links use {base}",
+                  file=sys.stderr, flush=True)
+            if cfg.global_limit_bps:
+                print(f"  speed cap for all shares: {human_bytes(cfg.global_limit_bps)}/s",
+                      file=sys.stderr)
+            if getattr(args, "qr", False) or (cfg.lan and share_args is None):
+                print(await app.share_qr_text(base), file=sys.stderr)
+            if share_args is not None:
+                link = await app.share_create(share_args.file, expires=share_args.expires,
+                                              password=password, limit_bps=_rate(share_args.limit_rate))
+                print(srv.url_for(link.share), flush=True)
+                _describe(link)
+                if share_args.qr or cfg.lan:       # phones on the LAN scan it
+                    print(await app.share_qr_text(srv.url_for(link.share)), file=sys.stderr)
+            elif await app.share_session_in_use():
+                links, _problem = await app.share_list()
+                for link in links:
+                    print(srv.url_for(link.share), flush=True)
+            print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
             await stop.wait()
         finally:
             await srv.stop()
