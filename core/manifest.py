@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import ZhilianError
+from .incoming import MANIFEST_SUFFIXES
 from .models import Mirror
 
 
@@ -271,7 +272,7 @@ def load_manifest(path_or_text: str | Path) -> list[ManifestFile]:
             raise ManifestError(f"{src}: not UTF-8 text") from e
     else:
         text = str(path_or_text)
-        if "\n" not in text and len(text) < 4096 and (text.endswith((".yaml", ".yml", ".meta4", ".metalink"))):
+        if "\n" not in text and len(text) < 4096 and (text.endswith(MANIFEST_SUFFIXES)):
             raise ManifestError(f"Manifest file not found: {text}")
     if not text.strip():
         raise ManifestError(f"{src}: the manifest is empty")

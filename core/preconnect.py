@@ -35,10 +35,9 @@ class Early:
         self.sock: socket.socket | None = None
         self.error: OSError | None = None
         self.done = False
-        self.taken = False         # a connect of the engine waits for it / has it
         self.abandoned = False     # ...which gave up on it (another attempt won)
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future] | None = None
-        self._taken_event = threading.Event()
+        self._taken = threading.Event()   # a connect of the engine waits for it / has it
 
     def _run(self) -> None:
         try:
@@ -59,9 +58,9 @@ class Early:
                 loop.call_soon_threadsafe(_wake, fut)
             except RuntimeError:   # that loop is closed
                 pass
-        if not self._taken_event.wait(self.keep):
+        if not self._taken.wait(self.keep):
             with _lock:
-                if not self.taken:
+                if not self._taken.is_set():
                     _early.pop((self.host, self.port), None)
                     self._close()
 
@@ -117,10 +116,8 @@ def take(host: str, port: int) -> Early | None:
         return None
     with _lock:
         e = _early.pop((host.lower(), port), None)
-        if e is None:
-            return None
-        e.taken = True
-    e._taken_event.set()
+        if e is not None:
+            e._taken.set()
     return e
 
 
