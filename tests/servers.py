@@ -5,6 +5,7 @@ subprocesses (the CLI) can all use it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import random
@@ -404,6 +405,48 @@ async def ok_answer(reader, writer):
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
         await writer.drain()
 
+
+
+# -- for tests of the engine's HTTP client (core/wire.py) ----------------------------------
+
+def wire_client(**kw):
+    """A core.wire.Client as the tests use it."""
+    from core import wire
+    return wire.Client(user_agent="test", **kw)
+
+
+async def read_body(resp) -> bytes:
+    """The whole body of a core.wire.Response."""
+    out = bytearray()
+    while chunk := await resp.readany():
+        out += chunk
+    return bytes(out)
+
+
+@contextlib.contextmanager
+def black_hole():
+    """The address of a listening socket that never answers a connect: its accept queue is
+    full, so further SYNs are dropped and a connect hangs (a broken route, say)."""
+    import socket
+    import time
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fill = []
+    try:
+        for _ in range(3):
+            s = socket.socket()
+            fill.append(s)
+            s.setblocking(False)
+            try:
+                s.connect(hole.getsockname())
+            except BlockingIOError:
+                pass
+        time.sleep(0.2)
+        yield hole.getsockname()
+    finally:
+        for s in fill + [hole]:
+            s.close()
 
 if __name__ == "__main__":
     import sys

@@ -9,21 +9,21 @@ import socket
 import time
 
 import pytest
-from servers import RawServer
+from servers import RawServer, black_hole
 from servers import ok_answer as _ok_answer
+from servers import read_body as _body
+from servers import wire_client as client
 
-from core import preconnect, wire
-
-
-def client(**kw) -> wire.Client:
-    return wire.Client(user_agent="test", **kw)
+from core import preconnect
 
 
-async def _body(resp: wire.Response) -> bytes:
-    out = bytearray()
-    while chunk := await resp.readany():
-        out += chunk
-    return bytes(out)
+async def _fetch(url: str) -> tuple[bytes, int]:
+    """The body of one GET by a new client, and how many connections that client made."""
+    c = client()
+    resp, _ = await c.get(url, headers={})
+    body = await _body(resp)
+    resp.release()
+    return body, c.opened
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +60,7 @@ def test_the_first_connection_takes_the_early_socket():
         _wait_done(e)
         assert e.sock is not None
         early_port = e.sock.getsockname()[1]
-
-        async def go():
-            c = client()
-            resp, _ = await c.get(s.url(), headers={})
-            body = await _body(resp)
-            resp.release()
-            return body, c.opened
-        body, opened = asyncio.run(go())
+        body, opened = asyncio.run(_fetch(s.url()))
     assert body == b"secret" and opened == 1
     assert s.peers == [early_port]           # the request went out on the early socket
     assert preconnect.take("127.0.0.1", s.port) is None   # taken once, by that connection
@@ -78,14 +71,7 @@ def test_the_connect_waits_for_an_early_attempt_still_under_way():
     in flight: the request waits for that socket rather than opening a second connection."""
     with PeerServer() as s:
         e = preconnect.start("127.0.0.1", s.port)
-
-        async def go():
-            c = client()
-            resp, _ = await c.get(s.url(), headers={})
-            body = await _body(resp)
-            resp.release()
-            return body, c.opened
-        body, opened = asyncio.run(go())
+        body, opened = asyncio.run(_fetch(s.url()))
         _wait_done(e)
     assert body == b"secret" and opened == 1 and len(s.peers) == 1
 
@@ -93,37 +79,19 @@ def test_the_connect_waits_for_an_early_attempt_still_under_way():
 def test_a_hanging_early_attempt_costs_a_quarter_second_not_a_timeout():
     """The early handshake goes to an address that never answers (a full accept queue
     drops further SYNs): the usual attempt starts 0.25 s later and wins."""
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(0)
-    fill = []
-    for _ in range(3):
-        f = socket.socket()
-        f.setblocking(False)
-        try:
-            f.connect(hole.getsockname())
-        except BlockingIOError:
-            pass
-        fill.append(f)
-    time.sleep(0.2)
-    port = hole.getsockname()[1]
-    try:
-        with PeerServer() as s:
-            e = preconnect.start("127.0.0.1", port)
+    with black_hole() as (_, port), PeerServer() as s:
+        e = preconnect.start("127.0.0.1", port)
 
-            async def go():
-                c = client(connect_timeout=10)
-                # the name of the link resolves (for the usual attempts) to the live server
-                c._dns[("127.0.0.1", port)] = (time.monotonic(), [(socket.AF_INET, ("127.0.0.1", s.port))])
-                t = time.monotonic()
-                resp, _ = await c.get(f"http://127.0.0.1:{port}/f", headers={})
-                body = await _body(resp)
-                resp.release()
-                return body, time.monotonic() - t
-            body, took = asyncio.run(go())
-    finally:
-        for f in fill + [hole]:
-            f.close()
+        async def go():
+            c = client(connect_timeout=10)
+            # the name of the link resolves (for the usual attempts) to the live server
+            c._dns[("127.0.0.1", port)] = (time.monotonic(), [(socket.AF_INET, ("127.0.0.1", s.port))])
+            t = time.monotonic()
+            resp, _ = await c.get(f"http://127.0.0.1:{port}/f", headers={})
+            body = await _body(resp)
+            resp.release()
+            return body, time.monotonic() - t
+        body, took = asyncio.run(go())
     assert body == b"secret"
     assert 0.2 < took < 2, took
     assert e.abandoned and e.sock is None

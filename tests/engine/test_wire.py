@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from servers import AppThread, RawServer, make_blob
+from servers import AppThread, RawServer, black_hole, make_blob
 from servers import ok_answer as _ok_answer
+from servers import read_body as _body
 from servers import read_request as _read_request
+from servers import wire_client as client
 
 from core import wire
 
@@ -29,17 +31,6 @@ def conn_kind(request, monkeypatch):
     macOS) and the asyncio transport (Windows' proactor loop has no add_reader)."""
     monkeypatch.setattr(wire, "RAW_SOCKETS", request.param == "raw-socket")
     return request.param
-
-
-def client(**kw) -> wire.Client:
-    return wire.Client(user_agent="test", **kw)
-
-
-async def _body(resp: wire.Response) -> bytes:
-    out = bytearray()
-    while chunk := await resp.readany():
-        out += chunk
-    return bytes(out)
 
 
 def _app(routes) -> AppThread:
@@ -570,23 +561,9 @@ def test_an_address_that_never_answers_costs_a_quarter_second_not_a_timeout():
     next address is tried 0.25 s later and wins."""
     import socket
 
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(0)
-    fill = []
-    for _ in range(3):   # fill the accept queue: further SYNs are dropped, connect hangs
-        s = socket.socket()
-        s.setblocking(False)
-        try:
-            s.connect(hole.getsockname())
-        except BlockingIOError:
-            pass
-        fill.append(s)
-    time.sleep(0.2)
-
-    async def go(port):
+    async def go(hole, port):
         c = client(connect_timeout=10)
-        c._dns[("dual.test", port)] = (time.monotonic(), [(socket.AF_INET, hole.getsockname()),
+        c._dns[("dual.test", port)] = (time.monotonic(), [(socket.AF_INET, hole),
                                                           (socket.AF_INET, ("127.0.0.1", port))])
         t = time.monotonic()
         resp, _ = await c.get(f"http://dual.test:{port}/f", headers={})
@@ -594,12 +571,8 @@ def test_an_address_that_never_answers_costs_a_quarter_second_not_a_timeout():
         resp.release()
         return body, time.monotonic() - t
 
-    try:
-        with RawServer(_ok_answer) as s:
-            body, took = asyncio.run(go(s.port))
-    finally:
-        for s in fill + [hole]:
-            s.close()
+    with black_hole() as hole, RawServer(_ok_answer) as s:
+        body, took = asyncio.run(go(hole, s.port))
     assert body == b"secret"
     assert 0.2 < took < 2, took
 
