@@ -6,10 +6,17 @@
 This kernel has no netem, so the delay is made in user space. Every byte is held for half
 the round trip in each direction (client -> server and server -> client), so a request and
 its answer cost one RTT. The TCP handshake the client sees completes locally at once, so the
-first bytes a client sends on a new connection are held for one more full RTT: a new
-connection's first answer arrives 2 x RTT after connect(), as over a real path (SYN / SYN-ACK,
-then request / response). TLS handshakes pay their own round trips naturally, since their
-messages cross the proxy like any other bytes.
+bytes a client sends on a new connection may not reach the origin before the handshake
+would have ended: one RTT after the connection was accepted, plus the half trip of the bytes
+themselves. Over a real path connect() returns after that RTT (SYN / SYN-ACK) and nothing
+can be sent before it, so a client that sends at once gets its first answer 2 x RTT after
+connect(), and one that connected earlier and sends later (a connection opened ahead of its
+request) pays only the request's round trip, as over a real path. TLS handshakes pay their
+own round trips naturally, since their messages cross the proxy like any other bytes.
+
+(Before 2026-12-03 the first bytes were held one more RTT from when they were *sent*, which
+is the same for a client that sends at once, such as aria2c or curl, but charged a client
+that connected ahead of its request the handshake a second time.)
 
 Bandwidth is not limited here (the origin server throttles, e.g. nginx `limit_rate`); the
 proxy pipelines: bytes keep flowing while earlier ones wait, so a stream's throughput is
@@ -33,9 +40,9 @@ class _Pipe:
     """One direction: what the reader takes from `src` is written to `dst` `delay` s later."""
 
     def __init__(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, delay: float,
-                 first_extra: float, limit: int):
+                 not_before: float, limit: int):
         self.src, self.dst = src, dst
-        self.delay, self.first_extra, self.limit = delay, first_extra, limit
+        self.delay, self.not_before, self.limit = delay, not_before, limit
         self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
         self.queued = 0
         self.more = asyncio.Event()     # something was queued (or the source ended)
@@ -44,16 +51,15 @@ class _Pipe:
         self.eof = False
 
     async def read(self) -> None:
-        first = True
         try:
             while True:
                 await self.room.wait()
                 data = await self.src.read(256 << 10)
                 if not data:
                     break
-                extra = self.first_extra if first else 0.0
-                first = False
-                self.queue.append((time.monotonic() + self.delay + extra, data))
+                # never before the (simulated) handshake has ended; FIFO keeps later bytes
+                # behind the first ones
+                self.queue.append((max(time.monotonic() + self.delay, self.not_before), data))
                 self.queued += len(data)
                 if self.queued > self.limit:
                     self.room.clear()
@@ -96,6 +102,7 @@ class _Pipe:
 
 async def _handle(cr: asyncio.StreamReader, cw: asyncio.StreamWriter, target: tuple[str, int],
                   one_way: float, limit: int) -> None:
+    accepted = time.monotonic()
     try:
         sr, sw = await asyncio.open_connection(*target)
     except OSError:
@@ -106,11 +113,15 @@ async def _handle(cr: asyncio.StreamReader, cw: asyncio.StreamWriter, target: tu
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    up = _Pipe(cr, sw, one_way, 2 * one_way, limit)      # + the handshake's round trip
+    # client -> origin: not before the handshake's round trip (from the accept) and the
+    # bytes' own half trip
+    up = _Pipe(cr, sw, one_way, accepted + 3 * one_way, limit)
     down = _Pipe(sr, cw, one_way, 0.0, limit)
     tasks = [asyncio.ensure_future(x) for x in (up.read(), up.write(), down.read(), down.write())]
     try:
         await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        pass    # the proxy stops: the connection ends with it (no traceback per connection)
     finally:
         for t in tasks:
             t.cancel()
