@@ -218,9 +218,10 @@ class Download:
         self._log(logging.INFO, "downloading %s bytes (ranges %s, resuming at %d) into %s from %s",
                   probe.total, "yes" if probe.ranges else "no", f.done.total(),
                   f.path, ", ".join(redact_url(m.mirror.url) for m in self._mirrors))
-        self.dest_dir.mkdir(parents=True, exist_ok=True)
-        f.open(probe.total, self.dest_dir)
         try:
+            # inside: a full or read-only disk still closes the probe's streaming answer
+            self.dest_dir.mkdir(parents=True, exist_ok=True)
+            f.open(probe.total, self.dest_dir)
             f.allocate(probe.total, [a for a, v in (("sha256", self.opts.sha256), ("md5", self.opts.md5)) if v])
             self._sniff = identity.wants_sniff(self.path.name)
             await self._download_all()

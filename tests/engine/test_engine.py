@@ -332,6 +332,45 @@ def test_disk_full_before_start_names_needed_and_free(file_server, tmp_path, dl)
         subprocess.run(["umount", str(mnt)])
 
 
+def test_disk_full_before_the_part_opens_closes_the_probes_answer(tmp_path, monkeypatch):
+    """The probe's answer streams the file from byte 0; a disk found full before the .part
+    is opened must close it, not leave the connection open with the download object."""
+    import asyncio
+    import collections
+    import time
+
+    from servers import RawServer, read_request
+    from core.engine import partfile
+    closed = []
+
+    async def endless(reader, writer):
+        await read_request(reader)
+        size = 1 << 30
+        writer.write(f"HTTP/1.1 206 Partial Content\r\nContent-Length: {size}\r\n"
+                     f"Content-Range: bytes 0-{size - 1}/{size}\r\n\r\n".encode())
+        try:
+            while True:    # a slow body until the client goes away
+                writer.write(b"x" * 4096)
+                await writer.drain()
+                await asyncio.sleep(0.01)
+        except ConnectionError:
+            pass
+        finally:
+            closed.append(1)
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(partfile.shutil, "disk_usage", lambda p: usage(1 << 40, 1 << 40, 1 << 20))
+    with RawServer(endless) as s:
+        with pytest.raises(DiskFull) as ei:
+            run_download(s.url("/huge.bin"), tmp_path)
+        deadline = time.monotonic() + 10
+        while not closed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert closed, "the probe's connection is still open"
+        assert ei.value.download is not None   # (the download object is alive all along)
+    assert not (tmp_path / "huge.bin.part").exists()
+
+
 def test_enospc_mid_download_keeps_part_and_journal_resumable(file_server, tmp_path, dl, monkeypatch):
     from core.engine import partfile  # the only writer of the .part
     data = make_blob(4 << 20)
