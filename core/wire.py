@@ -16,7 +16,10 @@ which every ``get`` paid before its first byte. This client is built on asyncio 
   for https; SOCKS4/5 proxies (``socks5://``, ``socks5h://`` with the name resolved by
   the proxy, user and password in the URL) through python-socks;
 - redirects followed by the caller (``get``), dropping credentials when a redirect
-  leaves the host (``strip_on_redirect``).
+  leaves the host (``strip_on_redirect``);
+- connections opened ahead (``warm``): a request that will be followed by more to the
+  same host (a download's first) and whose answer is slow to come connects the others
+  meanwhile, so their handshakes are done when they are needed.
 
 Resolvers talk to web APIs (forms, JSON, cookies) and keep using aiohttp; the engine
 passes a cookie hook so that cookies a resolver's session collected still go with the
@@ -54,6 +57,11 @@ READ_SIZE = 256 << 10       # one read of the socket (or of TLS records) for chu
 # loop can watch file descriptors (add_reader: every selector loop; not Windows' proactor
 # loop, which keeps the transport-based connection).
 RAW_SOCKETS = sys.platform != "win32"
+# A request asked to warm (``Client.request(warm=n)``) whose answer has not come after this
+# long connects n more connections to its host meanwhile: the host is far (or slow), and
+# the requests that follow the answer then pay one round trip instead of a handshake and
+# one. A near host answers before this, and nothing is opened ahead for it.
+WARM_AFTER = 0.02
 
 
 class _NoAddress(Exception):
@@ -152,6 +160,7 @@ class _Conn(asyncio.Protocol):
         self._paused = False
         self.idle_since = 0.0
         self.tls_key: tuple[str, int] | None = None
+        self.warm = False           # opened ahead and not used yet
 
     # -- protocol callbacks
     def connection_made(self, transport) -> None:
@@ -255,6 +264,7 @@ class _SockConn:
         self._want_write = False                # TLS needs to write before it can read
         self.idle_since = 0.0
         self.tls_key: tuple[str, int] | None = None
+        self.warm = False                       # opened ahead and not used yet
         self._tls_read = None   # the TLS object's read(n, buffer), once the handshake is done
 
     @property
@@ -683,7 +693,9 @@ class Client:
         self._sessions: dict[tuple[str, int], ssl.SSLSession] = {}   # TLS resumption
         self._dns: dict[tuple[str, int], tuple[float, list]] = {}
         self._env_proxies: dict[str, str] | None = None
+        self._warming: dict[tuple, list[asyncio.Task]] = {}   # connections being opened ahead
         self.opened = 0             # connections made (tests and diagnostics)
+        self.warmed = 0             # ...of which opened ahead
 
     # -- pool
     def _put(self, key: tuple, conn: _Conn) -> None:
@@ -712,10 +724,83 @@ class Client:
         return any(_fresh(c, now) for c in self._idle.get(key, ()))
 
     async def close(self) -> None:
+        for key in list(self._warming):
+            self.cool(key)
         for conns in self._idle.values():
             for c in conns:
                 c.close()
         self._idle.clear()
+
+    # -- connections opened ahead
+    def _warm(self, key: tuple, host: str, port: int, tls_host: str | None, n: int,
+              first: asyncio.Future) -> None:
+        """Open up to n connections to key's host ahead of their requests (fewer when some
+        are idle in the pool or being opened already). A TLS one waits for ``first`` (the
+        connection of the request that asked) to finish its handshake, so it resumes that
+        session instead of making a full handshake of its own."""
+        have = len(self._idle.get(key, ())) + len(self._warming.get(key, ()))
+        loop = asyncio.get_running_loop()
+        for _ in range(n - have):
+            task = loop.create_task(self._warm_one(host, port, tls_host, first))
+            self._warming.setdefault(key, []).append(task)
+            task.add_done_callback(functools.partial(self._warm_done, key))
+
+    async def _warm_one(self, host: str, port: int, tls_host: str | None,
+                        first: asyncio.Future) -> _Conn:
+        conn = await self._open(host, port, None)
+        try:
+            if tls_host:
+                await asyncio.shield(first)
+                await self._start_tls(conn, host, tls_host, port, "")
+        except BaseException:
+            conn.close()
+            raise
+        conn.warm = True
+        self.warmed += 1
+        return conn
+
+    def _warm_done(self, key: tuple, task: asyncio.Task) -> None:
+        """A connection opened ahead that no request claimed while it opened goes to the
+        pool; one that failed is forgotten (the request that needs it connects itself)."""
+        tasks = self._warming.get(key)
+        if tasks is None or task not in tasks:
+            return      # claimed: the request awaiting it has the result
+        tasks.remove(task)
+        if not tasks:
+            del self._warming[key]
+        if task.cancelled():
+            return
+        if task.exception() is None:
+            self._put(key, task.result())
+
+    async def _claim_warm(self, key: tuple) -> _Conn | None:
+        """A connection being opened ahead for key, once it is open (None: none is, or
+        the ones that were failed)."""
+        tasks = self._warming.get(key)
+        while tasks:
+            task = tasks.pop(0)
+            if not tasks:
+                del self._warming[key]
+            try:
+                return await task
+            except (ClientError, OSError):
+                tasks = self._warming.get(key)
+            except asyncio.CancelledError:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    task.result().close()   # opened just as this request was cancelled
+                raise
+        return None
+
+    def cool(self, key: tuple) -> None:
+        """Stop opening connections ahead for key, and close the ones opened ahead that
+        no request used (a redirect took the download to another host)."""
+        for task in self._warming.pop(key, []):
+            task.cancel()
+        idle = self._idle.get(key)
+        if idle:
+            for c in [c for c in idle if c.warm]:
+                idle.remove(c)
+                c.close()
 
     # -- proxies
     def _proxy_for(self, scheme: str, host: str) -> str | None:
@@ -911,8 +996,11 @@ class Client:
         return parts, (scheme, host.lower(), port, self._proxy_for(scheme, host))
 
     async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                      read_timeout: float | None = None) -> Response:
-        """Send one request (no redirects followed); the answer's head has been read."""
+                      read_timeout: float | None = None, warm: int = 0) -> Response:
+        """Send one request (no redirects followed); the answer's head has been read.
+        ``warm``: this many more requests to the host will follow the answer; when the
+        answer is slower than WARM_AFTER (a far host), connections for them are opened
+        meanwhile (direct connections only: never through a proxy)."""
         parts, key = self._endpoint(url)
         scheme, _, port, proxy = key
         host = parts.hostname or ""
@@ -921,28 +1009,46 @@ class Client:
         if http_proxy:  # a plain HTTP proxy gets the whole URL
             target = f"http://{_authority(host, port, 80)}{target}"
         head = self._head(method, target, host, port, scheme, parts, headers or {}, url, http_proxy)
-        for attempt in (0, 1):
-            conn = self._take(key)
-            reused = conn is not None
-            if conn is None:
-                conn = await self._connect(scheme, host, port, proxy)
-            resp = Response(self, key, conn, method, url, read_timeout)
-            resp.reused = reused
-            try:
-                conn.write(head)
-                await resp._read_head()
-                if not reused:
-                    self._keep_session(conn)
-                return resp
-            except ServerDisconnected:
-                conn.close()
-                if reused and attempt == 0:
-                    continue  # the server had closed the idle connection: a new one
-                raise
-            except BaseException:
-                conn.close()
-                raise
-        raise AssertionError("unreachable")
+        timer = first = None
+        if warm > 0 and proxy is None:
+            loop = asyncio.get_running_loop()
+            first = loop.create_future()    # this request's connection is open (TLS done)
+            timer = loop.call_later(WARM_AFTER, self._warm, key, host, port,
+                                    host if scheme == "https" else None, warm, first)
+        try:
+            for attempt in (0, 1):
+                conn = self._take(key)
+                if conn is None:
+                    conn = await self._claim_warm(key)
+                reused = conn is not None
+                if conn is None:
+                    conn = await self._connect(scheme, host, port, proxy)
+                    self._keep_session(conn)    # a TLS 1.2 session resumes at once
+                conn.warm = False
+                if first is not None and not first.done():
+                    first.set_result(None)
+                resp = Response(self, key, conn, method, url, read_timeout)
+                resp.reused = reused
+                try:
+                    conn.write(head)
+                    await resp._read_head()
+                    if not reused:
+                        self._keep_session(conn)
+                    return resp
+                except ServerDisconnected:
+                    conn.close()
+                    if reused and attempt == 0:
+                        continue  # the server had closed the idle connection: a new one
+                    raise
+                except BaseException:
+                    conn.close()
+                    raise
+            raise AssertionError("unreachable")
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if first is not None and not first.done():
+                first.set_result(None)   # failed: the ones opened ahead go on without a session
 
     async def _connect(self, scheme: str, host: str, port: int, proxy: str | None) -> _Conn:
         """A new connection for requests to host:port: direct, through a SOCKS proxy,
@@ -993,15 +1099,23 @@ class Client:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
     async def get(self, url: str, *, headers: dict[str, str], read_timeout: float | None = None,
-                  ) -> tuple[Response, str]:
+                  warm: int = 0) -> tuple[Response, str]:
         """GET following redirects (credentials are dropped when one leaves the host).
-        Returns (answer, final URL); the caller releases or closes the answer."""
+        Returns (answer, final URL); the caller releases or closes the answer. ``warm``: as
+        for ``request``, for each hop; the connections opened ahead for a host a redirect
+        leaves are closed."""
         hdrs = dict(headers)
         for _ in range(MAX_REDIRECTS + 1):
-            resp = await self.request("GET", url, headers=hdrs, read_timeout=read_timeout)
+            resp = await self.request("GET", url, headers=hdrs, read_timeout=read_timeout, warm=warm)
             loc = resp.headers.get("Location")
             if resp.status in (301, 302, 303, 307, 308) and loc:
                 nxt = urljoin(url, loc)
+                if warm:
+                    try:
+                        if self._endpoint(nxt)[1] != resp._key:
+                            self.cool(resp._key)
+                    except (ClientError, ValueError):
+                        pass
                 if len(await resp.read_body(65536)) < 65536 and resp.at_eof():
                     resp.release()
                 else:

@@ -72,7 +72,7 @@ class Download:
         self._failures = Failures(self._mirrors, self._budget, opts, log=self._log, note=self._note)
         self._prober = Prober(engine.client, self._mirrors, opts, whole=lambda ms: not self._target.may_resume(ms),
                               refresh=self._refresh, backoff=self._failures.backoff, clock=engine.clock,
-                              log=self._log, on_answer=self._crew.host_answered)
+                              log=self._log, on_answer=self._crew.host_answered, warm=self._warm_count)
         self._ticker = Ticker(self._file, opts, describe=self._journal_data, report=self._emit)
         self.cancelled = False
         self._probe: Probe | None = None
@@ -244,6 +244,14 @@ class Download:
             f.close()
 
     # -- probe --------------------------------------------------------------------
+    def _warm_count(self, ms: MirrorState) -> int:
+        """How many connections to the probe's host may follow its answer (opened ahead
+        while a far host's answer comes): the connections asked for, within the host's
+        own limit and the slots other downloads leave free."""
+        n = min(self.max_conns, ms.mirror.max_connections or self.max_conns,
+                self.engine.slots.cap - self.engine.slots.used(ms.host))
+        return max(0, n - 1)
+
     def _take_probe(self, probe: Probe) -> Probe:
         """What the probe says about the file becomes the download's (size, Range support);
         a size other than the one expected is refused."""

@@ -182,19 +182,20 @@ def check_same_file(ms: MirrorState, mirrors: MirrorPool, expected: int | None,
 async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str], *,
                     whole: bool, filename: str | None, stall_timeout: float,
                     clock: Callable[[], float], log: LogFn,
-                    on_answer: Callable[[], None]) -> tuple[Probe, wire.Response | None]:
+                    on_answer: Callable[[], None], warm: int = 0) -> tuple[Probe, wire.Response | None]:
     """The first request asks for the whole file from byte 0 (``Range: bytes=0-``): its
     head tells size, validator, name and Range support, and its body is the first
     piece, already on its way while the download is planned (no extra round trip).
     A download that will resume needs only the head: then (``whole`` False) it asks for
     one byte. Returns the probe, and the answer when its body streams the file from
     byte 0 (the caller owns it then). ``on_answer`` is called once the host has given
-    a usable answer."""
+    a usable answer. ``warm``: the connections that may follow the answer to this host,
+    opened meanwhile when the answer is slow to come (a far host: ``wire.WARM_AFTER``)."""
     check_url_expiry(ms, clock)
     asked = time.monotonic()
     rng = "bytes=0-" if whole else "bytes=0-0"
     resp, final = await client.get(ms.mirror.url, headers={**headers, "Range": rng},
-                                   read_timeout=stall_timeout)
+                                   read_timeout=stall_timeout, warm=warm)
     keep = streaming = False
     try:
         await check_status(resp, ms, log)
@@ -301,10 +302,10 @@ class Prober:
     def __init__(self, client: wire.Client, mirrors: MirrorPool, opts: DownloadOptions, *,
                  whole: Callable[[MirrorState], bool], refresh: Callable[[int], Awaitable[None]],
                  backoff: Callable[[int], float], clock: Callable[[], float], log: LogFn,
-                 on_answer: Callable[[], None]):
+                 on_answer: Callable[[], None], warm: Callable[[MirrorState], int] = lambda ms: 0):
         self.client, self.mirrors, self.opts, self.whole = client, mirrors, opts, whole
         self.refresh, self.backoff, self.clock, self.log = refresh, backoff, clock, log
-        self.on_answer = on_answer
+        self.on_answer, self.warm = on_answer, warm
         self.streaming: tuple[wire.Response, int] | None = None
 
     async def run(self) -> Probe:
@@ -316,7 +317,7 @@ class Prober:
         probe, streaming = await probe_one(
             self.client, ms, request_headers(ms, self.opts.headers, None), whole=self.whole(ms),
             filename=self.opts.filename, stall_timeout=self.opts.stall_timeout,
-            clock=self.clock, log=self.log, on_answer=self.on_answer)
+            clock=self.clock, log=self.log, on_answer=self.on_answer, warm=self.warm(ms))
         if streaming is not None:
             self.streaming = (streaming, self.mirrors.index(ms))
         return probe
