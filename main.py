@@ -6,13 +6,13 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.invocation import ensure_std_streams
-    ensure_std_streams()      # zhilian.exe (windowed) has no console: stdout/stderr are None
     argv = sys.argv[1:] if argv is None else argv
     first = argv[1] if argv[:1] in (["-v"], ["--verbose"]) and len(argv) > 1 else (argv[0] if argv else "")
     if first == "get":    # its first request's TCP handshake starts now, beside the imports
         from core.preconnect import start_for_argv
         start_for_argv(argv[argv.index("get") + 1:])
+    from core.invocation import ensure_std_streams
+    ensure_std_streams()      # zhilian.exe (windowed) has no console: stdout/stderr are None
     if first and (first in ("-h", "--help", "--version") or not first.startswith("-")):
         from core.commands import is_command
         if first in ("-h", "--help", "--version") or is_command(first):

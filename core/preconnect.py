@@ -12,11 +12,17 @@ A socket nobody takes within ``KEEP`` seconds is closed."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import asyncio
+    import socket
+
+# Only what the main thread needs to start the early thread is imported here (asyncio
+# alone is 50 ms): the socket module is imported by that thread, asyncio by the engine.
 
 KEEP = 10.0              # seconds an early connection waits to be taken, then it is closed
 CONNECT_TIMEOUT = 20.0   # as core/wire.py's Client
@@ -40,6 +46,7 @@ class Early:
         self._taken = threading.Event()   # a connect of the engine waits for it / has it
 
     def _run(self) -> None:
+        import socket
         try:
             sock = socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT)
             sock.setblocking(False)
@@ -72,6 +79,7 @@ class Early:
     async def wait(self) -> socket.socket:
         """The connected socket (or the early attempt's OSError). Cancelled: the socket,
         when it comes, is closed."""
+        import asyncio
         with _lock:
             if not self.done:
                 fut = asyncio.get_running_loop().create_future()
