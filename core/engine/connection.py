@@ -17,7 +17,7 @@ from ..ratelimit import TokenBucket, throttle
 from .mirrors import MirrorPool, MirrorState
 from .options import DownloadOptions
 from .partfile import FLUSH_AT, Buffer, PartFile
-from .planner import Planner, Seg
+from .planner import BURST_GAP, Planner, Seg
 from .probe import (
     Busy,
     Expired,
@@ -221,7 +221,7 @@ class Connection:
             else:
                 ms.cold = wait if not ms.cold else 0.7 * ms.cold + 0.3 * wait
             if not seg.got:   # its speed counts from its answer, not from the wait for it
-                seg.t0 = seg.last = now
+                seg.t0 = seg.last = seg.burst_at = now
         self.answered()
         reuse = False
         try:
@@ -283,7 +283,7 @@ class Connection:
             seg.pos += n      # kept in step with buf, as _stream does (a failure writes buf)
             seg.got += n
             ms.bytes += n
-            seg.last = time.monotonic()
+            seg.arrived(time.monotonic())
         kind = identity.sniff(bytes(buf.view[:buf.size]))
         if kind:
             n = len(buf)      # nothing of it is written; the range goes back whole
@@ -332,7 +332,10 @@ class Connection:
                 finally:
                     self.throttled.n -= 1
             buf.size += n
-            now = seg.last = time.monotonic()
+            now = time.monotonic()
+            if now - seg.last > BURST_GAP:   # (Seg.arrived, inlined: this runs per read)
+                seg.arrived(now)
+            seg.last = now
             seg.pos += n
             seg.got += n
             ms.bytes += n

@@ -35,6 +35,8 @@ FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would 
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.05  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
+BURST_GAP = 0.1          # silence this long between two reads: the next bytes start a new
+                         # burst (a rate limit that lets a second's worth go at once)
 
 
 class MirrorSpeeds(Protocol):
@@ -55,9 +57,30 @@ class Seg:
     got: int = 0
     last: float = 0.0     # when its last bytes arrived (monotonic)
     open_ended: bool = False   # streams from an answer that runs to the end of the file
+    burst_at: float = 0.0      # when its current burst began (see BURST_GAP)...
+    period: float = 0.0        # ...and the time from the burst before to that one
 
     def __post_init__(self):
         self.last = self.last or self.t0
+
+    def arrived(self, now: float) -> None:
+        """Bytes arrived now (its connection calls this for every read)."""
+        if now - self.last > BURST_GAP:
+            if self.burst_at:
+                self.period = now - self.burst_at
+            self.burst_at = now
+        self.last = now
+
+    def pause_left(self, now: float) -> float | None:
+        """While a stream that comes in bursts is silent between two of them (a server's
+        rate limit: nginx's ``limit_rate`` sends what a second allows at once, then
+        nothing), the seconds until its next burst is due; None when it is not in such
+        a pause (bytes flowing, no two bursts seen yet, or the next one overdue: then it
+        has stalled, and the silence means what it says)."""
+        if not self.period or now - self.last <= BURST_GAP:
+            return None
+        left = self.burst_at + self.period - now
+        return max(0.0, left) if left > -BURST_GAP else None
 
     def speed_at(self, now: float) -> float:
         """Bytes/s since it started (0 until it has run 50 ms and has bytes)."""
@@ -178,8 +201,13 @@ class Planner:
                 continue
             s_speed = s.speed_at(now)
             sp = s_speed or avg
+            pause = s.pause_left(now) if s_speed else None
             if sp and s_new:
                 t_left = rem / sp
+                if pause is not None:
+                    # between two bursts: what the next one carries (a period's worth at
+                    # its mean speed) comes all at once when it is due
+                    t_left = pause + max(0.0, t_left - s.period)
                 # both sides finish together, the taker starting `latency` later
                 t_both = (rem + s_new * latency) / (sp + s_new)
                 take = int(min(0.9 * rem, max(0.1 * rem, rem - sp * t_both)))
@@ -191,10 +219,13 @@ class Planner:
             elif sp and worth and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
             elif s_speed and ((s_new >= TAKEOVER_RATIO * s_speed and t_left > latency + rem / s_new)
-                              or now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
-                                                    rem / s_speed)):
+                              or (now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
+                                                     rem / s_speed)
+                                  and (pause is None or pause > latency))):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
+                # (and its next burst, if it comes in bursts, is not due before the taker's
+                # first byte)
                 take = rem
             else:
                 continue

@@ -160,6 +160,60 @@ def test_a_tail_left_short_of_a_throttled_burst_moves_soon():
     assert p.steal_candidate(NOW, near, 1) is None
 
 
+def bursty(p: Planner, mirrors, rem: int, speed: float, period: float, since_burst: float,
+           burst_len: float = 0.02):
+    """One range on mirror 0 whose stream comes in bursts ``period`` apart (a second's worth
+    of a rate limit at once, then nothing), the last one ``since_burst`` seconds ago."""
+    [seg] = running(p, [(8 * M, 8 * M + rem, speed, 0.0)], mirrors)
+    t = NOW - since_burst - 2 * period
+    for _ in range(3):     # three bursts, each a few reads close together
+        for k in range(3):
+            seg.arrived(t + k * burst_len / 2)
+        t += period
+    assert seg.period == pytest.approx(period)
+    assert NOW - seg.last == pytest.approx(since_burst - burst_len)
+    return seg
+
+
+def test_a_range_between_two_bursts_is_left_to_its_next_burst():
+    """A rate-limited stream (nginx's limit_rate) gets what a second allows in one burst and
+    then nothing until the next. Its last megabyte is not a second of work left but one
+    burst, due when the period is up: an idle connection 150 ms away (a request round trip)
+    does not split it when that burst comes first, does when the burst is far off, and does
+    when the burst is overdue (the stream has stalled)."""
+    far = [mirror(ttfb=0.15), mirror(M, ttfb=0.15)]
+    # 1 MiB left at 1 MiB/s, bursts a second apart, the last 0.8 s ago: the next in 0.2 s
+    p = Planner(M)
+    seg = bursty(p, far, M, M, 1.0, 0.8)
+    assert seg.pause_left(NOW) == pytest.approx(0.2)
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is None
+    # a steady stream with the same time left is split (the tail rescue)
+    p = Planner(M)
+    running(p, [(8 * M, 9 * M, M, 0.0)], far)
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
+    # the last burst just ended: the next is most of a second away: split
+    p = Planner(M)
+    bursty(p, far, M, M, 1.0, 0.15)
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
+    # overdue by half a period: stalled, not pausing: split
+    p = Planner(M)
+    seg = bursty(p, far, M, M, 1.0, 1.5)
+    assert seg.pause_left(NOW) is None
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
+
+
+def test_a_tail_whose_next_burst_comes_first_is_not_taken_over():
+    """The end game's takeover of a silent tail waits when the tail's stream comes in
+    bursts and the next is due before the taker's first byte could come."""
+    far = [mirror(ttfb=0.15), mirror(M, ttfb=0.15)]
+    p = Planner(M)
+    bursty(p, far, 848, M, 1.0, 0.95)    # 848 bytes short; next burst in 0.05 s
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is None
+    p = Planner(M)
+    bursty(p, far, 848, M, 1.0, 0.5)     # next burst in 0.5 s: taken over
+    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
+
+
 def test_no_range_support_means_no_split():
     p = Planner(64 << 10)
     mirrors = [mirror(), mirror()]
