@@ -221,7 +221,7 @@ class Connection:
             else:
                 ms.cold = wait if not ms.cold else 0.7 * ms.cold + 0.3 * wait
             if not seg.got:   # its speed counts from its answer, not from the wait for it
-                seg.t0 = seg.last = seg.burst_at = now
+                seg.t0 = seg.last = now
         self.answered()
         reuse = False
         try:

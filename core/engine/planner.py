@@ -35,8 +35,10 @@ FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would 
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.05  # as does any idle one when the tail's connection is silent this long
                          # (and longer than two of its mirror's request round trips)
-BURST_GAP = 0.1          # silence this long between two reads: the next bytes start a new
-                         # burst (a rate limit that lets a second's worth go at once)
+BURST_GAP = 0.1          # silence this long between two reads: the next bytes are a burst
+                         # (a rate limit that lets a second's worth go at once); a range
+                         # silent since before the host's other connections got theirs is
+                         # not cut until this long after (its own burst is on its way)
 
 
 class MirrorSpeeds(Protocol):
@@ -57,30 +59,16 @@ class Seg:
     got: int = 0
     last: float = 0.0     # when its last bytes arrived (monotonic)
     open_ended: bool = False   # streams from an answer that runs to the end of the file
-    burst_at: float = 0.0      # when its current burst began (see BURST_GAP)...
-    period: float = 0.0        # ...and the time from the burst before to that one
+    burst_at: float = 0.0      # when bytes last came after a silence (see BURST_GAP)
 
     def __post_init__(self):
         self.last = self.last or self.t0
 
     def arrived(self, now: float) -> None:
         """Bytes arrived now (its connection calls this for every read)."""
-        if now - self.last > BURST_GAP:
-            if self.burst_at:
-                self.period = now - self.burst_at
+        if now - self.last > BURST_GAP and self.got:
             self.burst_at = now
         self.last = now
-
-    def pause_left(self, now: float) -> float | None:
-        """While a stream that comes in bursts is silent between two of them (a server's
-        rate limit: nginx's ``limit_rate`` sends what a second allows at once, then
-        nothing), the seconds until its next burst is due; None when it is not in such
-        a pause (bytes flowing, no two bursts seen yet, or the next one overdue: then it
-        has stalled, and the silence means what it says)."""
-        if not self.period or now - self.last <= BURST_GAP:
-            return None
-        left = self.burst_at + self.period - now
-        return max(0.0, left) if left > -BURST_GAP else None
 
     def speed_at(self, now: float) -> float:
         """Bytes/s since it started (0 until it has run 50 ms and has bytes)."""
@@ -115,6 +103,7 @@ class Planner:
         self._look_at = 0.0        # ...measured from here, looked at then
         self._burst = True         # the next look ends the first half of the first window
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
+        self._bursts: dict[int, float] = {}  # mirror -> latest burst of a range that ended
         self._lent: list[tuple[int, int]] = []   # planned pieces the lone first stream took on
 
     # -- the plan ------------------------------------------------------------------
@@ -199,15 +188,18 @@ class Planner:
             rem = s.end - s.pos
             if rem <= 0:
                 continue
+            if rem > RESCUE_MIN and now - s.last > BURST_GAP and s.last < self._host_burst(s.mirror, now) \
+                    and now - self._host_burst(s.mirror, now) < BURST_GAP:
+                # the host's other connections got a burst after a silence a moment ago and
+                # this one has been silent since before it: a rate limit that lets each
+                # connection's allowance go at once (nginx's, once a second); its own burst
+                # is on its way, and a cut now would only make the taker wait for bytes
+                # that come anyway
+                continue
             s_speed = s.speed_at(now)
             sp = s_speed or avg
-            pause = s.pause_left(now) if s_speed else None
             if sp and s_new:
                 t_left = rem / sp
-                if pause is not None:
-                    # between two bursts: what the next one carries (a period's worth at
-                    # its mean speed) comes all at once when it is due
-                    t_left = pause + max(0.0, t_left - s.period)
                 # both sides finish together, the taker starting `latency` later
                 t_both = (rem + s_new * latency) / (sp + s_new)
                 take = int(min(0.9 * rem, max(0.1 * rem, rem - sp * t_both)))
@@ -219,13 +211,10 @@ class Planner:
             elif sp and worth and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
             elif s_speed and ((s_new >= TAKEOVER_RATIO * s_speed and t_left > latency + rem / s_new)
-                              or (now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
-                                                     rem / s_speed)
-                                  and (pause is None or pause > latency))):
+                              or now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
+                                                    rem / s_speed)):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
-                # (and its next burst, if it comes in bursts, is not due before the taker's
-                # first byte)
                 take = rem
             else:
                 continue
@@ -238,9 +227,20 @@ class Planner:
             mid -= mid % 4096
         return victim, mid
 
+    def _host_burst(self, mirror: int, now: float) -> float:
+        """When a connection to ``mirror`` last got a burst (bytes after a silence): of a
+        range that ended, or of one running that is receiving now."""
+        t = self._bursts.get(mirror, 0.0)
+        for s in self.active:
+            if s.mirror == mirror and s.burst_at > t and now - s.last <= BURST_GAP:
+                t = s.burst_at
+        return t
+
     # -- taking back ---------------------------------------------------------------------
     def give_back(self, seg: Seg) -> None:
         """``seg``'s connection stopped: what it did not fetch goes back to the pool."""
+        if seg.burst_at > self._bursts.get(seg.mirror, 0.0):
+            self._bursts[seg.mirror] = seg.burst_at
         self._retiring.discard(id(seg))
         if seg in self.active:
             self.active.remove(seg)
@@ -252,6 +252,8 @@ class Planner:
         """``seg``'s request ended without an error: a short answer's rest goes back to the
         pool (``rest_back``: not when the file's size was unknown, and the end of the body
         was the end of the file)."""
+        if seg.burst_at > self._bursts.get(seg.mirror, 0.0):
+            self._bursts[seg.mirror] = seg.burst_at
         self._retiring.discard(id(seg))
         if seg.pos < seg.end and rest_back:
             self.give_back(seg)

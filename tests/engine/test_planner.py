@@ -8,6 +8,7 @@ import pytest
 
 from core.engine.options import DownloadOptions
 from core.engine.planner import (
+    BURST_GAP,
     FAR_TTFB,
     FAST_STREAM,
     GROWTH_WINDOW,
@@ -160,58 +161,43 @@ def test_a_tail_left_short_of_a_throttled_burst_moves_soon():
     assert p.steal_candidate(NOW, near, 1) is None
 
 
-def bursty(p: Planner, mirrors, rem: int, speed: float, period: float, since_burst: float,
-           burst_len: float = 0.02):
-    """One range on mirror 0 whose stream comes in bursts ``period`` apart (a second's worth
-    of a rate limit at once, then nothing), the last one ``since_burst`` seconds ago."""
-    [seg] = running(p, [(8 * M, 8 * M + rem, speed, 0.0)], mirrors)
-    t = NOW - since_burst - 2 * period
-    for _ in range(3):     # three bursts, each a few reads close together
-        for k in range(3):
-            seg.arrived(t + k * burst_len / 2)
-        t += period
-    assert seg.period == pytest.approx(period)
-    assert NOW - seg.last == pytest.approx(since_burst - burst_len)
-    return seg
-
-
-def test_a_range_between_two_bursts_is_left_to_its_next_burst():
-    """A rate-limited stream (nginx's limit_rate) gets what a second allows in one burst and
-    then nothing until the next. Its last megabyte is not a second of work left but one
-    burst, due when the period is up: an idle connection 150 ms away (a request round trip)
-    does not split it when that burst comes first, does when the burst is far off, and does
-    when the burst is overdue (the stream has stalled)."""
+def test_a_range_silent_until_its_hosts_next_burst_is_not_cut_as_the_burst_comes():
+    """A rate limit like nginx's limit_rate lets each connection's allowance go at once
+    (once a second) and then nothing. When the host's other connections have just got
+    theirs after a silence, a range that has been silent since before that is about to get
+    its own: an idle connection 150 ms away would only wait for bytes that come anyway, so
+    it is not cut (for BURST_GAP); after that, or when nothing else had a burst, it is."""
     far = [mirror(ttfb=0.15), mirror(M, ttfb=0.15)]
-    # 1 MiB left at 1 MiB/s, bursts a second apart, the last 0.8 s ago: the next in 0.2 s
-    p = Planner(M)
-    seg = bursty(p, far, M, M, 1.0, 0.8)
-    assert seg.pause_left(NOW) == pytest.approx(0.2)
-    assert p.steal_candidate(NOW, far, 1, latency=0.15) is None
-    # a steady stream with the same time left is split (the tail rescue)
-    p = Planner(M)
-    running(p, [(8 * M, 9 * M, M, 0.0)], far)
-    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
-    # the last burst just ended: the next is most of a second away: split
-    p = Planner(M)
-    bursty(p, far, M, M, 1.0, 0.15)
-    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
-    # overdue by half a period: stalled, not pausing: split
-    p = Planner(M)
-    seg = bursty(p, far, M, M, 1.0, 1.5)
-    assert seg.pause_left(NOW) is None
-    assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
 
+    def two(p, since_burst):
+        # range a: 1 MiB left, silent 0.8 s; range b: got a burst after a silence
+        a, b = running(p, [(8 * M, 9 * M, M, 0.8), (20 * M, 21 * M, M, 0.0)], far)
+        b.last = NOW - since_burst - 0.5
+        b.arrived(NOW - since_burst)          # the burst, after half a second of silence
+        b.arrived(NOW - since_burst + 0.005)
+        return a, b
 
-def test_a_tail_whose_next_burst_comes_first_is_not_taken_over():
-    """The end game's takeover of a silent tail waits when the tail's stream comes in
-    bursts and the next is due before the taker's first byte could come."""
-    far = [mirror(ttfb=0.15), mirror(M, ttfb=0.15)]
     p = Planner(M)
-    bursty(p, far, 848, M, 1.0, 0.95)    # 848 bytes short; next burst in 0.05 s
+    a, b = two(p, 0.02)
+    assert b.burst_at == pytest.approx(NOW - 0.02)
+    found = p.steal_candidate(NOW, far, 1, latency=0.15)
+    assert found is not None and found[0] is b, "the silent one is left to its burst"
+    # the burst came to a range that has ended since (the taker's own, say): the same
+    p.finish(b)
+    b.pos = b.end
     assert p.steal_candidate(NOW, far, 1, latency=0.15) is None
+    # a moment later (BURST_GAP), no burst came: it has stalled, and is cut
+    assert p.steal_candidate(NOW + BURST_GAP, far, 1, latency=0.15)[0] is a
+    # without the other range's burst, the silent range is cut at once (a tail rescue)
     p = Planner(M)
-    bursty(p, far, 848, M, 1.0, 0.5)     # next burst in 0.5 s: taken over
+    running(p, [(8 * M, 9 * M, M, 0.8)], far)
     assert p.steal_candidate(NOW, far, 1, latency=0.15) is not None
+    # a small tail is still taken over at once (the end game), burst or not
+    p = Planner(M)
+    a, b = running(p, [(8 * M - 848, 8 * M, M, 0.8), (20 * M, 20 * M + 30_000, M, 0.0)], far)
+    b.last = NOW - 0.5
+    b.arrived(NOW - 0.02)
+    assert p.steal_candidate(NOW, far, 1, latency=0.15)[0] is a
 
 
 def test_no_range_support_means_no_split():
