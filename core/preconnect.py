@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+TYPE_CHECKING = False   # (the typing module is 4 ms of imports: not here)
 if TYPE_CHECKING:
     import asyncio
     import socket

@@ -340,6 +340,7 @@ def test_disk_full_before_the_part_opens_closes_the_probes_answer(tmp_path, monk
     import time
 
     from servers import RawServer, read_request
+
     from core.engine import partfile
     closed = []
 
