@@ -216,6 +216,7 @@ class Connection:
             now = time.monotonic()
             wait = now - asked   # what one more request to this mirror costs
             ms.ttfb = wait if not ms.ttfb else 0.7 * ms.ttfb + 0.3 * wait
+            ms.rtt = min(ms.rtt, wait) if ms.rtt else wait
             if resp.reused:
                 ms.warm = wait if not ms.warm else 0.7 * ms.warm + 0.3 * wait
             else:

@@ -310,6 +310,10 @@ class Download:
                 # the end game (nothing left to hand out, a tail may go silent) is watched
                 # more closely than the rest of the download
                 timeout = 0.05 if not plan.pool and len(self._crew) < self.target_conns else 0.25
+                if not plan.pool and len(self._crew) < self.target_conns:
+                    due = plan.takeover_check_at(time.monotonic(), self._mirrors.states)
+                    if due is not None:   # (a moment after it, so the rule sees it due)
+                        timeout = min(timeout, max(0.005, due + 0.002 - time.monotonic()))
                 check_at = plan.growth_check_at()
                 if check_at is not None:
                     timeout = min(timeout, max(0.005, check_at - time.monotonic()))

@@ -26,6 +26,8 @@ class MirrorState:
     ttfb: float = 0.0         # seconds from a range request to its answer (moving average)
     warm: float = 0.0         # ...asked on a kept-alive connection (a request round trip)
     cold: float = 0.0         # ...asked on a new connection (connect, TLS handshake, request)
+    rtt: float = 0.0          # the shortest of them: the round trip itself, without the time
+                              # answers waited for a busy event loop (the end game's silences)
     cap: int = 0              # learned from 429/503/509 (0 = no cap learned)
     busy_until: float = 0.0
     last_busy: float = 0.0

@@ -45,6 +45,15 @@ class MirrorSpeeds(Protocol):
     """What the planner reads of a mirror (core/engine/mirrors.py's MirrorState has it)."""
     conn_speed: float   # bytes/s of one connection to it (0 = not measured yet)
     ttfb: float         # seconds from a range request to its answer
+    rtt: float          # the shortest such wait seen (0 = none yet)
+
+
+def _silence(m: MirrorSpeeds) -> float:
+    """Two request round trips to a mirror: the silence of a tail's connection that tells
+    it has stopped (the end game). The shortest wait seen, not the average: when all
+    connections open at once, their answers wait for an event loop busy with the others'
+    first bursts, and the average of those (60-70 ms at 0 ms) held the last tail 0.13 s."""
+    return 2 * (m.rtt or m.ttfb)
 
 
 @dataclass
@@ -211,7 +220,7 @@ class Planner:
             elif sp and worth and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
             elif s_speed and ((s_new >= TAKEOVER_RATIO * s_speed and t_left > latency + rem / s_new)
-                              or now - s.last > max(TAKEOVER_SILENCE, 2 * mirrors[s.mirror].ttfb,
+                              or now - s.last > max(TAKEOVER_SILENCE, _silence(mirrors[s.mirror]),
                                                     rem / s_speed)):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
@@ -320,6 +329,22 @@ class Planner:
         self.grown = True
         self.give_back_lent()
         return target
+
+    def takeover_check_at(self, now: float, mirrors: Sequence[MirrorSpeeds]) -> float | None:
+        """When the first silent tail becomes one an idle connection may take over (the end
+        game's silence rule in steal_candidate), if a tail too small to split is running:
+        the supervisor looks then, not at its next 50 ms tick (at 0 ms the last tail was
+        taken 40-50 ms after every other range had ended)."""
+        due = None
+        for s in self.active:
+            rem = s.end - s.pos
+            sp = s.speed_at(now)
+            if rem <= 0 or rem >= 2 * self.min_split or not sp:
+                continue
+            t = s.last + max(TAKEOVER_SILENCE, _silence(mirrors[s.mirror]), rem / sp)
+            if due is None or t < due:
+                due = t
+        return due
 
     def growth_check_at(self) -> float | None:
         """When the growth rule next wants a look (the middle or the end of its window), if

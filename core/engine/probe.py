@@ -205,6 +205,7 @@ async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str
                       if resp.headers.get(k) is not None))
         ttfb = time.monotonic() - asked
         ms.ttfb = ttfb
+        ms.rtt = min(ms.rtt, ttfb) if ms.rtt else ttfb
         if not resp.reused:
             ms.cold = ttfb
         cd = parse_content_disposition(resp.headers.get("Content-Disposition"))

@@ -22,8 +22,8 @@ M = 1 << 20
 NOW = 1000.0
 
 
-def mirror(conn_speed: float = 0.0, ttfb: float = 0.0):
-    return SimpleNamespace(conn_speed=conn_speed, ttfb=ttfb)
+def mirror(conn_speed: float = 0.0, ttfb: float = 0.0, rtt: float = 0.0):
+    return SimpleNamespace(conn_speed=conn_speed, ttfb=ttfb, rtt=rtt)
 
 
 def running(p: Planner, segs, mirrors, now=NOW):
@@ -198,6 +198,43 @@ def test_a_range_silent_until_its_hosts_next_burst_is_not_cut_as_the_burst_comes
     b.last = NOW - 0.5
     b.arrived(NOW - 0.02)
     assert p.steal_candidate(NOW, far, 1, latency=0.15)[0] is a
+
+
+def test_the_supervisor_is_told_when_a_silent_tail_may_be_taken_over():
+    """The end game's silence rule has a time: the supervisor wakes then, not at its next
+    tick. A tail whose silence is already long enough is due now; a range big enough to
+    split, or none running, gives no time."""
+    near = [mirror(ttfb=0.002), mirror(4 * M, ttfb=0.002)]
+    p = Planner(M)
+    [s] = running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.01)], near)
+    due = p.takeover_check_at(NOW, near)
+    assert due == pytest.approx(s.last + 0.05)    # TAKEOVER_SILENCE after its last bytes
+    assert p.steal_candidate(due - 0.001, near, 1) is None
+    assert p.steal_candidate(due + 0.001, near, 1) is not None
+    # a far mirror's two round trips count instead
+    far = [mirror(ttfb=0.15), mirror(4 * M, ttfb=0.15)]
+    p = Planner(M)
+    [s] = running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.01)], far)
+    assert p.takeover_check_at(NOW, far) == pytest.approx(s.last + 0.3)
+    p = Planner(M)
+    running(p, [(8 * M, 12 * M, 4 * M, 0.01)], near)
+    assert p.takeover_check_at(NOW, near) is None
+    assert Planner(M).takeover_check_at(NOW, near) is None
+
+
+def test_the_end_games_silence_counts_the_shortest_round_trip():
+    """Answers to connections that all opened at once wait for an event loop busy with the
+    others' first bursts: their average wait (ttfb) is far above the round trip. The
+    silence that tells a tail's connection has stopped counts the shortest wait seen."""
+    busy = [mirror(ttfb=0.065, rtt=0.003), mirror(4 * M, ttfb=0.065, rtt=0.003)]
+    p = Planner(M)
+    [s] = running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.06)], busy)
+    assert p.steal_candidate(NOW, busy, 1) is not None
+    assert p.takeover_check_at(NOW, busy) == pytest.approx(s.last + 0.05)
+    unknown = [mirror(ttfb=0.065), mirror(4 * M, ttfb=0.065)]   # no shortest wait yet
+    p = Planner(M)
+    running(p, [(8 * M - 1696, 8 * M, 4 * M, 0.06)], unknown)
+    assert p.steal_candidate(NOW, unknown, 1) is None
 
 
 def test_no_range_support_means_no_split():
