@@ -17,7 +17,7 @@ serves and does not import this module.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -173,15 +173,19 @@ class App:
     async def share_list(self, include_inactive: bool = False) -> tuple[list[Any], str | None]:
         """(links, problem): without a usable keyring the rows come without links and
         ``problem`` says why."""
+        links, problem = await self._share_list(include_inactive)
+        return links, str(problem) if problem is not None else None
+
+    async def _share_list(self, include_inactive: bool) -> tuple[list[Any], Any]:
         from .errors import ZhilianError
         from .share import ShareLink
         api = await self.share_api()
 
-        def _list() -> tuple[list[Any], str | None]:
+        def _list() -> tuple[list[Any], ZhilianError | None]:
             try:
                 return api.list(include_inactive=include_inactive), None
             except ZhilianError as e:
-                return [ShareLink(s, "") for s in api.store.list(include_inactive=include_inactive)], str(e)
+                return [ShareLink(s, "") for s in api.store.list(include_inactive=include_inactive)], e
         return await asyncio.to_thread(_list)
 
     async def share_revoke(self, share_id: str) -> Any:
@@ -345,7 +349,8 @@ class App:
                             store.update(tid, state="paused", error=None, next_retry=None)
                             out.append(Controlled(tid, "paused", "paused"))
                         else:
-                            store.update(tid, state="failed", error="Stopped by the user", next_retry=None)
+                            store.update(tid, state="failed", error="Stopped by the user", next_retry=None,
+                                         error_kind="cancelled", error_params=None)
                             out.append(Controlled(tid, "cancelled", "failed"))
                     elif row.state in ("paused", "failed"):
                         store.update(tid, state="queued", error=None, attempts=0, next_retry=None)
@@ -479,8 +484,13 @@ class App:
 
     async def share_rows(self, include_inactive: bool = False) -> SharesShown:
         import time
-        links, problem = await self.share_list(include_inactive)
-        return await asyncio.to_thread(lambda: SharesShown([_share_row(x, time.time()) for x in links], problem))
+
+        from .errors import outcome_of
+        links, problem = await self._share_list(include_inactive)
+        kind, params = outcome_of(problem) if problem is not None else (None, {})
+        return await asyncio.to_thread(lambda: SharesShown(
+            [_share_row(x, time.time()) for x in links], str(problem) if problem is not None else None,
+            kind, params))
 
     async def share_make(self, path: str | Path, expires: str | int | None = None, password: str | None = None,
                          limit_bps: int = 0, qr_scale: int = 4) -> ShareOutcome:
@@ -638,18 +648,23 @@ class ShareRow:
 @dataclass(frozen=True)
 class SharesShown:
     rows: list[ShareRow]
-    problem: str | None          # why the rows come without links (no keyring)
+    problem: str | None          # why the rows come without links (no keyring), in English
+    problem_kind: Any = None     # the same as core.errors.ErrorKind and its params
+    problem_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ShareOutcome:
-    """A link made or shown (with its QR code as PNG), or why not: ``error`` in words,
-    ``no_keyring`` when a session-only secret would help."""
+    """A link made or shown (with its QR code as PNG), or why not: ``error`` in English
+    words, ``error_kind`` (core.errors.ErrorKind) and ``error_params`` the same for a front
+    end that words it in another language; ``no_keyring`` when a session-only secret would help."""
     row: ShareRow | None = None
     url: str = ""
     qr_png: bytes = b""
     error: str | None = None
     no_keyring: bool = False
+    error_kind: Any = None
+    error_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -667,8 +682,12 @@ def _share_row(link: Any, now: float) -> ShareRow:
 
 
 def _share_failure(e: BaseException) -> ShareOutcome:
-    from .errors import NoKeyring
-    return ShareOutcome(error=str(e) or "The share could not be made", no_keyring=isinstance(e, NoKeyring))
+    from .errors import ErrorKind, NoKeyring, os_reason, outcome_of
+    kind, params = outcome_of(e)
+    if kind is ErrorKind.OTHER and isinstance(e, OSError):      # the server could not start
+        kind, params = ErrorKind.SHARE_CANNOT_LISTEN, {"address": "", **os_reason(e)}
+    return ShareOutcome(error=str(e) or "The share could not be made", no_keyring=isinstance(e, NoKeyring),
+                        error_kind=kind, error_params=params)
 
 
 # == the command line's answers (App.db_tasks, db_control, db_repair) ======================

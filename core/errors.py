@@ -35,6 +35,36 @@ class ErrorKind(StrEnum):
     TIME_LIMIT = "time_limit"          # params: seconds
     NO_PROGRESS = "no_progress"        # no byte from any source; params: seconds (None: a
                                        # source keeps failing), host (the sources' hosts)
+    NOT_PLACED = "not_placed"          # downloaded, the hand-off failed; params: install, why
+                                       # (the hand-off error's kind), why_params
+    NO_INSTALL = "no_install"          # downloaded, no HeyGem / Wav2Lip install set to place it in
+    LINK_NOT_SAVED = "link_not_saved"  # the signed link could not be kept (no keyring)
+    UNEXPECTED = "unexpected"          # a bug; params: detail (redacted, English)
+    # -- why a hand-off to HeyGem / Wav2Lip placed nothing (core/heygem) --
+    HANDOFF_NO_FILE = "handoff_no_file"        # params: name
+    NOT_A_MODEL = "not_a_model"                # params: name, what (empty, lfs, html, json,
+                                               # torch_cut, not_torch, safetensors), size
+    HANDOFF_MISMATCH = "handoff_mismatch"      # params: name, what (size, sha256), size, expected
+    HANDOFF_UNKNOWN_TARGET = "handoff_unknown_target"   # params: name, install (its label)
+    HANDOFF_NO_SPACE = "handoff_no_space"      # params: folder, name, size
+    HANDOFF_COPY_FAULTY = "handoff_copy_faulty"  # params: name
+    HANDOFF_IN_USE = "handoff_in_use"          # the file in the install cannot be replaced; params: path
+    HANDOFF_CANNOT_PLACE = "handoff_cannot_place"  # params: name, path, errno, reason
+    HANDOFF_DOCKER = "handoff_docker"          # the install keeps its weights in Docker images
+    NOT_AN_INSTALL = "not_an_install"          # params: path, folder (False: not even a folder)
+    # -- why a share link was not made or served (core/share) --
+    SHARE_NO_FILE = "share_no_file"            # params: path
+    SHARE_NOT_A_FILE = "share_not_a_file"      # params: path
+    SHARE_UNREADABLE = "share_unreadable"      # params: path, errno, reason
+    SHARE_PASSWORD_TOO_LONG = "share_password_too_long"  # params: max
+    SHARE_CANNOT_LISTEN = "share_cannot_listen"  # params: address, errno, reason
+    SHARE_STORE = "share_store"                # the share store cannot be opened; params: path, errno, reason
+    NO_KEYRING = "no_keyring"
+    # -- why a login could not be imported (core/accounts) --
+    COOKIES_NO_HOST = "cookies_no_host"
+    COOKIES_NOTHING = "cookies_nothing"        # nothing pasted
+    COOKIES_NONE_FOUND = "cookies_none_found"  # params: source (header, netscape, command)
+    COOKIES_WRONG_HOST = "cookies_wrong_host"  # params: source_host, host
     OTHER = "other"                    # only the message says more
 
 
@@ -90,14 +120,20 @@ def human_bytes(n: float) -> str:
 
 class ZhilianError(Exception):
     """Base of all errors meant for the user. ``retryable`` tells the scheduler
-    whether trying again later can help."""
+    whether trying again later can help. ``kind`` and ``params()`` say the same as the
+    message as a stable code and its facts, for a front end that words it in another
+    language; a class's kind can be given per error (``ShareError(msg, kind=..., params=...)``)."""
 
     retryable = False
     #: what a front end words for the user (with ``params()``)
     kind: ClassVar[ErrorKind] = ErrorKind.OTHER
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, kind: ErrorKind | None = None,
+                 params: dict[str, Any] | None = None):
         super().__init__(message or self.default_message())
+        if kind is not None:
+            self.kind = kind  # type: ignore[misc]
+        self._params = dict(params or {})
 
     def default_message(self) -> str:
         return "Something went wrong"
@@ -105,7 +141,7 @@ class ZhilianError(Exception):
     def params(self) -> dict[str, Any]:
         """The facts a front end needs to word ``kind`` (no secrets: host names,
         cookie names, numbers)."""
-        return {}
+        return dict(getattr(self, "_params", {}))
 
     @property
     def message(self) -> str:
@@ -323,6 +359,8 @@ class UnsupportedLink(ResolveError):
 
 
 class NoKeyring(ZhilianError):
+    kind = ErrorKind.NO_KEYRING
+
     def default_message(self) -> str:
         return ("No usable system keyring (Secret Service, Windows Credential Manager or "
                 "macOS Keychain): logins can be kept for this session only")
@@ -331,7 +369,15 @@ class NoKeyring(ZhilianError):
 def outcome_of(exc: BaseException) -> tuple[ErrorKind, dict[str, Any]]:
     """The kind and its parameters for any exception that ended a task."""
     if isinstance(exc, ZhilianError):
-        return ErrorKind(exc.kind), exc.params()
+        try:
+            return ErrorKind(exc.kind), exc.params()
+        except ValueError:      # a kind this build does not know: the message says it
+            return ErrorKind.OTHER, {}
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return ErrorKind.DISK_FULL, {"path": exc.filename or ""}
     return ErrorKind.OTHER, {}
+
+
+def os_reason(e: OSError) -> dict[str, Any]:
+    """An OSError's errno and its (English) words, as params a front end can word itself."""
+    return {"errno": e.errno or 0, "reason": e.strerror or str(e)}

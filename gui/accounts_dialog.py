@@ -178,7 +178,7 @@ class AccountsDialog(QDialog):
             state = self.tr("Valid") if st.valid else (self.tr("Expired") if st.expired else self.tr("Incomplete"))
             if st.storage == "session":
                 state += " · " + self.tr("this session only")
-            detail = st.message
+            detail = self.state_text(st)
             if st.cookie_names:
                 detail += " — " + ", ".join(st.cookie_names)
             if st.expires_at:
@@ -188,6 +188,27 @@ class AccountsDialog(QDialog):
             self.table.setItem(i, 1, QTableWidgetItem(state))
             self.table.setItem(i, 2, QTableWidgetItem(detail))
         self._sel()
+
+    def state_text(self, st: Any) -> str:
+        """An account's state (core.accounts.AccountStatus ``state`` and its fields) in the
+        user's language; the core's English message for a state this window does not know."""
+        names = ", ".join(st.missing or st.expired or [])
+        state = getattr(st, "state", "")
+        if state == "none":
+            return self.tr("No login stored")
+        if state == "incomplete":
+            return self.tr("Login incomplete: missing %1").replace("%1", names)
+        if state == "expired":
+            return self.tr("Login expired (%1): import fresh cookies").replace("%1", names)
+        if state == "empty":
+            return self.tr("No cookies stored")
+        if state == "valid":
+            return self.tr("Login looks valid")       # its expiry has a column part of its own
+        if state == "cookies":
+            return self.tr("Cookies stored")
+        if state == "token":
+            return self.tr("Token stored")
+        return st.message
 
     def _sel(self) -> None:
         self.remove_btn.setEnabled(bool(self.table.selectedItems()))
@@ -221,7 +242,7 @@ class AccountsDialog(QDialog):
 
         def done(st: Any) -> None:
             self.cookies.clear()      # the secret does not stay in the widget
-            self.result.setText(self.tr("Imported for %1: %2").replace("%1", st.host).replace("%2", st.message))
+            self.result.setText(self.tr("Imported for %1: %2").replace("%1", st.host).replace("%2", self.state_text(st)))
             self.refresh()
         self.import_btn.setEnabled(False)
 

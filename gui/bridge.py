@@ -11,6 +11,8 @@ calls into that loop and brings results and events back to the Qt (GUI) thread.
 - ``submit(fn, *args, on_done=..., on_error=...)`` runs ``fn`` on the core loop (a
   coroutine function is awaited, a plain function is called there). The callbacks run
   on the GUI thread through a queued signal. The GUI thread never waits for the core.
+  ``on_error`` gets the error in the user's language: its ``ErrorKind`` worded by
+  gui/outcome.py, the core's English message for a kind the window does not word.
 - ``run_blocking(fn, ...)`` runs a blocking function (keyring, file reading) in the
   core loop's thread pool, same callbacks.
 - Core events are batched: the service's callback appends to a list and, when that list
@@ -33,10 +35,18 @@ from PySide6.QtCore import QObject, Signal, Slot
 from core.app import QUEUE_FREE, App, as_app, public_methods, without_queue
 from core.errors import ZhilianError
 
+from . import outcome
+
 
 def _message(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or exc.__class__.__name__
+
+
+def _worded(callback: Callable[[str], None]) -> Callable[[BaseException], None]:
+    """``callback`` given the error's words in the user's language (gui/outcome.py) instead
+    of the exception: an error with a kind the window words is not the core's English."""
+    return lambda exc: callback(outcome.exception_text(exc))
 
 
 class CoreBridge(QObject):
@@ -212,8 +222,8 @@ class CoreBridge(QObject):
             if f.cancelled():
                 return
             exc = f.exception()
-            if exc is not None:
-                self._deliver.emit((on_error or _log_error, _message(exc)))
+            if exc is not None:      # worded on the GUI thread, in the user's language
+                self._deliver.emit((_worded(on_error or _log_error), exc))
             elif on_done is not None:
                 self._deliver.emit((on_done, f.result()))
         fut.add_done_callback(_done)

@@ -19,6 +19,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QProgressDialog, QWidget
 
+from . import fmt
+
 
 def _title() -> str:
     return QCoreApplication.translate("HeyGem", "Send to HeyGem")
@@ -33,6 +35,47 @@ def _phase(phase: str) -> str:
     if phase == "verifying":
         return QCoreApplication.translate("HeyGem", "Re-checking the copy of %1…")
     return phase + " %1…"
+
+
+def result_text(res: Any) -> str:
+    """What a hand-off did (the core's HandoffResult), in the user's language. The core's
+    further notes (a catalogue's other place for the file, a record it could not write)
+    stay in English: they are rare and name files and options."""
+    if res.status == "unchanged":
+        lines = [QCoreApplication.translate("HeyGem", "%1: already in place (identical), nothing to do").replace("%1", res.rel_path)]
+    else:
+        how = (QCoreApplication.translate("HeyGem", "moved (same disk)") if res.method == "rename"
+               else QCoreApplication.translate("HeyGem", "copied and re-verified"))
+        lines = [QCoreApplication.translate("HeyGem", "%1: placed in %2 (%3, %4)").replace("%1", res.rel_path)
+                 .replace("%2", str(res.install_dir)).replace("%3", fmt.size(res.size)).replace("%4", how)]
+    if res.verified_by == "expected sha256":
+        lines.append(QCoreApplication.translate("HeyGem", "SHA-256 %1 matches the value the download was given").replace("%1", res.sha256))
+    elif res.verified_by == "catalog":
+        lines.append(QCoreApplication.translate("HeyGem", "SHA-256 %1 matches the catalogue's value").replace("%1", res.sha256))
+    elif res.verified_by == "pinned locally":
+        lines.append(QCoreApplication.translate("HeyGem", "SHA-256 %1 matches the value pinned on this computer").replace("%1", res.sha256))
+    else:
+        lines.append(QCoreApplication.translate("HeyGem", "SHA-256 %1 checked (no known value to compare)").replace("%1", res.sha256))
+    if res.pinned:
+        lines.append(QCoreApplication.translate("HeyGem", "Size and SHA-256 pinned on this computer for next time"))
+    if res.backup:
+        lines.append(QCoreApplication.translate("HeyGem", "The previous file is kept as %1").replace("%1", Path(res.backup).name))
+    kinds = list(getattr(res, "note_kinds", []) or [])
+    for i, text in enumerate(res.notes):
+        kind, p = kinds[i] if i < len(kinds) else ("", {})
+        if kind == "catalog_place":
+            text = QCoreApplication.translate("HeyGem", "The catalogue places %1 at %2").replace("%1", str(p.get("name"))).replace(
+                "%2", str(p.get("target")))
+        elif kind == "start_script":
+            text = QCoreApplication.translate("HeyGem", "The start script loads %1; to use this file instead, hand it off as %1").replace(
+                "%1", str(p.get("model_path")))
+        elif kind == "source_left":
+            text = QCoreApplication.translate("HeyGem", "Your file %1 was left where it is").replace("%1", str(p.get("path")))
+        elif kind == "restart":
+            text = QCoreApplication.translate("HeyGem", "%1 is running on port %2: restart it to load the new model").replace(
+                "%1", str(p.get("install"))).replace("%2", str(p.get("port")))
+        lines.append(text)
+    return "\n".join(lines)
 
 
 class HandoffJob(QObject):
@@ -145,7 +188,7 @@ def _run(parent: QWidget | None, job: HandoffJob, show_result: bool) -> None:
         dlg.setValue(1000)
         dlg.close()
         if show_result:
-            QMessageBox.information(parent, _title(), res.message())
+            QMessageBox.information(parent, _title(), result_text(res))
 
     def on_failed(msg: str) -> None:
         dlg.close()

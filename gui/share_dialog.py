@@ -3,7 +3,12 @@
 Both talk to the core only through the facade, ``bridge.core.share_*(…, on_done=…)``
 (core/app.py): the share store (SQLite), the keyring and the disk are used in the core's
 worker threads, never on the GUI thread. While a call runs its buttons are disabled;
-a problem is shown as the core's one-line message.
+a problem is shown in the user's language (its ErrorKind worded by gui/outcome.py; the
+core's one-line message for a kind the window does not word).
+
+The link field shows the link readable (``display_url``: a file name as its letters, not
+%E6%A8%A1…); Copy, the QR code and the list's Copy give the link itself, percent-encoded,
+which every browser, chat program and phone accepts as it is.
     ShareDialog(parent, file_path, bridge).open()
     SharesListWidget(bridge, parent)      # embeddable list with copy / revoke
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
@@ -38,7 +44,21 @@ from shiboken6 import isValid
 
 from core.invocation import command
 
-from . import fmt
+from . import fmt, outcome
+
+
+def display_url(url: str) -> str:
+    """``url`` as a person reads it: its path percent-decoded (UTF-8), the rest as it is.
+    The encoded form is kept when decoding would show something unprintable or not UTF-8."""
+    parts = urlsplit(url)
+    try:
+        path = unquote(parts.path, errors="strict")
+    except UnicodeDecodeError:
+        return url
+    if not path.isprintable():
+        return url
+    shown = f"{parts.scheme}://{parts.netloc}{path}" if parts.scheme else path
+    return shown + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _when(ts: float) -> str:
@@ -158,7 +178,7 @@ class SharesListWidget(QWidget):
     def _show_rows(self, shown: Any) -> None:
         self._rows = list(shown.rows)
         if shown.problem:            # no keyring: rows without links, and why
-            self._show_message(shown.problem)
+            self._show_message(outcome.problem_text(shown.problem_kind, shown.problem_params, shown.problem))
         else:
             self.message.hide()
         self.table.setRowCount(len(self._rows))
@@ -246,6 +266,7 @@ class ShareDialog(QDialog):
         self.bridge = bridge
         self.file_path = Path(file_path)
         self.link: Any = None           # the ShareRow made here
+        self.link_url = ""              # its link (percent-encoded; the field shows it readable)
         self.running = False            # the server runs (last known)
         self.setWindowTitle(self.tr("Share link — {name}").replace("{name}", self.file_path.name))
         lay = QVBoxLayout(self)
@@ -341,7 +362,7 @@ class ShareDialog(QDialog):
 
     def _made(self, out: Any) -> None:
         if out.error:
-            self._show_error(out.error)
+            self._show_error(outcome.problem_text(out.error_kind, out.error_params, out.error))
             self.session_btn.setVisible(out.no_keyring)
             return
         self.password.clear()
@@ -352,13 +373,14 @@ class ShareDialog(QDialog):
         if out.error or out.row is None:
             return
         self.link = out.row
-        self.url.setText(out.url)
+        self.link_url = out.url             # what Copy and the QR code give: the link itself
+        self.url.setText(display_url(out.url))
         self.url.setCursorPosition(0)       # the host and the start of the path show, not the signature
         self.copy_btn.setEnabled(bool(out.url))
         pix = QPixmap()
         pix.loadFromData(out.qr_png, "PNG")
         self.qr.setPixmap(pix)
-        self.qr.setToolTip(out.url)
+        self.qr.setToolTip(display_url(out.url))
 
     def _reshow_link(self) -> None:
         """The link made here again, for where links point now."""
@@ -366,15 +388,15 @@ class ShareDialog(QDialog):
             self.calls("share_show", self.link.id, on_done=self._show_link)
 
     def copy_link(self) -> None:
-        if self.url.text():
-            QGuiApplication.clipboard().setText(self.url.text())
+        if self.url.text() and self.link_url:
+            QGuiApplication.clipboard().setText(self.link_url)
 
     def start_server(self) -> None:
         self.calls("share_serve", on_done=self._served)
 
     def _served(self, out: Any) -> None:
         if out.error:
-            self._show_error(out.error)
+            self._show_error(outcome.problem_text(out.error_kind, out.error_params, out.error))
             self.session_btn.setVisible(out.no_keyring)
         self._update_server_status()
         self._reshow_link()
@@ -406,6 +428,7 @@ class ShareDialog(QDialog):
 
     def _on_revoked(self, share_id: str) -> None:
         if self.link is not None and self.link.id == share_id:
+            self.link_url = ""
             self.url.clear()
             self.qr.clear()
             self.copy_btn.setEnabled(False)

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NoKeyring
+from ..errors import ErrorKind, NoKeyring
 from .hosts import cookie_allowed, normalize_host, rule_for
 from .parse import CookieImportError, ParsedCookies, detect_and_parse
 from .store import KeyringJar, MemoryJar, keyring_backend
@@ -57,7 +57,11 @@ class AccountStatus:
     stored: bool = False
     storage: str = "keyring"             # keyring | session
     valid: bool = False
-    message: str = ""
+    message: str = ""                    # in English, for the CLI and logs
+    #: the same as ``message``, as a code a front end words (with the fields above):
+    #: none (no login stored), incomplete (``missing``), expired (``expired``), empty (no
+    #: cookies, no token), valid (a login the host needs), cookies, token (stored)
+    state: str = "none"
 
 
 def use_session_only(enabled: bool = True) -> None:
@@ -148,12 +152,14 @@ def import_cookies(host: str, text: str, *, now: float | None = None) -> Account
     command and store them for ``host`` (replacing the previous login)."""
     acc_host = normalize_host(host)
     if not acc_host:
-        raise CookieImportError("Give the host the cookies belong to, e.g. pan.baidu.com")
+        raise CookieImportError("Give the host the cookies belong to, e.g. pan.baidu.com",
+                                kind=ErrorKind.COOKIES_NO_HOST)
     p: ParsedCookies = detect_and_parse(text, acc_host)
     if p.url_host and not cookie_allowed(acc_host, p.url_host):
         raise CookieImportError(
             f"This command was copied from {p.url_host}, not from {acc_host}: "
-            "its cookies would be sent to the wrong host")
+            "its cookies would be sent to the wrong host", kind=ErrorKind.COOKIES_WRONG_HOST,
+            params={"source_host": p.url_host, "host": acc_host})
 
     def replace(acc: dict[str, Any]) -> None:
         acc["cookies"] = dict(p.cookies)
@@ -184,13 +190,14 @@ def _status(host: str, acc: dict[str, Any] | None, now: float, storage: str) -> 
     known = [expires[n] for n in watched if n in expires]
     st.expires_at = min(known) if known else None
     if st.missing:
-        st.message = f"Login incomplete: missing {', '.join(st.missing)}"
+        st.state, st.message = "incomplete", f"Login incomplete: missing {', '.join(st.missing)}"
     elif st.expired:
-        st.message = f"Login expired ({', '.join(st.expired)}): import fresh cookies"
+        st.state, st.message = "expired", f"Login expired ({', '.join(st.expired)}): import fresh cookies"
     elif not cookies and not st.has_token:
-        st.message = "No cookies stored"
+        st.state, st.message = "empty", "No cookies stored"
     else:
         st.valid = True
+        st.state = "valid" if required else "cookies" if cookies else "token"
         st.message = ("Login looks valid" if required else
                       "Cookies stored" if cookies else "Token stored")
         if st.expires_at:

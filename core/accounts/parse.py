@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..errors import ZhilianError
+from ..errors import ErrorKind, ZhilianError
 
 
 class CookieImportError(ZhilianError):
@@ -298,7 +298,8 @@ def detect_and_parse(text: str, host: str | None = None) -> ParsedCookies:
     """Any supported format -> cookies (raises CookieImportError when none found)."""
     s = text.strip().lstrip("\ufeff")
     if not s:
-        raise CookieImportError("Nothing to import: paste a Cookie header, a cookies.txt or a 'Copy as cURL' command")
+        raise CookieImportError("Nothing to import: paste a Cookie header, a cookies.txt or a 'Copy as cURL' command",
+                                kind=ErrorKind.COOKIES_NOTHING)
     first = s.split(None, 1)[0].lower()
     if first in ("curl", "curl.exe"):
         if re.search(r'\^"|\^\r?\n', s):
@@ -317,5 +318,6 @@ def detect_and_parse(text: str, host: str | None = None) -> ParsedCookies:
     if not p.cookies:
         what = {"netscape": "cookies.txt (no cookie for this host in it)",
                 "header": "Cookie header"}.get(p.source, "command (no Cookie header or -b option)")
-        raise CookieImportError(f"No cookies found in the pasted {what}")
+        raise CookieImportError(f"No cookies found in the pasted {what}", kind=ErrorKind.COOKIES_NONE_FOUND,
+                                params={"source": p.source if p.source in ("netscape", "header") else "command"})
     return p

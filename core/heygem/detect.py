@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ZhilianError
+from ..errors import ErrorKind, ZhilianError
 
 KIND_LABELS = {
     "webui": "HeyGem WebUI",
@@ -47,7 +47,7 @@ _MAX_DIRS = 3000
 
 
 class NotAnInstall(ZhilianError):
-    pass
+    kind = ErrorKind.NOT_AN_INSTALL
 
 
 @dataclass
@@ -232,12 +232,12 @@ def require_install(path: str | os.PathLike) -> Install:
     if inst is None:
         p = Path(path).expanduser()
         if not _is_dir(p):
-            raise NotAnInstall(f"{p} is not a folder")
+            raise NotAnInstall(f"{p} is not a folder", params={"path": str(p), "folder": False})
         raise NotAnInstall(
             f"{p} does not look like a HeyGem or Wav2Lip install (looked for: app.py + models/ "
             "for the HeyGem WebUI; run.py + download.sh + config/config.ini for "
             "HeyGem-Linux-Python-Hack; inference.py + models/wav2lip.py for Wav2Lip; "
-            "heygem_data / duix_avatar_data for the Docker client)")
+            "heygem_data / duix_avatar_data for the Docker client)", params={"path": str(p), "folder": True})
     return inst
 
 

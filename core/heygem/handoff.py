@@ -28,10 +28,10 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .. import paths
-from ..errors import ZhilianError, human_bytes
+from ..errors import ErrorKind, ZhilianError, human_bytes, os_reason
 from ..fsutil import atomic_write, pid_alive
 from ..redact import redact_text
 from . import catalog as _catalog
@@ -51,11 +51,17 @@ class HandoffError(ZhilianError):
 
 
 class BadModelFile(HandoffError):
-    """The file's content shows it is not a model (HTML page, LFS pointer, empty, truncated)."""
+    """The file's content shows it is not a model (HTML page, LFS pointer, empty, truncated);
+    params: name, what (empty, lfs, html, json, torch_cut, not_torch, safetensors), size."""
+    kind = ErrorKind.NOT_A_MODEL
+
+    def __init__(self, message: str, name: str = "", what: str = "", size: int = 0):
+        super().__init__(message, params={"name": name, "what": what, "size": size})
 
 
 class HandoffNotApplicable(HandoffError):
     """The install keeps its weights elsewhere (Docker images)."""
+    kind = ErrorKind.HANDOFF_DOCKER
 
 
 @dataclass
@@ -76,6 +82,10 @@ class HandoffResult:
     pinned: bool = False
     restart_needed: bool = False
     notes: list[str] = field(default_factory=list)
+    #: what each of ``notes`` says, as (code, params) for a front end that words it itself:
+    #: despite (mismatch), catalog_place (name, target), start_script (model_path),
+    #: record_failed, history_failed, source_left (path), restart (install, port)
+    note_kinds: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def message(self) -> str:
         if self.status == "unchanged":
@@ -108,7 +118,7 @@ def check_content(path: Path, size: int | None = None) -> None:
     size = path.stat().st_size if size is None else size
     name = path.name
     if size == 0:
-        raise BadModelFile(f"{name} is empty (0 bytes): the download failed; not a model")
+        raise BadModelFile(f"{name} is empty (0 bytes): the download failed; not a model", name, "empty", size)
     with open(path, "rb") as fh:
         head = fh.read(512)
         tail = b""
@@ -120,31 +130,32 @@ def check_content(path: Path, size: int | None = None) -> None:
     if lead.startswith(b"version https://git-lfs"):
         raise BadModelFile(
             f"{name} is a Git LFS pointer ({size} bytes), not the model itself: download the "
-            "real file (git lfs pull, or the file's direct download link)")
+            "real file (git lfs pull, or the file's direct download link)", name, "lfs", size)
     if lead.startswith(b"<"):
         kind = "an HTML page" if (b"html" in low or b"<!doctype" in low or b"<head" in low
                                   or b"<body" in low) else "an HTML/XML page"
         raise BadModelFile(
             f"{name} is {kind} ({human_bytes(size)}), not a model: the server sent an error, login "
-            "or captcha page instead of the file. Get a fresh link and download again")
+            "or captcha page instead of the file. Get a fresh link and download again", name, "html", size)
     ext = path.suffix.lower()
     if ext in _MODEL_EXT and ext != ".safetensors" and lead.startswith((b"{", b"[")) and size < 1 << 20:
         raise BadModelFile(f"{name} is a JSON text ({size} bytes), probably an error answer from "
-                           "the server, not a model")
+                           "the server, not a model", name, "json", size)
     if ext in _PTH:
         if head.startswith(b"PK\x03\x04"):
             if b"PK\x05\x06" not in tail:
                 raise BadModelFile(
                     f"{name} is an incomplete PyTorch archive ({human_bytes(size)}): its end is "
-                    "missing, the download was cut short. Download it again")
+                    "missing, the download was cut short. Download it again", name, "torch_cut", size)
         elif not (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
             raise BadModelFile(
                 f"{name} does not look like a PyTorch checkpoint (it starts with "
-                f"{head[:8]!r}, expected a zip archive or a pickle): not placed")
+                f"{head[:8]!r}, expected a zip archive or a pickle): not placed", name, "not_torch", size)
     if ext == ".safetensors":
         n = int.from_bytes(head[:8], "little") if len(head) >= 8 else 0
         if not (0 < n <= size - 8 and head[8:9] == b"{"):
-            raise BadModelFile(f"{name} is not a valid safetensors file (bad header): not placed")
+            raise BadModelFile(f"{name} is not a valid safetensors file (bad header): not placed", name,
+                               "safetensors", size)
 
 
 # -- hashing / copying ------------------------------------------------------------
@@ -224,19 +235,22 @@ def _copy_verified(src: Path, dst: Path, want_sha: str, progress: ProgressFn | N
             fout.flush()
             os.fsync(fout.fileno())
         if os.stat(tmp).st_size != total:
-            raise HandoffError(f"Copy of {src.name} came out short: not placed")
+            raise HandoffError(f"Copy of {src.name} came out short: not placed",
+                               kind=ErrorKind.HANDOFF_COPY_FAULTY, params={"name": src.name})
         got = sha256_file(tmp, progress, "verifying")
         if got != want_sha:
             raise HandoffError(
                 f"The copy of {src.name} does not match the original (sha256 {got[:16]}… vs "
-                f"{want_sha[:16]}…): the disk or the connection to it is faulty; not placed")
+                f"{want_sha[:16]}…): the disk or the connection to it is faulty; not placed",
+                kind=ErrorKind.HANDOFF_COPY_FAULTY, params={"name": src.name})
         return tmp
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:
             raise HandoffError(f"Not enough space in {dst.parent} to copy {src.name} "
-                               f"({human_bytes(total)}): not placed") from None
+                               f"({human_bytes(total)}): not placed", kind=ErrorKind.HANDOFF_NO_SPACE,
+                               params={"folder": str(dst.parent), "name": src.name, "size": total}) from None
         raise
 
 
@@ -279,7 +293,7 @@ def _replace(src: Path, dst: Path) -> None:
     except PermissionError as e:
         raise HandoffError(
             f"Cannot replace {dst}: {e.strerror or e}. If the app is running, stop it and try "
-            "again (the new file was not placed)") from None
+            "again (the new file was not placed)", kind=ErrorKind.HANDOFF_IN_USE, params={"path": str(dst)}) from None
 
 
 def place(src: Path, dst: Path, sha: str, *, copy: bool = False,
@@ -424,7 +438,8 @@ def _guess_target(inst: Install, src: Path, entry: _catalog.CatalogEntry | None)
     known = ", ".join(e.target for e in _catalog.entries_for(inst.kind)) or "none"
     raise HandoffError(
         f"Zhilian does not know where {src.name} goes in a {inst.label} install: give the "
-        f"place with --as RELATIVE_PATH (known files: {known})")
+        f"place with --as RELATIVE_PATH (known files: {known})", kind=ErrorKind.HANDOFF_UNKNOWN_TARGET,
+        params={"name": src.name, "install": inst.label})
 
 
 def _running_note(inst: Install) -> str | None:
@@ -455,7 +470,7 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
     """
     src = Path(path).expanduser()
     if not src.is_file():
-        raise HandoffError(f"File not found: {src}")
+        raise HandoffError(f"File not found: {src}", kind=ErrorKind.HANDOFF_NO_FILE, params={"name": src.name})
     src = src.resolve()
     inst = detect_install(install_dir)
     if inst is None:
@@ -470,11 +485,13 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
     check_content(src, size)
     if expected_size is not None and size != expected_size:
         raise HandoffError(f"{src.name} is {size} bytes, expected {expected_size}: the download is "
-                           "incomplete or a different file; not placed")
+                           "incomplete or a different file; not placed", kind=ErrorKind.HANDOFF_MISMATCH,
+                           params={"name": src.name, "what": "size", "size": size, "expected": expected_size})
     sha = sha256_file(src, progress, "hashing")
     if expected_sha256 and sha != expected_sha256.lower():
         raise HandoffError(f"{src.name}: sha256 is {sha[:16]}…, expected {expected_sha256[:16]}…: "
-                           "not the file that was asked for; not placed")
+                           "not the file that was asked for; not placed", kind=ErrorKind.HANDOFF_MISMATCH,
+                           params={"name": src.name, "what": "sha256"})
 
     rel = _safe_rel(rel_path, root) if rel_path else None
     entry, how = _catalog.find_entry(inst.kind, sha256=sha, rel_path=rel,
@@ -482,6 +499,11 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
     if rel is None:
         rel = _guess_target(inst, src, entry)
     notes: list[str] = []
+    note_kinds: list[tuple[str, dict[str, Any]]] = []
+
+    def note(kind: str, text: str, **params: Any) -> None:
+        notes.append(text)
+        note_kinds.append((kind, params))
     verified_by = "expected sha256" if expected_sha256 else None
     if entry is not None and how != "sha256":
         want_size, size_origin = entry.expected_size()
@@ -499,17 +521,18 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
             raise HandoffError(f"{mismatch}: {hint}. Not placed; use --force to place it anyway")
         if mismatch:
             why = "--force" if force else "its expected sha256 matches: another release"
-            notes.append(f"placed despite: {mismatch} ({why})")
+            note("despite", f"placed despite: {mismatch} ({why})")
             force = True   # re-pin to the file that was asked for
         elif want_sha:
             verified_by = verified_by or sha_origin
     elif entry is not None:
         verified_by = verified_by or entry.expected_sha256()[1]
     if entry is not None and entry.target != rel:
-        notes.append(f"the catalog places {entry.name} at {entry.target}")
+        note("catalog_place", f"the catalog places {entry.name} at {entry.target}", name=entry.name,
+             target=entry.target)
     if inst.kind == "webui" and inst.model_path and rel != inst.model_path and rel.startswith("models/"):
-        notes.append(f"the start script loads {inst.model_path}; to use this file instead, hand it "
-                     f"off with --as {inst.model_path}")
+        note("start_script", f"the start script loads {inst.model_path}; to use this file instead, hand it "
+                             f"off with --as {inst.model_path}", model_path=inst.model_path)
 
     dst = root / rel
     if dst.is_dir():
@@ -519,7 +542,8 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
         status, method, backup = place(src, dst, sha, copy=copy, progress=progress)
     except OSError as e:
         raise HandoffError(f"Could not place {src.name} at {dst}: {e.strerror or e}; the file "
-                           "there (if any) was not changed") from None
+                           "there (if any) was not changed", kind=ErrorKind.HANDOFF_CANNOT_PLACE,
+                           params={"name": src.name, "path": str(dst), **os_reason(e)}) from None
 
     pinned = False
     if entry is not None and (entry.sha256 is None or entry.size is None):
@@ -531,7 +555,7 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
                         sha256=sha, method=method, backup=backup, kind=inst.kind,
                         source=redact_text(source) if source else None, time=now,
                         catalog_name=entry.name if entry else None, verified_by=verified_by,
-                        pinned=pinned, notes=notes)
+                        pinned=pinned, notes=notes, note_kinds=note_kinds)
     if status == "placed":
         rec = {"path": str(dst), "rel_path": rel, "size": size, "sha256": sha,
                "source": res.source, "time": now, "backup": str(backup) if backup else None,
@@ -540,18 +564,18 @@ def handoff_file(path: str | os.PathLike, install_dir: str | os.PathLike,
         try:
             _append_install_record(root, rec)
         except OSError as e:
-            notes.append(f"placed, but the record in {RECORD_FILE} could not be written: {e.strerror or e}")
+            note("record_failed", f"placed, but the record in {RECORD_FILE} could not be written: {e.strerror or e}")
         try:
             _db_record(rec)
         except (sqlite3.Error, OSError) as e:
-            notes.append(f"placed, but not recorded in Zhilian's history: {e}")
+            note("history_failed", f"placed, but not recorded in Zhilian's history: {e}")
     elif src != dst:
-        notes.append(f"your file {src} was left where it is")
+        note("source_left", f"your file {src} was left where it is", path=str(src))
     if check_running:
-        note = _running_note(inst)
-        if note:
+        running = _running_note(inst)
+        if running:
             res.restart_needed = True
-            notes.append(note)
+            note("restart", running, install=inst.label, port=inst.port)
     return res
 
 

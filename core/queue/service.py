@@ -125,7 +125,10 @@ def queue_links(store: Store, text: str, settings: Settings | None = None, **kw:
 
 def _outcome(error: BaseException) -> dict[str, Any]:
     """The error_kind / error_params columns for an exception that ended an attempt."""
-    kind, params = outcome_of(error)
+    return _outcome_of(*outcome_of(error))
+
+
+def _outcome_of(kind: ErrorKind, params: dict[str, Any]) -> dict[str, Any]:
     return {"error_kind": kind.value, "error_params": json.dumps(params) if params else None}
 
 
@@ -256,7 +259,9 @@ class QueueService:
             if r.state not in FINAL_STATES and r.link_signed and r.real_link is None and r.state != "paused":
                 r.state, r.error = "paused", (
                     "The full link was not saved (no system keyring to encrypt it): paste the link again")
-                fixes.append((r.id, {"state": r.state, "error": r.error}))
+                r.error_kind, r.error_params = ErrorKind.LINK_NOT_SAVED.value, None
+                fixes.append((r.id, {"state": r.state, "error": r.error, "error_kind": r.error_kind,
+                                     "error_params": None}))
         self.table.load(rows)
         self.store.update_many(fixes)
         self.leftovers = await asyncio.to_thread(find_leftovers, list(self.rows.values()),
@@ -392,16 +397,19 @@ class QueueService:
             self._failed(row, e)
         except Exception as e:
             log.exception("task %d failed unexpectedly", row.id)
-            self._failed(row, e, f"Unexpected error: {redact_text(str(e)) or 'no details'} (details in the log)")
+            detail = redact_text(str(e)) or "no details"
+            self._failed(row, e, f"Unexpected error: {detail} (details in the log)",
+                         _outcome_of(ErrorKind.UNEXPECTED, {"detail": detail}))
 
-    def _failed(self, row: TaskRow, error: BaseException, message: str | None = None) -> None:
+    def _failed(self, row: TaskRow, error: BaseException, message: str | None = None,
+                outcome: dict[str, Any] | None = None) -> None:
         """An attempt ended on ``error``: queued for an automatic retry, or failed. Records
         the message (English, for logs and the CLI) and the error's kind and parameters
         (core.errors.ErrorKind, worded by each front end)."""
         if row.id not in self.rows:
             return
         message = message or str(error)
-        outcome = _outcome(error)
+        outcome = outcome or _outcome(error)
         s = self.settings
         d = retry.decide(error, row.attempts, self.clock(), max_retries=s.max_retries, retry_delay=s.retry_delay)
         if not d.gives_up:
@@ -469,7 +477,8 @@ class QueueService:
     async def _handoff(self, row: TaskRow) -> None:
         install = self._install_dir(row)
         if install is None:
-            self.table.set(row, error="Downloaded, but not placed: no HeyGem / Wav2Lip install is set in Settings")
+            self.table.set(row, error="Downloaded, but not placed: no HeyGem / Wav2Lip install is set in Settings",
+                           **_outcome_of(ErrorKind.NO_INSTALL, {}))
             return
         try:
             from ..heygem.handoff import handoff_file
@@ -477,11 +486,16 @@ class QueueService:
                                           expected_sha256=row.sha256, expected_size=row.size,
                                           source=row.link)
         except ZhilianError as e:
-            self.table.set(row, error=f"Downloaded, but not placed in {install}: {e}")
+            why, why_params = outcome_of(e)
+            self.table.set(row, error=f"Downloaded, but not placed in {install}: {e}",
+                           **_outcome_of(ErrorKind.NOT_PLACED, {"install": install, "why": why.value,
+                                                                "why_params": why_params}))
             return
         except Exception as e:
             log.exception("hand-off of task %d failed", row.id)
-            self.table.set(row, error=f"Downloaded, but not placed in {install}: {e or 'unexpected error'}")
+            self.table.set(row, error=f"Downloaded, but not placed in {install}: {e or 'unexpected error'}",
+                           **_outcome_of(ErrorKind.NOT_PLACED, {"install": install, "why": ErrorKind.OTHER.value,
+                                                                "why_params": {}}))
             return
         self.table.set(row, kind=None, state="handed_off", path=str(res.path), error=None)
         self.table.release_name(row)    # the file moved into the install: its name is free
@@ -550,7 +564,8 @@ class QueueService:
         live = self.live.get(task_id)
         if live and task_id in self.running:
             live.stopping = True
-        self.table.set(row, kind="failed", state="failed", error=Cancelled().message, next_retry=None)
+        self.table.set(row, kind="failed", state="failed", error=Cancelled().message, next_retry=None,
+                       **_outcome(Cancelled()))
         await self._stop(task_id)
         self._kick()
 

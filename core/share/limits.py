@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ErrorKind
 from .store import ShareError
 
 YEAR = 365 * 86400
@@ -98,7 +99,8 @@ def password(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ShareError("The password must be text")
     if len(value) > MAX_PASSWORD_CHARS:
-        raise ShareError(f"The password is too long (at most {MAX_PASSWORD_CHARS} characters)")
+        raise ShareError(f"The password is too long (at most {MAX_PASSWORD_CHARS} characters)",
+                         kind=ErrorKind.SHARE_PASSWORD_TOO_LONG, params={"max": MAX_PASSWORD_CHARS})
     if "\x00" in value:
         raise ShareError("The password must not contain a NUL character")
     return value

@@ -115,9 +115,10 @@ class ShareServer:
             await self._runner.cleanup()
             self._runner = None
             self.passwords.close()
-            from ..errors import ZhilianError
+            from ..errors import ErrorKind, ZhilianError, os_reason
             raise ZhilianError(f"Cannot listen on {self.config.bind_host}:{want}: {e.strerror or e}; "
-                               "choose another port with --port") from e
+                               "choose another port with --port", kind=ErrorKind.SHARE_CANNOT_LISTEN,
+                               params={"address": f"{self.config.bind_host}:{want}", **os_reason(e)}) from e
         self.port = site.port
         self._link_base = link_base(self.config, self.port)
         if self._write_runtime:

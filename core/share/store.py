@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ZhilianError
+from ..errors import ErrorKind, ZhilianError, os_reason
 from ..fsutil import private_file
 from .passwords import hash_password
 
@@ -170,7 +170,8 @@ class ShareStore:
         try:
             private_file(self.path, sqlite=True)     # scrypt hashes: owner only, -wal/-shm too
         except OSError as e:
-            raise ShareError(f"Cannot open the share store {self.path}: {e.strerror or e}") from None
+            raise ShareError(f"Cannot open the share store {self.path}: {e.strerror or e}",
+                             kind=ErrorKind.SHARE_STORE, params={"path": str(self.path), **os_reason(e)}) from None
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
                                    isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -211,16 +212,19 @@ class ShareStore:
             name: str | None = None) -> Share:
         p = Path(path).expanduser().absolute()
         if not p.exists():
-            raise ShareError(f"Cannot share {p}: no such file")
+            raise ShareError(f"Cannot share {p}: no such file", kind=ErrorKind.SHARE_NO_FILE,
+                             params={"path": str(p)})
         if not p.is_file():
-            raise ShareError(f"Cannot share {p}: only files can be shared (watch a folder instead)")
+            raise ShareError(f"Cannot share {p}: only files can be shared (watch a folder instead)",
+                             kind=ErrorKind.SHARE_NOT_A_FILE, params={"path": str(p)})
         real = os.path.realpath(p)
         if not 0 <= int(expires) < 2 ** 63 or not 0 <= int(limit_bps) < 2 ** 63:
             raise ShareError("Expiry or speed cap out of range")
         try:
             st = os.stat(real)
         except OSError as e:
-            raise ShareError(f"Cannot share {p}: {e.strerror or e}") from None
+            raise ShareError(f"Cannot share {p}: {e.strerror or e}", kind=ErrorKind.SHARE_UNREADABLE,
+                             params={"path": str(p), **os_reason(e)}) from None
         if password:
             pw_hash = hash_password(password)
         sid = _new_id()

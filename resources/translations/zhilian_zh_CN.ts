@@ -25,7 +25,7 @@
     </message>
     <message>
         <location filename="../../gui/accounts_dialog.py" line="114"/>
-        <location filename="../../gui/accounts_dialog.py" line="252"/>
+        <location filename="../../gui/accounts_dialog.py" line="273"/>
         <source>Remove login</source>
         <translation>删除登录</translation>
     </message>
@@ -105,27 +105,62 @@
         <translation>%1 过期</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="219"/>
+        <location filename="../../gui/accounts_dialog.py" line="198"/>
+        <source>No login stored</source>
+        <translation>未保存登录信息</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="200"/>
+        <source>Login incomplete: missing %1</source>
+        <translation>登录信息不完整：缺少 %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="202"/>
+        <source>Login expired (%1): import fresh cookies</source>
+        <translation>登录已过期（%1）：请导入新的 Cookie</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="204"/>
+        <source>No cookies stored</source>
+        <translation>未保存 Cookie</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="206"/>
+        <source>Login looks valid</source>
+        <translation>登录信息看起来有效</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="208"/>
+        <source>Cookies stored</source>
+        <translation>已保存 Cookie</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="210"/>
+        <source>Token stored</source>
+        <translation>已保存令牌</translation>
+    </message>
+    <message>
+        <location filename="../../gui/accounts_dialog.py" line="240"/>
         <source>Choose the host and paste its cookies first.</source>
         <translation>请先选择主机并粘贴它的 Cookie。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="224"/>
+        <location filename="../../gui/accounts_dialog.py" line="245"/>
         <source>Imported for %1: %2</source>
         <translation>已为 %1 导入：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="238"/>
+        <location filename="../../gui/accounts_dialog.py" line="259"/>
         <source>Choose the host and paste its token first.</source>
         <translation>请先选择站点并粘贴其令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="243"/>
+        <location filename="../../gui/accounts_dialog.py" line="264"/>
         <source>Token saved for %1.</source>
         <translation>已为 %1 保存令牌。</translation>
     </message>
     <message>
-        <location filename="../../gui/accounts_dialog.py" line="253"/>
+        <location filename="../../gui/accounts_dialog.py" line="274"/>
         <source>Remove the stored login for %1?</source>
         <translation>删除 %1 已保存的登录吗？</translation>
     </message>
@@ -544,42 +579,112 @@
 <context>
     <name>HeyGem</name>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="24"/>
+        <location filename="../../gui/heygem_actions.py" line="26"/>
         <source>Send to HeyGem</source>
         <translation>发送到 HeyGem</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="30"/>
+        <location filename="../../gui/heygem_actions.py" line="32"/>
         <source>Checking %1…</source>
         <translation>正在校验 %1…</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="32"/>
+        <location filename="../../gui/heygem_actions.py" line="34"/>
         <source>Copying %1…</source>
         <translation>正在复制 %1…</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="34"/>
+        <location filename="../../gui/heygem_actions.py" line="36"/>
         <source>Re-checking the copy of %1…</source>
         <translation>正在复核 %1 的副本…</translation>
     </message>
     <message>
+        <location filename="../../gui/heygem_actions.py" line="45"/>
+        <source>%1: already in place (identical), nothing to do</source>
+        <translation>%1：已在原位（完全相同），无需操作</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="47"/>
+        <source>moved (same disk)</source>
+        <translation>已移动（同一磁盘）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="48"/>
+        <source>copied and re-verified</source>
+        <translation>已复制并重新校验</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="49"/>
+        <source>%1: placed in %2 (%3, %4)</source>
+        <translation>%1：已放入 %2（%3，%4）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="52"/>
+        <source>SHA-256 %1 matches the value the download was given</source>
+        <translation>SHA-256 %1 与下载时给出的值一致</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="54"/>
+        <source>SHA-256 %1 matches the catalogue&apos;s value</source>
+        <translation>SHA-256 %1 与模型目录中的值一致</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="56"/>
+        <source>SHA-256 %1 matches the value pinned on this computer</source>
+        <translation>SHA-256 %1 与本机记录的值一致</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="58"/>
+        <source>SHA-256 %1 checked (no known value to compare)</source>
+        <translation>SHA-256 %1 已计算（没有可对比的已知值）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="60"/>
+        <source>Size and SHA-256 pinned on this computer for next time</source>
+        <translation>大小和 SHA-256 已记录在本机，供下次核对</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="62"/>
+        <source>The previous file is kept as %1</source>
+        <translation>原来的文件已保留为 %1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="67"/>
+        <source>The catalogue places %1 at %2</source>
+        <translation>模型目录把 %1 放在 %2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="70"/>
+        <source>The start script loads %1; to use this file instead, hand it off as %1</source>
+        <translation>启动脚本加载的是 %1；要改用此文件，请把它作为 %1 放入</translation>
+    </message>
+    <message>
         <location filename="../../gui/heygem_actions.py" line="73"/>
+        <source>Your file %1 was left where it is</source>
+        <translation>你的文件 %1 保留在原处</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="75"/>
+        <source>%1 is running on port %2: restart it to load the new model</source>
+        <translation>%1 正在端口 %2 上运行：请重启它以加载新模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/heygem_actions.py" line="116"/>
         <source>No HeyGem or Wav2Lip install was found. Add its folder in Settings.</source>
         <translation>没有找到 HeyGem 或 Wav2Lip 的安装。请在设置中添加其所在文件夹。</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="79"/>
+        <location filename="../../gui/heygem_actions.py" line="122"/>
         <source>Install:</source>
         <translation>安装位置：</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="104"/>
+        <location filename="../../gui/heygem_actions.py" line="147"/>
         <source>This download has no finished file yet.</source>
         <translation>此下载还没有完成的文件。</translation>
     </message>
     <message>
-        <location filename="../../gui/heygem_actions.py" line="132"/>
+        <location filename="../../gui/heygem_actions.py" line="175"/>
         <source>Sending %1 to %2…</source>
         <translation>正在将 %1 发送到 %2…</translation>
     </message>
@@ -685,213 +790,428 @@
 <context>
     <name>Outcome</name>
     <message>
-        <location filename="../../gui/outcome.py" line="39"/>
+        <location filename="../../gui/outcome.py" line="38"/>
         <source>Import login…</source>
         <extracomment>the button a row offers for a kind the user can mend (action name, kind)</extracomment>
         <translation>导入登录…</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="39"/>
+        <location filename="../../gui/outcome.py" line="38"/>
         <source>Replace link…</source>
         <translation>更换链接…</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="46"/>
+        <location filename="../../gui/outcome.py" line="45"/>
         <source>Needs login</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="48"/>
+        <location filename="../../gui/outcome.py" line="47"/>
         <source>Link expired</source>
         <translation>链接已过期</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="50"/>
+        <location filename="../../gui/outcome.py" line="49"/>
         <source>Retry at %1</source>
         <translation>%1 重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="60"/>
+        <location filename="../../gui/outcome.py" line="59"/>
         <source>name lookup failed</source>
         <translation>域名解析失败</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="61"/>
+        <location filename="../../gui/outcome.py" line="60"/>
         <source>connection refused</source>
         <translation>连接被拒绝</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="62"/>
+        <location filename="../../gui/outcome.py" line="61"/>
         <source>no answer in time</source>
         <translation>响应超时</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="63"/>
+        <location filename="../../gui/outcome.py" line="62"/>
         <source>connection reset</source>
         <translation>连接被重置</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="64"/>
+        <location filename="../../gui/outcome.py" line="63"/>
         <source>the server closed the connection</source>
         <translation>服务器关闭了连接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="65"/>
+        <location filename="../../gui/outcome.py" line="64"/>
         <source>the server&apos;s answer could not be read</source>
         <translation>无法读取服务器的响应</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="66"/>
+        <location filename="../../gui/outcome.py" line="65"/>
         <source>too many redirects</source>
         <translation>重定向次数过多</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="67"/>
+        <location filename="../../gui/outcome.py" line="66"/>
         <source>secure connection failed</source>
         <translation>安全连接失败</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="68"/>
+        <location filename="../../gui/outcome.py" line="67"/>
         <source>connection failed</source>
         <translation>连接失败</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="80"/>
+        <location filename="../../gui/outcome.py" line="82"/>
+        <source>permission denied</source>
+        <translation>没有权限</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="84"/>
+        <source>no such file or folder</source>
+        <translation>文件或文件夹不存在</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="86"/>
+        <source>no space left on the disk</source>
+        <translation>磁盘空间已满</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="88"/>
+        <source>the disk is read-only</source>
+        <translation>磁盘是只读的</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="90"/>
+        <source>it is a folder</source>
+        <translation>它是一个文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="92"/>
+        <source>the address is already in use</source>
+        <translation>地址已被占用</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="94"/>
+        <source>the address is not on this computer</source>
+        <translation>该地址不属于这台电脑</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="107"/>
+        <source>%1 is empty (0 bytes): the download failed; not a model</source>
+        <translation>%1 是空文件（0 字节）：下载失败，不是模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="109"/>
+        <source>%1 is a Git LFS pointer (%2), not the model itself: download the real file</source>
+        <translation>%1 是 Git LFS 指针文件（%2），不是模型本身：请下载真正的文件</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="111"/>
+        <source>%1 is an HTML page (%2), not a model: the server sent an error, login or captcha page instead of the file. Get a fresh link and download again</source>
+        <translation>%1 是网页（%2），不是模型：服务器返回了错误页、登录页或验证码页面，而不是文件。请获取新链接后重新下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="114"/>
+        <source>%1 is a JSON text (%2), probably an error answer from the server, not a model</source>
+        <translation>%1 是 JSON 文本（%2），可能是服务器返回的错误信息，不是模型</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="116"/>
+        <source>%1 is an incomplete PyTorch archive (%2): its end is missing, the download was cut short. Download it again</source>
+        <translation>%1 是不完整的 PyTorch 压缩包（%2）：缺少结尾，下载被中断。请重新下载</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="119"/>
+        <source>%1 does not look like a PyTorch checkpoint: not placed</source>
+        <translation>%1 看起来不是 PyTorch 检查点：未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="121"/>
+        <source>%1 is not a valid safetensors file (bad header): not placed</source>
+        <translation>%1 不是有效的 safetensors 文件（文件头损坏）：未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="127"/>
+        <source>No cookies found in the pasted cookies.txt (no cookie for this host in it)</source>
+        <translation>粘贴的 cookies.txt 中没有找到 Cookie（其中没有此站点的 Cookie）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="129"/>
+        <source>No cookies found in the pasted Cookie header</source>
+        <translation>粘贴的 Cookie 请求头中没有找到 Cookie</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="130"/>
+        <source>No cookies found in the pasted command (no Cookie header or -b option)</source>
+        <translation>粘贴的命令中没有找到 Cookie（没有 Cookie 请求头或 -b 参数）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="142"/>
         <source>the host</source>
         <translation>该站点</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="83"/>
+        <location filename="../../gui/outcome.py" line="145"/>
         <source>Log in to %1 first: import your login in Accounts</source>
         <translation>请先登录 %1：在“账号”中导入登录信息</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="85"/>
+        <location filename="../../gui/outcome.py" line="147"/>
         <source>(cookies %1)</source>
         <translation>（Cookie：%1）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="87"/>
+        <location filename="../../gui/outcome.py" line="149"/>
         <source>Link expired: paste a new link</source>
         <translation>链接已过期：请粘贴新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="89"/>
+        <location filename="../../gui/outcome.py" line="151"/>
         <source>This share needs an extraction code: add it to the link (提取码)</source>
         <translation>此分享需要提取码：请把提取码加到链接后</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="91"/>
+        <location filename="../../gui/outcome.py" line="153"/>
         <source>Wrong extraction code for this share</source>
         <translation>此分享的提取码错误</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="93"/>
+        <location filename="../../gui/outcome.py" line="155"/>
         <source>The host asks for a captcha: open the link in a browser once, then try again</source>
         <translation>站点要求验证码：请先在浏览器中打开一次链接，然后重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="95"/>
+        <location filename="../../gui/outcome.py" line="157"/>
         <source>Download quota exceeded on this host</source>
         <translation>已超出该站点的下载配额</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="97"/>
+        <location filename="../../gui/outcome.py" line="159"/>
         <source>The host is limiting this account: too many connections or requests</source>
         <translation>站点正在限制此账号：连接或请求过多</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="99"/>
+        <location filename="../../gui/outcome.py" line="161"/>
         <source>Not enough disk space</source>
         <translation>磁盘空间不足</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="101"/>
+        <location filename="../../gui/outcome.py" line="163"/>
         <source>Not enough disk space: need %1, only %2 free</source>
         <translation>磁盘空间不足：需要 %1，仅剩 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="104"/>
+        <location filename="../../gui/outcome.py" line="166"/>
         <source>%1 refused the download (HTTP %2)</source>
         <translation>%1 拒绝了下载（HTTP %2）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="106"/>
+        <location filename="../../gui/outcome.py" line="168"/>
         <source>%1 sent a web page instead of the file</source>
         <translation>%1 返回的是网页而不是文件</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="108"/>
+        <location filename="../../gui/outcome.py" line="170"/>
         <source>The file or share no longer exists</source>
         <translation>文件或分享已不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="110"/>
+        <location filename="../../gui/outcome.py" line="172"/>
         <source>%1 mismatch: the file was not saved under its final name</source>
         <translation>%1 校验不符：文件未以最终名称保存</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="113"/>
+        <location filename="../../gui/outcome.py" line="175"/>
         <source>Size mismatch: expected %1 bytes, got %2</source>
         <translation>大小不符：应为 %1 字节，实际 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="116"/>
+        <location filename="../../gui/outcome.py" line="178"/>
         <source>The file on the server changed since the download began</source>
         <translation>下载开始后服务器上的文件已更改</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="118"/>
+        <location filename="../../gui/outcome.py" line="180"/>
         <source>Cannot reach %1: %2</source>
         <translation>无法连接 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="120"/>
+        <location filename="../../gui/outcome.py" line="182"/>
         <source>Not a link Zhilian knows how to download</source>
         <translation>直链无法下载这种链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="122"/>
+        <location filename="../../gui/outcome.py" line="184"/>
         <source>Stopped by the user</source>
         <translation>已被用户停止</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="124"/>
+        <location filename="../../gui/outcome.py" line="186"/>
         <source>Stopped at the time limit; Retry continues from where it stopped</source>
         <translation>已到时间限制而停止；重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="127"/>
+        <location filename="../../gui/outcome.py" line="189"/>
         <source>No data from %1 for %2 s; the partial file is kept and trying again resumes</source>
         <translation>%2 秒内未从 %1 收到任何数据；已保留未完成的文件，重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="130"/>
+        <location filename="../../gui/outcome.py" line="192"/>
         <source>%1 keeps failing; the partial file is kept and trying again resumes</source>
         <translation>%1 一直连接失败；已保留未完成的文件，重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="134"/>
+        <location filename="../../gui/outcome.py" line="195"/>
+        <source>Downloaded, but not placed in %1: %2</source>
+        <translation>已下载，但未放入 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="197"/>
+        <source>Downloaded, but not placed: no HeyGem / Wav2Lip install is set in Settings</source>
+        <translation>已下载，但未放入：设置中没有指定 HeyGem / Wav2Lip 安装位置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="199"/>
+        <source>The full link was not saved (no system keyring to encrypt it): paste the link again</source>
+        <translation>完整链接未保存（没有可用于加密它的系统密钥环）：请重新粘贴链接</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="201"/>
+        <source>Unexpected error: %1 (details in the log)</source>
+        <translation>意外错误：%1（详情见日志）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="203"/>
+        <source>File not found: %1</source>
+        <translation>找不到文件：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="208"/>
+        <source>%1 is %2 bytes, expected %3: the download is incomplete or a different file; not placed</source>
+        <translation>%1 大小为 %2 字节，应为 %3：下载不完整或不是同一个文件；未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="211"/>
+        <source>%1 is not the file that was asked for (its SHA-256 differs); not placed</source>
+        <translation>%1 不是所要求的文件（SHA-256 不同）；未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="214"/>
+        <source>Zhilian does not know where %1 goes in a %2 install</source>
+        <translation>直链不知道 %1 应放在 %2 安装中的哪个位置</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="217"/>
+        <source>Not enough space in %1 to copy %2 (%3): not placed</source>
+        <translation>%1 空间不足，无法复制 %2（%3）：未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="220"/>
+        <source>The copy of %1 does not match the original: the disk or the connection to it is faulty; not placed</source>
+        <translation>%1 的副本与原文件不一致：磁盘或与磁盘的连接有故障；未放入</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="223"/>
+        <source>Cannot replace %1: if the app using it is running, stop it and try again (the new file was not placed)</source>
+        <translation>无法替换 %1：如果使用它的程序正在运行，请先停止再重试（新文件未放入）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="226"/>
+        <source>Could not place %1 at %2: %3; the file there (if any) was not changed</source>
+        <translation>无法把 %1 放到 %2：%3；那里原有的文件（如有）未被改动</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="229"/>
+        <source>This is the official HeyGem / Duix.Avatar (Docker) setup: its model weights live inside the Docker images. A model file cannot be handed off here: load an image archive with `docker load -i FILE.tar` and recreate the containers instead.</source>
+        <translation>这是官方的 HeyGem / Duix.Avatar（Docker）部署：模型权重位于 Docker 镜像内，无法在此放入模型文件。请用 `docker load -i FILE.tar` 加载镜像归档，然后重新创建容器。</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="233"/>
+        <source>%1 does not look like a HeyGem or Wav2Lip install</source>
+        <translation>%1 看起来不是 HeyGem 或 Wav2Lip 的安装目录</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="234"/>
+        <source>%1 is not a folder</source>
+        <translation>%1 不是文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="236"/>
+        <source>Cannot share %1: no such file</source>
+        <translation>无法分享 %1：文件不存在</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="238"/>
+        <source>Cannot share %1: only files can be shared (watch a folder instead)</source>
+        <translation>无法分享 %1：只能分享文件（文件夹请改用监视）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="240"/>
+        <source>Cannot share %1: %2</source>
+        <translation>无法分享 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="242"/>
+        <source>The password is too long (at most %1 characters)</source>
+        <translation>密码太长（最多 %1 个字符）</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="244"/>
+        <source>The sharing server cannot listen on %1: %2</source>
+        <translation>分享服务器无法在 %1 上监听：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="245"/>
+        <source>The sharing server could not start: %1</source>
+        <translation>分享服务器无法启动：%1</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="247"/>
+        <source>Cannot open the share store %1: %2</source>
+        <translation>无法打开分享数据库 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="249"/>
+        <source>No usable system keyring (Secret Service, Windows Credential Manager or macOS Keychain): logins and share links can be kept for this session only</source>
+        <translation>没有可用的系统密钥环（Secret Service、Windows 凭据管理器或 macOS 钥匙串）：登录信息和分享链接只能在本次会话中保留</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="252"/>
+        <source>Give the host the cookies belong to, e.g. pan.baidu.com</source>
+        <translation>请填写这些 Cookie 所属的站点，例如 pan.baidu.com</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="254"/>
+        <source>Nothing to import: paste a Cookie header, a cookies.txt or a &apos;Copy as cURL&apos; command</source>
+        <translation>没有可导入的内容：请粘贴 Cookie 请求头、cookies.txt 或“复制为 cURL”得到的命令</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="258"/>
+        <source>This command was copied from %1, not from %2: its cookies would be sent to the wrong host</source>
+        <translation>此命令复制自 %1，而不是 %2：其中的 Cookie 会被发送到错误的站点</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="263"/>
         <source>; try again in %1 min</source>
         <translation>；请 %1 分钟后重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="140"/>
+        <location filename="../../gui/outcome.py" line="299"/>
         <source>; retry at %1</source>
         <translation>；将于 %1 重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="147"/>
+        <location filename="../../gui/outcome.py" line="306"/>
         <source>Needs a new link</source>
         <translation>需要新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="149"/>
+        <location filename="../../gui/outcome.py" line="308"/>
         <source>Needs a login</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="150"/>
+        <location filename="../../gui/outcome.py" line="309"/>
         <source>Download failed</source>
         <translation>下载失败</translation>
     </message>
@@ -1145,123 +1465,123 @@
 <context>
     <name>ShareDialog</name>
     <message>
-        <location filename="../../gui/share_dialog.py" line="250"/>
+        <location filename="../../gui/share_dialog.py" line="271"/>
         <source>Share link — {name}</source>
         <extracomment>an answer of the core was shown (tests wait on it)</extracomment>
         <translation>分享链接 — {name}</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="256"/>
+        <location filename="../../gui/share_dialog.py" line="277"/>
         <source>File:</source>
         <translation>文件：</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="258"/>
+        <location filename="../../gui/share_dialog.py" line="279"/>
         <source>1 hour</source>
         <translation>1 小时</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="258"/>
+        <location filename="../../gui/share_dialog.py" line="279"/>
         <source>24 hours</source>
         <translation>24 小时</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="258"/>
+        <location filename="../../gui/share_dialog.py" line="279"/>
         <source>7 days</source>
         <translation>7 天</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="259"/>
+        <location filename="../../gui/share_dialog.py" line="280"/>
         <source>30 days</source>
         <translation>30 天</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="259"/>
+        <location filename="../../gui/share_dialog.py" line="280"/>
         <source>Never</source>
         <translation>永久有效</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="262"/>
+        <location filename="../../gui/share_dialog.py" line="283"/>
         <source>Link works for:</source>
         <translation>链接有效期：</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="265"/>
+        <location filename="../../gui/share_dialog.py" line="286"/>
         <source>optional</source>
         <translation>可选</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="266"/>
+        <location filename="../../gui/share_dialog.py" line="287"/>
         <source>Password:</source>
         <translation>访问密码：</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="270"/>
+        <location filename="../../gui/share_dialog.py" line="291"/>
         <source>no limit</source>
         <translation>不限速</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="271"/>
+        <location filename="../../gui/share_dialog.py" line="292"/>
         <source>Speed cap:</source>
         <translation>限速：</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="272"/>
+        <location filename="../../gui/share_dialog.py" line="293"/>
         <source>Allow devices on my local network (phones, other PCs)</source>
         <translation>允许局域网内的设备访问（手机、其他电脑）</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="277"/>
+        <location filename="../../gui/share_dialog.py" line="298"/>
         <source>Create link</source>
         <translation>创建链接</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="287"/>
+        <location filename="../../gui/share_dialog.py" line="308"/>
         <source>Use a session-only secret (links stop working when the app closes)</source>
         <translation>使用仅限本次运行的密钥（关闭应用后链接失效）</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="296"/>
+        <location filename="../../gui/share_dialog.py" line="317"/>
         <source>the link appears here</source>
         <translation>链接将显示在这里</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="297"/>
+        <location filename="../../gui/share_dialog.py" line="318"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="311"/>
+        <location filename="../../gui/share_dialog.py" line="332"/>
         <source>Start sharing server</source>
         <translation>启动分享服务</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="317"/>
+        <location filename="../../gui/share_dialog.py" line="338"/>
         <source>Active shares</source>
         <translation>有效的分享</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="402"/>
+        <location filename="../../gui/share_dialog.py" line="424"/>
         <source>Settings not saved: </source>
         <translation>设置未保存：</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="427"/>
+        <location filename="../../gui/share_dialog.py" line="450"/>
         <source>your local network</source>
         <translation>局域网</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="427"/>
+        <location filename="../../gui/share_dialog.py" line="450"/>
         <source>this computer only</source>
         <translation>仅限本机</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="428"/>
+        <location filename="../../gui/share_dialog.py" line="451"/>
         <source>Sharing server running at {base} ({where})</source>
         <translation>分享服务运行于 {base}（{where}）</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="431"/>
+        <location filename="../../gui/share_dialog.py" line="454"/>
         <source>The sharing server is not running: links work once it is started (here or with `{command}`).</source>
         <translation>分享服务未运行：启动后链接才能打开（在这里启动，或运行 `{command}`）。</translation>
     </message>
@@ -1269,98 +1589,98 @@
 <context>
     <name>SharesListWidget</name>
     <message>
-        <location filename="../../gui/share_dialog.py" line="51"/>
+        <location filename="../../gui/share_dialog.py" line="71"/>
         <source>far future</source>
         <translation>遥远的将来</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="52"/>
+        <location filename="../../gui/share_dialog.py" line="72"/>
         <source>invalid</source>
         <translation>无效</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="115"/>
+        <location filename="../../gui/share_dialog.py" line="135"/>
         <source>Name</source>
         <extracomment>a reload arrived (its rows are shown)</extracomment>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="115"/>
+        <location filename="../../gui/share_dialog.py" line="135"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="115"/>
+        <location filename="../../gui/share_dialog.py" line="135"/>
         <source>Expires</source>
         <translation>到期时间</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="116"/>
+        <location filename="../../gui/share_dialog.py" line="136"/>
         <source>Downloads</source>
         <translation>下载次数</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="116"/>
+        <location filename="../../gui/share_dialog.py" line="136"/>
         <source>Sent</source>
         <translation>已发送</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="116"/>
+        <location filename="../../gui/share_dialog.py" line="136"/>
         <source>Protection</source>
         <translation>保护</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="126"/>
+        <location filename="../../gui/share_dialog.py" line="146"/>
         <source>Show expired and revoked</source>
         <translation>显示已过期和已撤销的分享</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="128"/>
+        <location filename="../../gui/share_dialog.py" line="148"/>
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="130"/>
+        <location filename="../../gui/share_dialog.py" line="150"/>
         <source>Revoke</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="132"/>
+        <location filename="../../gui/share_dialog.py" line="152"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="168"/>
+        <location filename="../../gui/share_dialog.py" line="188"/>
         <source>password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="171"/>
+        <location filename="../../gui/share_dialog.py" line="191"/>
         <source>never</source>
         <translation>永久有效</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="172"/>
+        <location filename="../../gui/share_dialog.py" line="192"/>
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="186"/>
+        <location filename="../../gui/share_dialog.py" line="206"/>
         <source>active</source>
         <translation>有效</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="186"/>
+        <location filename="../../gui/share_dialog.py" line="206"/>
         <source>expired</source>
         <translation>已过期</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="186"/>
+        <location filename="../../gui/share_dialog.py" line="206"/>
         <source>revoked</source>
         <translation>已撤销</translation>
     </message>
     <message>
-        <location filename="../../gui/share_dialog.py" line="187"/>
+        <location filename="../../gui/share_dialog.py" line="207"/>
         <source>file missing</source>
         <translation>文件已不存在</translation>
     </message>

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -40,8 +41,12 @@ def test_share_dialog_link_copy_qr_and_revoke(qtbot, share_bridge, tmp_path, mon
     _settle(qtbot, dlg)
     assert dlg.create_btn.isEnabled()
     assert not dlg.error.isVisibleTo(dlg), dlg.error.text()
-    url = dlg.url.text()
+    url = dlg.link_url
     assert url.startswith("http://127.0.0.1:") and "/s/" in url
+    # the field shows the link readable; Copy (and the QR code) give it percent-encoded
+    assert "%E8%BE%93%E5%87%BA%20video.mp4" in url and " " not in url
+    assert dlg.url.text() == urllib.parse.unquote(url.split("?")[0]) + url[len(url.split("?")[0]):]
+    assert "输出 video.mp4" in dlg.url.text()
     assert not dlg.qr.pixmap().isNull() and dlg.qr.pixmap().width() > 50
     dlg.copy_btn.click()
     assert QGuiApplication.clipboard().text() == url
@@ -50,7 +55,7 @@ def test_share_dialog_link_copy_qr_and_revoke(qtbot, share_bridge, tmp_path, mon
     _settle(qtbot, dlg)
     assert dlg.running and not dlg.start_btn.isVisibleTo(dlg)
     assert "Sharing server running at http://127.0.0.1:" in dlg.server_status.text()
-    url = dlg.url.text()
+    url = dlg.link_url
     with urllib.request.urlopen(url, timeout=10) as r:
         assert r.read() == f.read_bytes()
     # the list shows the share, selected; revoke it from there

@@ -64,3 +64,35 @@ def test_send_to_heygem_takes_a_finished_task(qtbot, tmp_path, installs, hg, bri
     qtbot.waitUntil(lambda: job.result is not None or job.error is not None, timeout=30_000)
     assert job.error is None and job.result.rel_path == "checkpoints/wav2lip.pth"
     assert job.result.verified_by == "expected sha256" and "SECRET" not in job.result.source
+
+
+def test_send_to_heygem_result_and_refusal_are_chinese(qtbot, tmp_path, installs, hg, bridge):
+    """Under the Chinese translator the hand-off's result (the core's HandoffResult, worded
+    by the window from its fields) and a refusal (its ErrorKind) have no English sentence;
+    the core's own message stays English for the command line."""
+    import re
+
+    from gui import i18n
+    root = installs.webui()
+    good = hg.write(tmp_path / "heygem_model_v1.0.pth", hg.pth_bytes(1 << 16))
+    page = hg.write(tmp_path / "other.pth", b"<html>login</html>")
+    w = QWidget()
+    qtbot.addWidget(w)
+    i18n.install("zh_CN")
+    try:
+        job = A.HandoffJob(good, root, bridge, parent=w)
+        with qtbot.waitSignal(job.finished, timeout=30_000) as blocker:
+            job.start()
+        res = blocker.args[0]
+        text = A.result_text(res)
+        bad = A.send_to_heygem(w, page, bridge, install_dir=root, show_result=False)
+        qtbot.waitUntil(lambda: bad.error is not None, timeout=30_000)
+    finally:
+        i18n.install("en")
+    assert "placed in" in res.message()                       # the command line's words
+    assert text.startswith("models/heygem_model_v1.0.pth：已放入 "), text
+    assert bad.error.startswith("other.pth 是网页"), bad.error
+    keep = {"models", "heygem", "model", "pth", "sha", "html", "other", "kib"}
+    for t in (text.replace(str(root), ""), bad.error):
+        words = [x for x in re.findall(r"[A-Za-z]{3,}", re.sub(r"\b[0-9a-f]{64}\b", "", t)) if x.lower() not in keep]
+        assert not words, (words, t)
