@@ -79,3 +79,26 @@ def line_panels(panels: list[tuple[str, dict[str, list[tuple[float, float]]]]], 
             p.drawText(QPointF(left + 36, top + 12 + j * 16), label)
     p.end()
     img.save(str(out))
+
+
+def latency_from_table(table: str, out: Path, *, skip: tuple[str, ...] = ("aria2c (defaults)",)) -> None:
+    """The time-vs-RTT chart of ``bench/engine.py --latency`` redrawn from the markdown table
+    it printed (one panel per case and protocol, one line per command)."""
+    panels: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 5 or not cells[2].replace(".", "").isdigit():
+            continue
+        case, proto, rtt, label, wall = cells[:5]
+        if label in skip:
+            continue
+        panels.setdefault(f"{case}, {proto}", {}).setdefault(label, []).append((float(rtt), float(wall)))
+    line_panels(list(panels.items()), out, xlabel="round-trip time, ms", ylabel="wall time, s")
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) != 3:
+        sys.exit("usage: plot.py TABLE.md OUT.png   (a table printed by bench/engine.py --latency)")
+    latency_from_table(Path(sys.argv[1]).read_text(encoding="utf-8"), Path(sys.argv[2]))
+    print(sys.argv[2])
