@@ -312,8 +312,11 @@ class Download:
                 timeout = 0.05 if not plan.pool and len(self._crew) < self.target_conns else 0.25
                 if not plan.pool and len(self._crew) < self.target_conns:
                     due = plan.takeover_check_at(time.monotonic(), self._mirrors.states)
-                    if due is not None:   # (a moment after it, so the rule sees it due)
-                        timeout = min(timeout, max(0.005, due + 0.002 - time.monotonic()))
+                    if due is not None:   # (a moment after it, so the rule sees it due; one
+                        # already due that was not taken, held back by a burst or a back-off,
+                        # is looked at every 20 ms)
+                        wait = due + 0.002 - time.monotonic()
+                        timeout = min(timeout, wait if wait > 0 else 0.02)
                 check_at = plan.growth_check_at()
                 if check_at is not None:
                     timeout = min(timeout, max(0.005, check_at - time.monotonic()))
