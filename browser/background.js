@@ -141,7 +141,13 @@ api.downloads.onCreated.addListener(async (item) => {
   }
   const [now] = (await quietly(api.downloads.search({ id: item.id }))) || [];
   if (now && now.state === "complete") await quietly(api.downloads.removeFile(item.id));
-  else await quietly(api.downloads.cancel(item.id));
+  else {
+    await quietly(api.downloads.cancel(item.id));
+    // a small file can finish between the look and the cancel (the pause came too late):
+    // the cancel then does nothing, and its file is deleted instead
+    const [after] = (await quietly(api.downloads.search({ id: item.id }))) || [];
+    if (after && after.state === "complete") await quietly(api.downloads.removeFile(item.id));
+  }
   await quietly(api.downloads.erase({ id: item.id }));
   notify("Sent to Zhilian", url);
 });

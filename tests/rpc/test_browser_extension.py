@@ -149,7 +149,10 @@ def test_extension_sends_links_and_captures_downloads(xvfb, runner, tmp_path):
         served = [r for r in site.requests if r["path"] == "/files/capture.gguf" and not r.get("refused")]
         assert any(r["headers"].get("Referer") == page and r["headers"]["Cookie"] == COOKIE for r in served)
         # the browser's own download was stopped (or its file deleted) and nothing is left of it
-        wait_for(lambda: not list(browser_dl.iterdir()), 15, what="the browser's copy gone")
+        try:
+            wait_for(lambda: not list(browser_dl.iterdir()), 15, what="the browser's copy gone")
+        except AssertionError as e:   # say what is left
+            raise AssertionError(f"{e}: {[p.name for p in browser_dl.iterdir()]}") from None
         driver.get(f"chrome-extension://{ext}/options.html")
         left = driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
