@@ -774,8 +774,8 @@ class Client:
             self._put(key, task.result())
 
     async def _claim_warm(self, key: tuple) -> _Conn | None:
-        """A connection being opened ahead for key, once it is open (None: none is, or
-        the ones that were failed)."""
+        """A connection being opened ahead for key, once it is open (None: none is being
+        opened, or every one that was has failed)."""
         tasks = self._warming.get(key)
         while tasks:
             task = tasks.pop(0)
