@@ -57,11 +57,14 @@ READ_SIZE = 256 << 10       # one read of the socket (or of TLS records) for chu
 # loop can watch file descriptors (add_reader: every selector loop; not Windows' proactor
 # loop, which keeps the transport-based connection).
 RAW_SOCKETS = sys.platform != "win32"
-# A request asked to warm (``Client.request(warm=n)``) whose answer has not come after this
-# long connects n more connections to its host meanwhile: the host is far (or slow), and
-# the requests that follow the answer then pay one round trip instead of a handshake and
-# one. A near host answers before this, and nothing is opened ahead for it.
+# A request asked to warm (``Client.request(warm=n)``) whose answer has not come this long
+# after it was sent, or whose connection is not open this long after it began (a TCP or
+# TLS handshake with a far host), connects n more connections to its host meanwhile: the
+# host is far (or slow), and the requests that follow the answer then pay one round trip
+# instead of a handshake and one. A near host answers before this, and nothing is opened
+# ahead for it; the connect's allowance is longer, as a near TLS handshake takes some CPU.
 WARM_AFTER = 0.02
+WARM_CONNECTING = 0.05
 
 
 class _NoAddress(Exception):
@@ -999,8 +1002,9 @@ class Client:
                       read_timeout: float | None = None, warm: int = 0) -> Response:
         """Send one request (no redirects followed); the answer's head has been read.
         ``warm``: this many more requests to the host will follow the answer; when the
-        answer is slower than WARM_AFTER (a far host), connections for them are opened
-        meanwhile (direct connections only: never through a proxy)."""
+        connection takes longer than WARM_CONNECTING to open or the answer longer than
+        WARM_AFTER to come (a far host), connections for them are opened meanwhile (direct
+        connections only: never through a proxy)."""
         parts, key = self._endpoint(url)
         scheme, _, port, proxy = key
         host = parts.hostname or ""
@@ -1013,8 +1017,8 @@ class Client:
         if warm > 0 and proxy is None:
             loop = asyncio.get_running_loop()
             first = loop.create_future()    # this request's connection is open (TLS done)
-            timer = loop.call_later(WARM_AFTER, self._warm, key, host, port,
-                                    host if scheme == "https" else None, warm, first)
+            ahead = (key, host, port, host if scheme == "https" else None, warm, first)
+            timer = loop.call_later(WARM_CONNECTING, self._warm, *ahead)
         try:
             for attempt in (0, 1):
                 conn = self._take(key)
@@ -1027,6 +1031,9 @@ class Client:
                 conn.warm = False
                 if first is not None and not first.done():
                     first.set_result(None)
+                if timer is not None:   # connected: from now on the answer's wait tells
+                    timer.cancel()
+                    timer = loop.call_later(WARM_AFTER, self._warm, *ahead)
                 resp = Response(self, key, conn, method, url, read_timeout)
                 resp.reused = reused
                 try:

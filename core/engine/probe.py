@@ -190,7 +190,8 @@ async def probe_one(client: wire.Client, ms: MirrorState, headers: dict[str, str
     one byte. Returns the probe, and the answer when its body streams the file from
     byte 0 (the caller owns it then). ``on_answer`` is called once the host has given
     a usable answer. ``warm``: the connections that may follow the answer to this host,
-    opened meanwhile when the answer is slow to come (a far host: ``wire.WARM_AFTER``)."""
+    opened meanwhile when the connection or the answer is slow to come (a far host:
+    ``wire.WARM_CONNECTING``, ``wire.WARM_AFTER``)."""
     check_url_expiry(ms, clock)
     asked = time.monotonic()
     rng = "bytes=0-" if whole else "bytes=0-0"

@@ -6,12 +6,16 @@ ahead. The far host here is a local server that holds its first answer back."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
 
+from bench._util import free_port
 from core import wire
 from tests.servers import RawServer, make_blob, read_body, read_request, run_download, sha256, wire_client
 
@@ -229,6 +233,74 @@ def test_tls_connections_opened_ahead_are_ready_for_their_requests(tls_cert, ver
     assert [i[:2] for i in info] == [(b"hello", True)] * 2
     assert all(t < host.first_answer_at for t in host.accepted[1:])
     assert [i[2] for i in info] == ([True, True] if version == "TLSv1_2" else [False, False])
+
+
+@contextlib.contextmanager
+def far(port: int, rtt: float):
+    """bench/delayproxy.py in front of 127.0.0.1:port, in a thread: its address."""
+    from bench.delayproxy import serve
+    listen = ("127.0.0.1", free_port())
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(serve(listen, ("127.0.0.1", port), rtt))
+
+    def run():
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+        rest = asyncio.all_tasks(loop)   # the connections still relayed end with it
+        for r in rest:
+            r.cancel()
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(listen, 0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the delay proxy did not start"
+            time.sleep(0.02)
+    try:
+        yield listen
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        t.join(10)
+
+
+def test_a_far_tls_handshake_opens_the_following_connections_before_the_request(tls_cert):
+    """Far away the probe's own TLS handshake takes round trips: the ones that follow are
+    connected while it runs (WARM_CONNECTING), not only once its request is out. Through
+    a 0.3 s round trip the handshake takes 0.6 s or more; the others reach the server
+    within a fraction of that."""
+    cert, key = tls_cert
+    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    sctx.load_cert_chain(cert, key)
+    sctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    host = Host(hold=0)
+
+    async def go(url):
+        c = wire_client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        r, _ = await c.get(url, headers={}, warm=2)
+        # the two that follow (r not released yet) go over the ones opened ahead
+        rest = await asyncio.gather(*(c.get(url, headers={}) for _ in range(2)))
+        for x, _ in [(r, None), *rest]:
+            await read_body(x)
+            x.release()
+        await c.close()
+        return c.warmed
+
+    with RawServer(host, ssl_ctx=sctx) as s, far(s.port, 0.3) as (_, pport):
+        warmed = asyncio.run(go(f"https://localhost:{pport}/f"))
+    assert warmed == 2 and len(host.accepted) == 3
+    # The server's handler starts when a TLS handshake is done. The first: its ClientHello
+    # reaches the server after the TCP handshake's round trip and half of one (1.5 RTT),
+    # the server has it done at 2.5 RTT. The others, connected 50 ms in, start theirs (a
+    # resumed one) as soon as the first is done on the client's side (3 RTT): done on
+    # the server's at 4.5 RTT, 2 RTT after the first. Connected only after the first
+    # request was out, their own TCP round trip would come first: 3 RTT after the first.
+    rtt = 0.3
+    assert all(t - host.accepted[0] < 2.5 * rtt for t in host.accepted[1:]), host.accepted
 
 
 def test_a_download_from_a_far_host_connects_its_connections_during_the_probe(tmp_path):
