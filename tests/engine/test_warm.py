@@ -244,6 +244,7 @@ def far(port: int, rtt: float):
     task = loop.create_task(serve(listen, ("127.0.0.1", port), rtt))
 
     def run():
+        asyncio.set_event_loop(loop)    # (gather of no task asks for the thread's loop)
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(task)
         rest = asyncio.all_tasks(loop)   # the connections still relayed end with it
