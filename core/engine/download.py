@@ -309,8 +309,9 @@ class Download:
                 self._wake.clear()
                 # the end game (nothing left to hand out, a tail may go silent) is watched
                 # more closely than the rest of the download
-                timeout = 0.05 if not plan.pool and len(self._crew) < self.target_conns else 0.25
-                if not plan.pool and len(self._crew) < self.target_conns:
+                end_game = not plan.pool and len(self._crew) < self.target_conns
+                timeout = 0.05 if end_game else 0.25
+                if end_game:
                     due = plan.takeover_check_at(time.monotonic(), self._mirrors.states)
                     if due is not None:   # (a moment after it, so the rule sees it due; one
                         # already due that was not taken, held back by a burst or a back-off,

@@ -48,12 +48,13 @@ class MirrorSpeeds(Protocol):
     rtt: float          # the shortest such wait seen (0 = none yet)
 
 
-def _silence(m: MirrorSpeeds) -> float:
-    """Two request round trips to a mirror: the silence of a tail's connection that tells
-    it has stopped (the end game). The shortest wait seen, not the average: when all
+def _stopped_after(s: Seg, m: MirrorSpeeds, speed: float) -> float:
+    """The silence of a tail's connection that tells it has stopped (the end game): longer
+    than its rest should take at ``speed``, than TAKEOVER_SILENCE and than two request round
+    trips to its mirror. The shortest round trip seen, not the average: when all
     connections open at once, their answers wait for an event loop busy with the others'
     first bursts, and the average of those (60-70 ms at 0 ms) held the last tail 0.13 s."""
-    return 2 * (m.rtt or m.ttfb)
+    return max(TAKEOVER_SILENCE, 2 * (m.rtt or m.ttfb), (s.end - s.pos) / speed)
 
 
 @dataclass
@@ -197,14 +198,15 @@ class Planner:
             rem = s.end - s.pos
             if rem <= 0:
                 continue
-            if rem > RESCUE_MIN and now - s.last > BURST_GAP and s.last < self._host_burst(s.mirror, now) \
-                    and now - self._host_burst(s.mirror, now) < BURST_GAP:
-                # the host's other connections got a burst after a silence a moment ago and
-                # this one has been silent since before it: a rate limit that lets each
-                # connection's allowance go at once (nginx's, once a second); its own burst
-                # is on its way, and a cut now would only make the taker wait for bytes
-                # that come anyway
-                continue
+            if rem > RESCUE_MIN and now - s.last > BURST_GAP:
+                burst = self._host_burst(s.mirror, now)
+                if s.last < burst and now - burst < BURST_GAP:
+                    # the host's other connections got a burst after a silence a moment ago
+                    # and this one has been silent since before it: a rate limit that lets
+                    # each connection's allowance go at once (nginx's, once a second); its
+                    # own burst is on its way, and a cut now would only make the taker wait
+                    # for bytes that come anyway
+                    continue
             s_speed = s.speed_at(now)
             sp = s_speed or avg
             if sp and s_new:
@@ -220,8 +222,7 @@ class Planner:
             elif sp and worth and t_left >= rescue_after and take >= rescue_min:
                 pass  # tail rescue
             elif s_speed and ((s_new >= TAKEOVER_RATIO * s_speed and t_left > latency + rem / s_new)
-                              or now - s.last > max(TAKEOVER_SILENCE, _silence(mirrors[s.mirror]),
-                                                    rem / s_speed)):
+                              or now - s.last > _stopped_after(s, mirrors[s.mirror], s_speed)):
                 # end game: too little to split, and this connection is far faster or
                 # the range's own connection has gone quiet for longer than its rest needs
                 take = rem
@@ -341,7 +342,7 @@ class Planner:
             sp = s.speed_at(now)
             if rem <= 0 or rem >= 2 * self.min_split or not sp:
                 continue
-            t = s.last + max(TAKEOVER_SILENCE, _silence(mirrors[s.mirror]), rem / sp)
+            t = s.last + _stopped_after(s, mirrors[s.mirror], sp)
             if due is None or t < due:
                 due = t
         return due
