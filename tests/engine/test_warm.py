@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import socket
 import ssl
-import subprocess
 import threading
 import time
 
@@ -191,16 +190,6 @@ def test_close_while_opening_ahead_leaves_nothing_open():
             time.sleep(0.02)
     assert len(host.accepted) == 6
     assert len(host.closed) == 6, "every connection opened ahead was closed"
-
-
-@pytest.fixture(scope="module")
-def tls_cert(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-                   check=True, capture_output=True)
-    return d / "cert.pem", d / "key.pem"
 
 
 @pytest.mark.parametrize("version", ["TLSv1_2", "TLSv1_3"])

@@ -336,16 +336,6 @@ def test_reading_pauses_while_the_reader_is_behind():
     assert peak <= wire.HIGH_WATER + (1 << 20), peak
 
 
-@pytest.fixture(scope="module")
-def tls_cert(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-                   check=True, capture_output=True)
-    return d / "cert.pem", d / "key.pem"
-
-
 def test_https_verifies_the_certificate(tls_cert):
     cert, key = tls_cert
     sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -98,3 +98,13 @@ def share_bridge(qtbot):
         a.store.close()
     secret.use_session_secret(False)
     secret.clear_cache()
+
+
+@pytest.fixture
+def chinese(qapp):
+    """The app's Chinese translation installed for one test (English again after it)."""
+    from gui import i18n
+    assert i18n.install("zh_CN") == "zh_CN"
+    assert i18n.active()
+    yield
+    i18n.install("en")

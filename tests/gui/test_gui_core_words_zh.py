@@ -10,7 +10,6 @@ import re
 import socket
 import time
 
-import pytest
 from PySide6.QtCore import Qt
 
 from core.errors import (
@@ -42,14 +41,6 @@ def english(texts: list[str], *allowed: str) -> list[str]:
             if word.lower() not in KEEP:
                 bad.append(f"{word!r} in {t!r}")
     return bad
-
-
-@pytest.fixture
-def chinese(qapp):
-    from gui import i18n
-    assert i18n.install("zh_CN") == "zh_CN"
-    yield
-    i18n.install("en")
 
 
 def _view(tid: int, state: State, exc: BaseException, **kw) -> TaskView:

@@ -7,7 +7,6 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -85,15 +84,6 @@ def _english_words(texts: list[str]) -> list[str]:
             if word.lower() not in KEEP:
                 bad.append(f"{word!r} in {t!r}")
     return bad
-
-
-@pytest.fixture
-def chinese(qapp):
-    from gui import i18n
-    assert i18n.install("zh_CN") == "zh_CN"
-    assert i18n.active()
-    yield
-    i18n.install("en")
 
 
 def test_main_window_and_dialogs_are_chinese(qtbot, chinese):
