@@ -16,7 +16,6 @@ Both are pure functions (no I/O) so they are cheap to call on every request.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 import time
@@ -61,6 +60,11 @@ def _epoch(v: str | None) -> float | None:
     return None
 
 
+def _timegm(t: tuple) -> float:
+    import calendar  # only for URLs that carry a date (calendar also imports datetime)
+    return float(calendar.timegm(t))
+
+
 def _basic_time(v: str | None) -> float | None:
     """``20261123T094200Z`` (ISO 8601 basic, UTC) -> unix time."""
     if not v:
@@ -69,8 +73,7 @@ def _basic_time(v: str | None) -> float | None:
     if not m:
         return None
     try:
-        return float(calendar.timegm(time.struct_time(
-            (*map(int, m.groups()), 0, 0, 0))))
+        return _timegm(time.struct_time((*map(int, m.groups()), 0, 0, 0)))
     except (ValueError, OverflowError):
         return None
 
@@ -85,7 +88,7 @@ def _iso_time(v: str | None) -> float | None:
         return None
     y, mo, d, h, mi, s = (int(x) if x else 0 for x in m.groups())
     try:
-        return float(calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)))
+        return _timegm((y, mo, d, h, mi, s, 0, 0, 0))
     except (ValueError, OverflowError):
         return None
 

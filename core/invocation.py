@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import ntpath
 import os
-import shlex
-import shutil
 import sys
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -31,6 +29,7 @@ PROG_ENV = "ZHILIAN_PROG"
 def _quote(word: str) -> str:
     if sys.platform == "win32":
         return f'"{word}"' if any(c in word for c in ' \t&()[]{}^=;!\'+,`~') else word
+    import shlex  # (imported here: `get` starts faster without what it does not use)
     return shlex.quote(word)
 
 
@@ -51,6 +50,7 @@ def program_name() -> str:
         # A script started by name from PATH arrives as its full path (the kernel passes that
         # to the interpreter): when the bare name still finds this very file, use the name.
         name = (ntpath if sys.platform == "win32" else os.path).basename(argv0)
+        import shutil
         found = shutil.which(name)
         try:
             if found and os.path.samefile(found, argv0):

@@ -13,7 +13,7 @@ brackets and trailing punctuation are stripped; duplicates are dropped.
 
 from __future__ import annotations
 
-import html
+import functools
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -25,7 +25,9 @@ from .models import Link
 _STOP = (r"\s<>\"'`\u00a0\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
          r"\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef")
 # (case-insensitive only where letters are: re.I over the big CJK classes is slow to compile)
-_URL_RE = re.compile(rf"(?i:https?)://[^{_STOP}]+")
+_URL = rf"(?i:https?)://[^{_STOP}]+"
+# ASCII characters of _STOP, for the quick path of one pasted link
+_ASCII_STOP = frozenset("<>\"'`")
 
 # Hosts users paste without "https://" (share texts sometimes drop it).
 _BARE_HOSTS = (
@@ -37,16 +39,35 @@ _BARE_HOSTS = (
     r"(?:www\.)?123(?:684|865|912)\.com|drive\.uc\.cn|fast\.uc\.cn|(?:www\.)?kaggle\.com|"
     r"(?:www\.)?ollama\.com|registry\.ollama\.ai"
 )
-_BARE_RE = re.compile(rf"(?<![A-Za-z0-9_./@-])(?i:{_BARE_HOSTS})/[^{_STOP}]*")
+_BARE = rf"(?<![A-Za-z0-9_./@-])(?i:{_BARE_HOSTS})/[^{_STOP}]*"
 
 # "提取码: abcd", "密码：1a2b", "访问码：ab12", "pwd=abcd", "code: abcd", "Password: abcd"
-_CODE_RE = re.compile(
-    r"(?:提取码|提取密码|访问码|访问密码|密码|口令|"
-    r"\b(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)\b)"
-    r"\s*(?:is\s*)?[:=]?\s*([A-Za-z0-9]{2,16})(?![A-Za-z0-9])",
-    re.I)
+_CODE = (r"(?:提取码|提取密码|访问码|访问密码|密码|口令|"
+         r"\b(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)\b)"
+         r"\s*(?:is\s*)?[:=]?\s*([A-Za-z0-9]{2,16})(?![A-Za-z0-9])")
 # The English keywords need a separator ("code: x", "pwd=x") to count; Chinese ones don't.
-_EN_KEYWORD = re.compile(r"^(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)$", re.I)
+_EN_KEYWORD = r"^(?:pwd|passcode|password|pass|code|extraction\s+code|access\s+code)$"
+
+
+@functools.cache
+def _re(pattern: str, flags: int = 0) -> re.Pattern:
+    """A pattern compiled when first needed: compiling them all took 7 ms of every `get`,
+    whose one link (see _url_matches) needs none of them."""
+    return re.compile(pattern, flags)
+
+
+def _url_matches(text: str) -> list[tuple[int, str]]:
+    """(start, text) of each run that _URL matches. A text with no whitespace, quote or
+    non-ASCII character (one link, as `get` passes it) is one run from its first
+    "http(s)://" to its end: found without the pattern."""
+    if text.isascii() and not any(c.isspace() or c in _ASCII_STOP for c in text):
+        low = text.lower()
+        starts = [i for i in (low.find("http://"), low.find("https://")) if i >= 0]
+        if not starts:
+            return []
+        i = min(starts)
+        return [(i, text[i:])] if len(text) > low.index("://", i) + 3 else []
+    return [(m.start(), m.group(0)) for m in _re(_URL).finditer(text)]
 
 _TRAILING = ".,;:!?*~_-'\"`"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -94,6 +115,8 @@ def _dedupe_key(url: str) -> str:
 def _split_glued(start: int, url: str) -> list[tuple[int, str]]:
     """"https://a/x,https://b/y" -> two URLs (but keep "?next=https://...")."""
     out: list[tuple[int, str]] = []
+    if url.count("://") < 2:   # the URL's own scheme is not preceded by a separator
+        return [(start, url)]
     for m in list(re.finditer(r"(?<=[,;|)\]])https?://", url, re.I))[::-1]:
         out.append((start + m.start(), url[m.start():]))
         url = url[:m.start()]
@@ -103,14 +126,31 @@ def _split_glued(start: int, url: str) -> list[tuple[int, str]]:
 
 def _find_code(segment: str) -> str | None:
     segment = unicodedata.normalize("NFKC", segment)
-    for m in _CODE_RE.finditer(segment):
+    if not any(c.isascii() and c.isalnum() for c in segment):
+        return None   # a code is ASCII letters and digits
+    for m in _re(_CODE, re.I).finditer(segment):
         keyword = m.group(0)[: m.start(1) - m.start(0)]
         word = re.sub(r"\s*(?:is\s*)?[:=]?\s*$", "", keyword, flags=re.I).strip()
         sep = keyword[len(word):]
-        if _EN_KEYWORD.match(word) and not re.search(r"[:=]|\bis\b", sep, re.I):
+        if _re(_EN_KEYWORD, re.I).match(word) and not re.search(r"[:=]|\bis\b", sep, re.I):
             continue  # "source code here" is prose, "code: ab12" is a code
         return m.group(1)
     return None
+
+
+def _unescape(text: str) -> str:
+    import html
+    return html.unescape(text)
+
+
+def _uncovered_slash(text: str, taken: list[tuple[int, int]]) -> bool:
+    """Whether a "/" is left outside the links found: a bare "host/path" needs one."""
+    pos = 0
+    for s, e in sorted(taken):
+        if "/" in text[pos:s]:
+            return True
+        pos = max(pos, e)
+    return "/" in text[pos:]
 
 
 def parse_links(text: str) -> list[Link]:
@@ -119,10 +159,10 @@ def parse_links(text: str) -> list[Link]:
         return []
     norm = text
     spans: list[tuple[int, int, str]] = []
-    for m in _URL_RE.finditer(norm):
-        for pos, raw in _split_glued(m.start(), m.group(0)):
+    for start, found in _url_matches(norm):
+        for pos, raw in _split_glued(start, found):
             raw = _clean_url(raw)
-            url = html.unescape(raw) if "&amp;" in raw else raw
+            url = _unescape(raw) if "&amp;" in raw else raw
             try:
                 sp = urlsplit(url)
                 ok = len(url) > len("https://") and bool(sp.hostname) and (sp.port or 0) >= 0
@@ -131,7 +171,7 @@ def parse_links(text: str) -> list[Link]:
             if ok:
                 spans.append((pos, pos + len(raw), url))
     taken = [(s, e) for s, e, _ in spans]
-    for m in _BARE_RE.finditer(norm):
+    for m in (_re(_BARE).finditer(norm) if _uncovered_slash(norm, taken) else ()):
         if any(s <= m.start() < e for s, e in taken):
             continue
         url = _clean_url(m.group(0))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from . import paths
@@ -39,9 +38,38 @@ def log_file() -> Path:
     return paths.log_dir() / LOG_NAME
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A RotatingFileHandler whose files are created 0600, that follows a rotation done by
-    another process, and that never raises into the program over a log line."""
+class PrivateRotatingFileHandler(logging.FileHandler):
+    """An appending log file that is created 0600, moves to ``name.1`` (``.1`` to ``.2``,
+    ...) before a record would take it to ``max_bytes``, keeping ``backups`` old files,
+    follows a rotation done by another process, and never raises into the program over a
+    log line. (logging.handlers' own rotating handler brings pickle, queue and more along:
+    3 ms of every `get`.)"""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int):
+        self.max_bytes, self.backups = max_bytes, backups
+        super().__init__(path, mode="a", encoding="utf-8")
+
+    def _full(self, record: logging.LogRecord) -> bool:
+        if self.max_bytes <= 0 or not os.path.isfile(self.baseFilename):
+            return False    # nothing to rotate (or /dev/null-like: never moved)
+        if self.stream is None:
+            self.stream = self._open()
+        size = self.stream.seek(0, os.SEEK_END)
+        return size > 0 and size + len(self.format(record)) + 1 >= self.max_bytes
+
+    def doRollover(self) -> None:  # noqa: N802 - the name logging's handlers use
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        base = self.baseFilename
+        if self.backups > 0:
+            for i in range(self.backups, 0, -1):   # .3 is dropped, .2 -> .3, ..., log -> .1
+                src = f"{base}.{i - 1}" if i > 1 else base
+                if os.path.exists(src):
+                    os.replace(src, f"{base}.{i}")
+        else:
+            os.remove(base)
+        self.stream = self._open()
 
     def _open(self):  # noqa: ANN202 - logging's own signature
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
@@ -70,6 +98,8 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
             if self._rotated_elsewhere():
                 self.stream.close()
                 self.stream = self._open()
+            if self._full(record):
+                self.doRollover()
         except OSError:
             pass
         super().emit(record)
@@ -118,7 +148,7 @@ def file_handler(level: int = logging.INFO) -> logging.Handler:
         os.chmod(path.parent, 0o700)   # the folder is ours alone too
     except OSError:
         pass
-    h = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    h = PrivateRotatingFileHandler(path, MAX_BYTES, BACKUPS)
     h.setLevel(level)
     h.setFormatter(RedactingFormatter(FILE_FORMAT))
     return _mark(h)

@@ -14,7 +14,6 @@ import argparse
 import functools
 import importlib
 import logging
-import pkgutil
 import signal
 import sys
 from pathlib import Path
@@ -60,7 +59,22 @@ def facade_call(method: str, *args, **kwargs):
 
 
 def _module_names() -> list[str]:
+    import pkgutil
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def _command_module(name: str):
+    """The module ``core/commands/<name>.py``, or None when there is none (without listing
+    the folder: `get` starts sooner)."""
+    if not name.isidentifier() or name.startswith("_"):
+        return None
+    full = f"{__name__}.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as e:
+        if e.name == full:
+            return None
+        raise
 
 
 def _add_verbose(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -83,8 +97,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"zhilian {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in ([only] if only else _module_names()):
-        m = importlib.import_module(f"{__name__}.{name}")
-        if hasattr(m, "register"):
+        m = _command_module(name)
+        if m is not None and hasattr(m, "register"):
             m.register(sub)
     _add_verbose(p, top=True)
     return p
@@ -98,7 +112,7 @@ def _choices(parser: argparse.ArgumentParser) -> set[str]:
 def parser_for(command: str | None) -> argparse.ArgumentParser:
     """The smallest parser that knows ``command``: its own module when one is named
     after it, else every module."""
-    if command and command in _module_names():
+    if command and _command_module(command) is not None:
         p = build_parser(command)
         if command in _choices(p):
             return p

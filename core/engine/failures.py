@@ -22,7 +22,6 @@ raises."""
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from typing import Callable
 
@@ -83,6 +82,11 @@ class Verdict:
 FATAL, REFRESH, GO_ON = Verdict(fatal=True), Verdict(refresh=True), Verdict()
 
 
+def _uniform(a: float, b: float) -> float:
+    import random  # here: a download that never waits to retry does without it
+    return random.uniform(a, b)
+
+
 class Failures:
     """The failure policy of one download over its ``mirrors`` and connection ``budget``;
     ``note`` tells the user a decision (Download._note), ``log`` records one. ``why``: the
@@ -90,9 +94,9 @@ class Failures:
 
     def __init__(self, mirrors: MirrorPool, budget: Budget, opts: DownloadOptions, *,
                  log: LogFn, note: Callable[[str], None],
-                 uniform: Callable[[float, float], float] = random.uniform):
+                 uniform: Callable[[float, float], float] | None = None):
         self.mirrors, self.budget, self.opts = mirrors, budget, opts
-        self.log, self.note, self.uniform = log, note, uniform
+        self.log, self.note, self.uniform = log, note, uniform or _uniform
         self.why: str | None = None
         self._got, self._heard = -1, 0.0   # bytes received when last checked, and when they changed
 

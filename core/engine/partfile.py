@@ -11,7 +11,6 @@ import ctypes
 import errno
 import hashlib
 import os
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -61,6 +60,16 @@ def _allocated(path: Path) -> int:
     return getattr(st, "st_blocks", 0) * 512 if hasattr(st, "st_blocks") else st.st_size
 
 
+def free_bytes(folder: Path) -> int:
+    """Bytes a user may still write in ``folder``'s filesystem (shutil.disk_usage's free,
+    read here without importing shutil, which `get` otherwise does without)."""
+    if hasattr(os, "statvfs"):
+        st = os.statvfs(folder)
+        return st.f_bavail * st.f_frsize
+    import shutil
+    return shutil.disk_usage(folder).free
+
+
 def datasync(fd: int) -> None:
     os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
 
@@ -69,7 +78,7 @@ def write_error(e: OSError, need: int, dest_dir: Path, part: Path | None) -> Zhi
     """What a failed write means to the user: the disk is full (``need``: the bytes still
     to come), or the .part (else the folder) cannot be written."""
     if e.errno == errno.ENOSPC:
-        return DiskFull(need, shutil.disk_usage(dest_dir).free, str(dest_dir))
+        return DiskFull(need, free_bytes(dest_dir), str(dest_dir))
     return ZhilianError(f"Cannot write {part or dest_dir}: {e.strerror or e}")
 
 
@@ -205,7 +214,7 @@ class PartFile:
         assert self.path is not None
         if total is not None:
             need = total - min(total, _allocated(self.path))
-            free = shutil.disk_usage(dest_dir).free
+            free = free_bytes(dest_dir)
             if need > free:
                 raise DiskFull(need, free, str(dest_dir))
         self._created = not self.path.exists()

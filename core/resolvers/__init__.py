@@ -4,7 +4,6 @@ subclass with a ``name`` is registered; ``find(url)`` picks one by URL."""
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ _registry: dict[str, Resolver] | None = None
 def registry() -> dict[str, Resolver]:
     global _registry
     if _registry is None:
+        import pkgutil  # (a plain link never needs the registry: see KNOWN_HOSTS)
         found: dict[str, Resolver] = {}
         for mod in pkgutil.iter_modules(__path__):
             if mod.name.startswith("_") or mod.name == "base":

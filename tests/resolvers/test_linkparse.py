@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.linkparse import parse_links
 from core.models import Link
@@ -189,3 +191,43 @@ def test_quark_subfolder_fragment_is_kept_and_not_merged_with_the_share():
                         "提取码：Q1W2")
     assert [x.url for x in links] == ["https://pan.quark.cn/s/f00ba4",
                                       f"https://pan.quark.cn/s/f00ba4#/list/share/{fid}-ckpt"]
+
+
+# -- the quick paths (no pattern compiled for one plain link) agree with the patterns
+
+_PIECES = ["http://", "https://", "HTTPS://", "pan.baidu.com/", "huggingface.co/", "a", "Z9", "/", "s/1x",
+           "?pwd=", "ab12", ",", ";", ")", "(", "]", ".", " ", "\t", '"', "'", "<", "&amp;", "提取码:", "密码",
+           "code: ", "=", "-", "\x1c", "\u00a0", "é", "#/list"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_the_quick_url_scan_finds_what_the_pattern_finds(text):
+    import re
+
+    from core import linkparse
+    want = [(m.start(), m.group(0)) for m in re.compile(linkparse._URL).finditer(text)]
+    assert linkparse._url_matches(text) == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_parse_links_gives_the_same_links_with_the_quick_paths_off(text):
+    import re
+
+    from core import linkparse
+    quick = parse_links(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(linkparse, "_url_matches",
+                  lambda t: [(x.start(), x.group(0)) for x in re.compile(linkparse._URL).finditer(t)])
+        m.setattr(linkparse, "_uncovered_slash", lambda t, taken: True)
+        full = parse_links(text)
+    assert quick == full
+
+
+def test_a_plain_link_compiles_no_pattern():
+    from core import linkparse
+    linkparse._re.cache_clear()
+    assert one("https://example.com/models/w.safetensors?download=true").password is None
+    assert one("https://pan.baidu.com/s/1AbC?pwd=x7k2").password == "x7k2"
+    assert linkparse._re.cache_info().currsize == 0
