@@ -3,6 +3,7 @@ masked wherever they appear in a text (a log message, its arguments, a traceback
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -52,17 +53,30 @@ _KEYS = (r"token|access_token|refresh_token|api_key|apikey|sign|signature|X-Amz-
 _PASSWORDS = r"password|passwd|passcode|pwd|提取码|密码"
 _NAMES = rf"{_HEADER_NAMES}|{_COOKIE_NAMES}|{_KEYS}|{_PASSWORDS}"
 # 'Cookie': 'a=b; c=d' / "password": "x" (a dict's repr, JSON)
-_QUOTED_RE = re.compile(rf"(?i)(['\"])({_NAMES})\1(\s*:\s*b?)(['\"])((?:\\.|(?!\4).)*)\4")
+_QUOTED = rf"(?i)(['\"])({_NAMES})\1(\s*:\s*b?)(['\"])((?:\\.|(?!\4).)*)\4"
 # Cookie: a=b; c=d  (a header line: the whole value up to the end of the line or a quote)
-_HEADER_RE = re.compile(rf"(?i)\b({_HEADER_NAMES})(\s*:\s*)([^\r\n'\"]+)")
+_HEADER = rf"(?i)\b({_HEADER_NAMES})(\s*:\s*)([^\r\n'\"]+)"
 _VALUE = r"[^\s;&,'\"]*[^\s;&,'\":.)\]}]"   # a value never takes the text's punctuation
-_KV_RE = re.compile(
-    rf"(?i)(?<![\w-])({_COOKIE_NAMES}|{_PASSWORDS})(\s*[=:]\s*)({_VALUE})"
-    rf"|(?<![\w-])({_KEYS})(\s*=\s*)({_VALUE})")
-_BEARER_RE = re.compile(r"(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]{8,})")
+_KV = (rf"(?i)(?<![\w-])({_COOKIE_NAMES}|{_PASSWORDS})(\s*[=:]\s*)({_VALUE})"
+       rf"|(?<![\w-])({_KEYS})(\s*=\s*)({_VALUE})")
+_BEARER = r"(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]{8,})"
 # tokens recognisable by their shape: Hugging Face, GitHub, JWTs
-_TOKEN_RE = re.compile(r"\b(hf_|gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
-                       r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_TOKEN = (r"\b(hf_|gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
+          r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+# Every ASCII text the patterns above can match holds one of these (lower-cased, as the
+# patterns ignore case; a text with other characters goes through them all, as case-
+# insensitive matching pairs some of those with ASCII letters): most log lines hold none,
+# and then those patterns are neither compiled nor run. tests/logs hold the two ways equal.
+_NAME_HINTS = ("cookie", "authorization", "x-api-key", "token", "bduss", "bdclnd", "__puus", "__pus",
+               "__kp", "fedauth", "rtfa", "api_key", "apikey", "sign", "x-amz-credential", "secret",
+               "sessionid", "passwd", "passcode", "password", "pwd")
+_BEARER_HINTS = ("bearer", "basic")
+_TOKEN_HINTS = ("hf_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "eyJ")
+
+
+@functools.cache
+def _re(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 def _kv(m: re.Match) -> str:
@@ -81,13 +95,19 @@ def redact_text(text: str) -> str:
     """Mask URLs' secret query values and user info, header values of Cookie /
     Authorization, cookies of the share hosts, passwords, `NAME=secret` pairs, bearer
     and hub tokens."""
-    text = _URL_RE.sub(_url, text)
-    text = _QUOTED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{MASK}{m.group(4)}",
-                          text)
-    text = _HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    text = _KV_RE.sub(_kv, text)
-    text = _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    return _TOKEN_RE.sub(lambda m: (m.group(1) or "") + MASK, text)
+    if "://" in text:
+        text = _URL_RE.sub(_url, text)
+    folded = text.lower() if text.isascii() else None
+    if folded is None or any(h in folded for h in _NAME_HINTS):
+        text = _re(_QUOTED).sub(
+            lambda m: f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{MASK}{m.group(4)}", text)
+        text = _re(_HEADER).sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+        text = _re(_KV).sub(_kv, text)
+    if folded is None or any(h in folded for h in _BEARER_HINTS):
+        text = _re(_BEARER).sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    if any(h in text for h in _TOKEN_HINTS):
+        text = _re(_TOKEN).sub(lambda m: (m.group(1) or "") + MASK, text)
+    return text
 
 
 class RedactingFilter(logging.Filter):

@@ -9,8 +9,10 @@ import stat
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core import logsetup
+from core import logsetup, redact
 from core.redact import redact_text
 
 CASES = [
@@ -130,3 +132,54 @@ def test_an_unwritable_log_folder_never_breaks_a_command(zhilian_home, capsys):
     logging.getLogger("zhilian.test").warning("still works")
     logsetup.teardown()
     assert capsys.readouterr().err == "zhilian: still works\n"
+
+
+# -- the hints that skip the patterns for most lines never skip a line a pattern changes
+
+_WORDS = ["Cookie", "SET-COOKIE", "authorization", "Proxy-Authorization", "x-api-key", "X-Share-Token", "token",
+          "BDUSS_BFESS", "stoken", "__puus", "__pus", "__kp", "FedAuth", "rtFa", "ctoken", "api_key", "ApiKey",
+          "sign", "X-Amz-Signature", "x-amz-credential", "client_secret", "sessionid", "PassWord", "passwd",
+          "passcode", "pwd", "提取码", "密码", "Bearer", "basic", "hf_", "ghp_", "ghs_", "github_pat_", "eyJ",
+          "abcdefgh12345678", "ABCDEFGHIJKLMNOPQRS", ".", "-", "_", "=", ": ", ":", " ", "'", '"', "\\", ";",
+          "&", ",", "\n", "https://h/p?sign=", "ſ", "K", "İ", "ı", "é", "word", "key"]
+
+
+def _all_patterns(text: str) -> str:
+    """redact_text with every pattern run on every text (no hints)."""
+    import re
+    if "://" in text:
+        text = redact._URL_RE.sub(redact._url, text)
+    m = redact.MASK
+    text = re.sub(redact._QUOTED, lambda g: f"{g[1]}{g[2]}{g[1]}{g[3]}{g[4]}{m}{g[4]}", text)
+    text = re.sub(redact._HEADER, lambda g: f"{g[1]}{g[2]}{m}", text)
+    text = re.sub(redact._KV, redact._kv, text)
+    text = re.sub(redact._BEARER, lambda g: f"{g[1]}{g[2]}{m}", text)
+    return re.sub(redact._TOKEN, lambda g: (g[1] or "") + m, text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=14).map("".join))
+def test_the_hints_change_no_redaction(text):
+    assert redact_text(text) == _all_patterns(text)
+
+
+def test_a_plain_log_line_compiles_none_of_the_name_patterns():
+    redact._re.cache_clear()
+    redact_text("zhilian 0.9: `get` started (Python 3.11.7, linux) GET https://example.com/models/w.bin 200")
+    assert redact._re.cache_info().currsize == 0
+
+
+def _names() -> list[str]:
+    out = []
+    for group in (redact._HEADER_NAMES, redact._COOKIE_NAMES, redact._KEYS, redact._PASSWORDS):
+        out += [n.replace("\\w*", "_BFESS") for n in group.split("|")]
+    return out
+
+
+@pytest.mark.parametrize("name", _names())
+def test_every_name_still_masks_with_the_hints(name):
+    forms = (f"{name}=value1234", f"{name}: value1234", f"{{'{name}': 'value1234'}}",
+             f"x {name.upper()}=value1234", f"{name.lower()} = value1234")
+    for form in forms:
+        assert redact_text(form) == _all_patterns(form)
+    assert any("value1234" not in redact_text(f) for f in forms)
