@@ -541,6 +541,38 @@ def test_first_downloaded_bytes_are_journaled_at_once(file_server, tmp_path):
     assert all(on_disk[a:b] == data[a:b] for a, b in j.done)
 
 
+def test_a_fast_first_tick_waits_for_the_journal_interval(file_server, tmp_path, monkeypatch):
+    """Many bytes in the first tick (a fast link): their fdatasync would be costly, so the
+    first journal waits for journal_interval like every later one (nothing is synced or
+    journaled before)."""
+    import asyncio
+
+    from core.engine import DownloadOptions, Engine, ticker
+    monkeypatch.setattr(ticker, "FIRST_JOURNAL_MAX", 64 << 10)
+    data = make_blob(24 << 20, seed=32)
+    file_server.add("/f.bin", data, rate=8 << 20)
+    jpath = journal.journal_path(tmp_path / "f.bin.part")
+
+    async def go():
+        async with Engine() as eng:
+            d = eng.download([Mirror(file_server.url("/f.bin"))], tmp_path,
+                             DownloadOptions(connections=1, journal_interval=60))
+            task = asyncio.create_task(d.run())
+            seen = []
+            for _ in range(15):
+                await asyncio.sleep(0.1)
+                seen.append((journal.load(jpath), d.progress.done))
+            d.cancel()
+            try:
+                await task
+            except Exception:
+                pass
+            return seen
+    seen = asyncio.run(go())
+    assert seen[-1][1] > 1 << 20, "the download did not run"
+    assert all(j is None for j, _ in seen), "journaled before the interval although the first tick was fast"
+
+
 def test_cookies_a_resolver_session_collected_go_with_the_download(file_server, tmp_path):
     """The data path is not the resolvers' aiohttp session, but what that session's jar
     holds for the host (a resolver's login or warning cookie) is sent with every range
