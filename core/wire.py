@@ -67,8 +67,10 @@ WARM_AFTER = 0.02
 WARM_CONNECTING = 0.05
 
 
-class _NoAddress(Exception):
-    """An attempt of the connect race with no address left to try."""
+class _Skipped(Exception):
+    """An attempt of the connect race that has nothing to report: no address left to try,
+    an early connection whose TLS handshake failed (the usual attempts report what they
+    find), or one that gives way to an early connection ahead of it."""
 
 
 def _fresh(conn: _Conn, now: float) -> bool:
@@ -281,15 +283,19 @@ class _SockConn:
         while True:
             try:
                 self.sock.do_handshake()
-                # decrypted records are read from the TLS object itself: SSLSocket.recv_into
-                # adds three Python calls per 16 KiB record (0.1 s of CPU per 512 MiB)
-                sslobj = getattr(self.sock, "_sslobj", None)
-                self._tls_read = getattr(sslobj, "read", None)
+                self.tls_ready()
                 return
             except ssl.SSLWantReadError:
                 await self._wait(False, None)
             except ssl.SSLWantWriteError:
                 await self._wait(True, None)
+
+    def tls_ready(self) -> None:
+        """The TLS handshake is done (here, or by core/preconnect.py's early thread)."""
+        # decrypted records are read from the TLS object itself: SSLSocket.recv_into
+        # adds three Python calls per 16 KiB record (0.1 s of CPU per 512 MiB)
+        sslobj = getattr(self.sock, "_sslobj", None)
+        self._tls_read = getattr(sslobj, "read", None)
 
     async def _wait(self, writable: bool, timeout: float | None) -> None:
         fut = self._loop.create_future()
@@ -675,8 +681,9 @@ class Response:
 
 
 def _tls_context():
-    import ssl
-    return ssl.create_default_context()
+    """The default context: core/preconnect.py's, whose early connection this client's
+    next connections resume."""
+    return preconnect.tls_context()
 
 
 class Client:
@@ -848,9 +855,17 @@ class Client:
         """A new connection to host:port (with TLS for tls_host when given). Addresses are
         tried a quarter of a second apart, the first to connect wins (happy eyeballs), so a
         broken IPv6 route costs 0.25 s, not a connect timeout. A connection begun as the
-        process started (core/preconnect.py) runs first in that race."""
+        process started (core/preconnect.py) runs first in that race; one that made its TLS
+        handshake too is taken only for the same host name and this client's default
+        context, and an attempt that connects while its TLS handshake is under way (it
+        connected first) waits for that handshake and gives way unless it fails."""
         loop = asyncio.get_running_loop()
         early = preconnect.take(host, port)
+        if early is not None and early.tls and (
+                not RAW_SOCKETS or tls_host != early.server_hostname
+                or not preconnect.is_default_context(self._tls())):
+            early.discard()    # made for another name or context: not for this connection
+            early = None
 
         async def attempt(fam: int, addr: tuple) -> socket.socket:
             sock = socket.socket(fam, socket.SOCK_STREAM)
@@ -871,12 +886,27 @@ class Client:
             # address lookup running meanwhile
             lookup = asyncio.ensure_future(self._addresses(host, port))
 
+            async def first() -> socket.socket:
+                try:
+                    return await early.wait()
+                except Exception:
+                    if early.tls_failed:
+                        raise _Skipped() from None   # the usual attempt tells what is wrong
+                    raise
+
             async def nth(i: int) -> socket.socket:
                 addrs = await lookup
                 if i >= len(addrs):
-                    raise _NoAddress()
-                return await attempt(*addrs[i])
-            fns = [early.wait] + [functools.partial(nth, i) for i in range(8)]
+                    raise _Skipped()
+                sock = await attempt(*addrs[i])
+                try:
+                    if await early.ahead():
+                        raise _Skipped()    # the early one has won (or is about to)
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            fns = [first] + [functools.partial(nth, i) for i in range(8)]
         try:
             sock, _, errors = await asyncio.wait_for(staggered.staggered_race(fns, 0.25), self.connect_timeout)
         except TimeoutError:
@@ -885,7 +915,7 @@ class Client:
             if lookup is not None and not lookup.cancel() and not lookup.cancelled():
                 lookup.exception()   # retrieved (a failed lookup is in ``errors`` already)
         if sock is None:
-            errors = [e for e in errors if not isinstance(e, _NoAddress)]
+            errors = [e for e in errors if not isinstance(e, _Skipped)]
             dns = next((e for e in errors if isinstance(e, ConnectError)), None)
             if dns is not None and all(isinstance(e, ConnectError) for e in errors[1:]):
                 raise dns     # the early attempt failed and the name does not resolve
@@ -896,8 +926,9 @@ class Client:
 
     async def _wrap(self, sock: socket.socket, host: str, tls_host: str | None,
                     port: int = 0) -> _Conn:
-        """A connection over a connected socket, with TLS for tls_host when given. TLS
-        sessions are resumed across the connections to one host and port."""
+        """A connection over a connected socket, with TLS for tls_host when given (an
+        ``ssl.SSLSocket`` is core/preconnect.py's early connection, its handshake done).
+        TLS sessions are resumed across the connections to one host and port."""
         loop = asyncio.get_running_loop()
         if RAW_SOCKETS:
             conn: _Conn = _SockConn(loop, sock)
@@ -908,7 +939,10 @@ class Client:
             except TimeoutError:
                 sock.close()
                 raise ConnectError(f"connecting to {host} timed out", "timeout") from None
-        if tls_host:
+        if isinstance(conn, _SockConn) and conn.tls:
+            conn.tls_ready()
+            conn.tls_key = (tls_host or host, port)
+        elif tls_host:
             await self._start_tls(conn, host, tls_host, port, "")
         self.opened += 1
         return conn

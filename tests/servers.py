@@ -424,6 +424,44 @@ async def read_body(resp) -> bytes:
 
 
 @contextlib.contextmanager
+def far(port: int, rtt: float):
+    """bench/delayproxy.py in front of 127.0.0.1:port, in a thread: its address."""
+    import socket
+    import time
+
+    from bench._util import free_port
+    from bench.delayproxy import serve
+    listen = ("127.0.0.1", free_port())
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(serve(listen, ("127.0.0.1", port), rtt))
+
+    def run():
+        asyncio.set_event_loop(loop)    # (gather of no task asks for the thread's loop)
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+        rest = asyncio.all_tasks(loop)   # the connections still relayed end with it
+        for r in rest:
+            r.cancel()
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(listen, 0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the delay proxy did not start"
+            time.sleep(0.02)
+    try:
+        yield listen
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        t.join(10)
+
+
+@contextlib.contextmanager
 def black_hole():
     """The address of a listening socket that never answers a connect: its accept queue is
     full, so further SYNs are dropped and a connect hangs (a broken route, say)."""

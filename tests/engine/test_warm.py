@@ -6,17 +6,22 @@ ahead. The far host here is a local server that holds its first answer back."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import ssl
-import threading
 import time
 
 import pytest
 
-from bench._util import free_port
 from core import wire
-from tests.servers import RawServer, make_blob, read_body, read_request, run_download, sha256, wire_client
+from tests.servers import (
+    RawServer,
+    far,
+    make_blob,
+    read_body,
+    read_request,
+    run_download,
+    sha256,
+    wire_client,
+)
 
 HOLD = 0.3    # how long the "far" server keeps its first answer back
 
@@ -222,40 +227,6 @@ def test_tls_connections_opened_ahead_are_ready_for_their_requests(tls_cert, ver
     assert [i[:2] for i in info] == [(b"hello", True)] * 2
     assert all(t < host.first_answer_at for t in host.accepted[1:])
     assert [i[2] for i in info] == ([True, True] if version == "TLSv1_2" else [False, False])
-
-
-@contextlib.contextmanager
-def far(port: int, rtt: float):
-    """bench/delayproxy.py in front of 127.0.0.1:port, in a thread: its address."""
-    from bench.delayproxy import serve
-    listen = ("127.0.0.1", free_port())
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(serve(listen, ("127.0.0.1", port), rtt))
-
-    def run():
-        asyncio.set_event_loop(loop)    # (gather of no task asks for the thread's loop)
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(task)
-        rest = asyncio.all_tasks(loop)   # the connections still relayed end with it
-        for r in rest:
-            r.cancel()
-        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
-        loop.close()
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(listen, 0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the delay proxy did not start"
-            time.sleep(0.02)
-    try:
-        yield listen
-    finally:
-        loop.call_soon_threadsafe(task.cancel)
-        t.join(10)
 
 
 def test_a_far_tls_handshake_opens_the_following_connections_before_the_request(tls_cert):
