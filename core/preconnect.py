@@ -64,6 +64,13 @@ def tls_context() -> ssl.SSLContext:
         return _context
 
 
+def _name(host: str) -> str | bytes:
+    """The host name as the resolver gets it: an ASCII name as bytes, which spares an http
+    link's early thread the IDNA codec's import (3 ms, holding the GIL the main thread's
+    imports want; over https the ssl module encodes the server name with it anyway)."""
+    return host.encode("ascii") if host.isascii() else host
+
+
 def _connect_making_context(host: str, port: int, deadline: float) -> socket.socket:
     """socket.create_connection, the TLS context made (ssl imported, the CA store loaded)
     while the SYN is on its way rather than before or after it."""
@@ -72,7 +79,7 @@ def _connect_making_context(host: str, port: int, deadline: float) -> socket.soc
     import socket
     import time
     err: OSError | None = None
-    for fam, kind, proto, _, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    for fam, kind, proto, _, addr in socket.getaddrinfo(_name(host), port, type=socket.SOCK_STREAM):
         sock = socket.socket(fam, kind, proto)
         try:
             sock.setblocking(False)
@@ -134,7 +141,7 @@ class Early:
             if self.tls:
                 sock = _connect_making_context(self.host, self.port, start + CONNECT_TIMEOUT)
             else:
-                sock = socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT)
+                sock = socket.create_connection((_name(self.host), self.port), timeout=CONNECT_TIMEOUT)
         except Exception as e:   # OSError; UnicodeError for a name IDNA cannot encode
             err = e
         if sock is not None and self.tls:
