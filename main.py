@@ -14,8 +14,18 @@ def main(argv: list[str] | None = None) -> int:
     from core.invocation import ensure_std_streams
     ensure_std_streams()      # zhilian.exe (windowed) has no console: stdout/stderr are None
     if first and (first in ("-h", "--help", "--version") or not first.startswith("-")):
-        from core.commands import is_command
-        if first in ("-h", "--help", "--version") or is_command(first):
+        # The imports make no garbage worth collecting; the collector's passes over their
+        # new objects were 3.5 % of a short `get`'s instructions. Frozen afterwards, they
+        # stay out of every later pass.
+        import gc
+        gc.disable()
+        try:
+            from core.commands import is_command
+            known = first in ("-h", "--help", "--version") or is_command(first)
+        finally:
+            gc.enable()
+        gc.freeze()
+        if known:
             from core.commands import main as cli_main
             return cli_main(argv)
     from gui.app import run_gui
