@@ -409,6 +409,14 @@ async def ok_answer(reader, writer):
 
 # -- for tests of the engine's HTTP client (core/wire.py) ----------------------------------
 
+def tls_server_context(cert, key):
+    """A server-side TLS context for a test server with the given certificate and key."""
+    import ssl
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def wire_client(**kw):
     """A core.wire.Client as the tests use it."""
     from core import wire

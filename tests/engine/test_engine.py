@@ -509,33 +509,42 @@ def test_downloads_from_one_host_share_its_connection_slots(file_server, tmp_pat
     assert both == (2, 2), both                          # then the two shared them
 
 
-def test_first_downloaded_bytes_are_journaled_at_once(file_server, tmp_path):
-    """A kill in the first second of a run must not lose what it fetched: the first bytes
-    reach the journal at the next tick, not a journal interval later."""
+def _look_while_it_runs(url, dest, opts, look, times, until=lambda seen: False) -> list:
+    """Runs a download of url, calls look(download) every 0.1 s (at most ``times`` times,
+    stopping once ``until`` says so of a look's result), then cancels it: what each look saw."""
     import asyncio
 
-    from core.engine import DownloadOptions, Engine
-    data = make_blob(4 << 20, seed=31)
-    file_server.add("/j.bin", data, rate=512 << 10)
-    jpath = journal.journal_path(tmp_path / "j.bin.part")
+    from core.engine import Engine
 
     async def go():
         async with Engine() as eng:
-            d = eng.download([Mirror(file_server.url("/j.bin"))], tmp_path,
-                             DownloadOptions(connections=2, sync=False, journal_interval=60))
+            d = eng.download([Mirror(url)], dest, opts)
             task = asyncio.create_task(d.run())
-            for _ in range(40):
+            seen = []
+            for _ in range(times):
                 await asyncio.sleep(0.1)
-                j = journal.load(jpath)
-                if j is not None and j.done:
+                seen.append(look(d))
+                if until(seen[-1]):
                     break
             d.cancel()
             try:
                 await task
             except Exception:
                 pass
-            return j
-    j = asyncio.run(go())
+            return seen
+    return asyncio.run(go())
+
+
+def test_first_downloaded_bytes_are_journaled_at_once(file_server, tmp_path):
+    """A kill in the first second of a run must not lose what it fetched: the first bytes
+    reach the journal at the next tick, not a journal interval later."""
+    from core.engine import DownloadOptions
+    data = make_blob(4 << 20, seed=31)
+    file_server.add("/j.bin", data, rate=512 << 10)
+    jpath = journal.journal_path(tmp_path / "j.bin.part")
+    j = _look_while_it_runs(file_server.url("/j.bin"), tmp_path,
+                            DownloadOptions(connections=2, sync=False, journal_interval=60),
+                            lambda d: journal.load(jpath), 40, until=lambda j: j is not None and j.done)[-1]
     assert j is not None and j.done, "nothing journaled within 4 s although data arrived"
     on_disk = (tmp_path / "j.bin.part").read_bytes()
     assert all(on_disk[a:b] == data[a:b] for a, b in j.done)
@@ -545,30 +554,14 @@ def test_a_fast_first_tick_waits_for_the_journal_interval(file_server, tmp_path,
     """Many bytes in the first tick (a fast link): their fdatasync would be costly, so the
     first journal waits for journal_interval like every later one (nothing is synced or
     journaled before)."""
-    import asyncio
-
-    from core.engine import DownloadOptions, Engine, ticker
+    from core.engine import DownloadOptions, ticker
     monkeypatch.setattr(ticker, "FIRST_JOURNAL_MAX", 64 << 10)
     data = make_blob(24 << 20, seed=32)
     file_server.add("/f.bin", data, rate=8 << 20)
     jpath = journal.journal_path(tmp_path / "f.bin.part")
-
-    async def go():
-        async with Engine() as eng:
-            d = eng.download([Mirror(file_server.url("/f.bin"))], tmp_path,
-                             DownloadOptions(connections=1, journal_interval=60))
-            task = asyncio.create_task(d.run())
-            seen = []
-            for _ in range(15):
-                await asyncio.sleep(0.1)
-                seen.append((journal.load(jpath), d.progress.done))
-            d.cancel()
-            try:
-                await task
-            except Exception:
-                pass
-            return seen
-    seen = asyncio.run(go())
+    seen = _look_while_it_runs(file_server.url("/f.bin"), tmp_path,
+                               DownloadOptions(connections=1, journal_interval=60),
+                               lambda d: (journal.load(jpath), d.progress.done), 15)
     assert seen[-1][1] > 1 << 20, "the download did not run"
     assert all(j is None for j, _ in seen), "journaled before the interval although the first tick was fast"
 

@@ -11,7 +11,7 @@ import ssl
 import time
 
 import pytest
-from servers import RawServer, black_hole, far, read_request
+from servers import RawServer, black_hole, far, read_request, tls_server_context
 from servers import ok_answer as _ok_answer
 from servers import read_body as _body
 from servers import wire_client as client
@@ -174,8 +174,7 @@ class TLSHost:
 
     def __init__(self, tls_cert, version: str | None = None, hold: float = 0.0):
         cert, key = tls_cert
-        self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ctx.load_cert_chain(cert, key)
+        self.ctx = tls_server_context(cert, key)
         if version:
             self.ctx.maximum_version = getattr(ssl.TLSVersion, version)
         self.hello: list[str | None] = []

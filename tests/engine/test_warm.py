@@ -20,6 +20,7 @@ from tests.servers import (
     read_request,
     run_download,
     sha256,
+    tls_server_context,
     wire_client,
 )
 
@@ -203,8 +204,7 @@ def test_tls_connections_opened_ahead_are_ready_for_their_requests(tls_cert, ver
     there as soon as the first handshake ends); over TLS 1.3 the session ticket comes
     later, so they make full handshakes, still before the first answer."""
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     sctx.maximum_version = getattr(ssl.TLSVersion, version)
     host = Host()
 
@@ -235,8 +235,7 @@ def test_a_far_tls_handshake_opens_the_following_connections_before_the_request(
     a 0.3 s round trip the handshake takes 0.6 s or more; the others reach the server
     within a fraction of that."""
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     sctx.maximum_version = ssl.TLSVersion.TLSv1_2
     host = Host(hold=0)
 

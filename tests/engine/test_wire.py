@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from servers import AppThread, RawServer, black_hole, make_blob
+from servers import AppThread, RawServer, black_hole, make_blob, tls_server_context
 from servers import ok_answer as _ok_answer
 from servers import read_body as _body
 from servers import read_request as _read_request
@@ -338,8 +338,7 @@ def test_reading_pauses_while_the_reader_is_behind():
 
 def test_https_verifies_the_certificate(tls_cert):
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
 
     async def go(url, ctx):
         c = client(ssl_context=ctx)
@@ -440,8 +439,7 @@ def test_socks5_proxy_for_downloads_and_for_resolvers(tls_cert):
     session; a wrong password is a clear connect error."""
     from core.http import make_session
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     socks = _Socks5({"files.socks.test": "127.0.0.1"}, ("u", "p@ss"))
     with RawServer(socks.handle) as p, RawServer(_ok_answer) as plain, \
             RawServer(_ok_answer, ssl_ctx=sctx) as tls:
@@ -471,8 +469,7 @@ def test_socks5_proxy_for_downloads_and_for_resolvers(tls_cert):
 
 def test_http_and_https_through_a_proxy_from_the_environment(tls_cert, monkeypatch):
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     proxy = _Proxy()
     with RawServer(proxy.handle) as p, RawServer(_ok_answer) as plain, \
             RawServer(_ok_answer, ssl_ctx=sctx) as tls:
@@ -571,8 +568,7 @@ def test_readinto_fills_the_callers_buffer_over_http_and_tls(tls_cert, conn_kind
     """Bodies read into one preallocated buffer arrive byte-exact, never past the declared
     length (the next answer on the kept-alive connection is intact), over plain TCP and TLS."""
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     data = make_blob(5 << 20, seed=9)
 
     async def h(reader, writer):
@@ -612,8 +608,7 @@ def test_tls_sessions_are_resumed_across_a_hosts_connections(tls_cert, conn_kind
     handshake: no certificate check, no key exchange) where the socket is read directly
     (the transport-based connection of Windows does not resume)."""
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
 
     async def go(url):
         c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
@@ -638,8 +633,7 @@ def test_tls_body_ended_by_a_close_without_close_notify_is_whole(tls_cert, conn_
     declared length cut short the same way is a disconnect, and so is a close before
     any answer (said as such, not as a TLS protocol error)."""
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
     data = make_blob(200_000, seed=3)
 
     def handler(head: bytes):
@@ -684,8 +678,7 @@ def test_connections_send_without_waiting_for_acks(tls_cert):
     loopback; 15 connections opening together each lost that much)."""
     import socket
     cert, key = tls_cert
-    sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    sctx.load_cert_chain(cert, key)
+    sctx = tls_server_context(cert, key)
 
     async def go(url):
         c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
