@@ -153,6 +153,18 @@ def _uncovered_slash(text: str, taken: list[tuple[int, int]]) -> bool:
     return "/" in text[pos:]
 
 
+def _host_ok(host: str) -> bool:
+    """A host name a request can carry: ASCII, or one the IDNA codec can encode (not one
+    with an empty label or a label longer than 63 characters, say)."""
+    if host.isascii():
+        return True
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 def parse_links(text: str) -> list[Link]:
     """All distinct http(s) links in ``text``, each with its extraction code."""
     if not text:
@@ -165,7 +177,8 @@ def parse_links(text: str) -> list[Link]:
             url = _unescape(raw) if "&amp;" in raw else raw
             try:
                 sp = urlsplit(url)
-                ok = len(url) > len("https://") and bool(sp.hostname) and (sp.port or 0) >= 0
+                ok = (len(url) > len("https://") and bool(sp.hostname) and (sp.port or 0) >= 0
+                      and _host_ok(sp.hostname))
             except ValueError:
                 ok = False
             if ok:

@@ -64,10 +64,11 @@ def tls_context() -> ssl.SSLContext:
         return _context
 
 
-def _name(host: str) -> str | bytes:
-    """The host name as the resolver gets it: an ASCII name as bytes, which spares an http
-    link's early thread the IDNA codec's import (3 ms, holding the GIL the main thread's
-    imports want; over https the ssl module encodes the server name with it anyway)."""
+def ascii_name(host: str) -> str | bytes:
+    """The host name as the resolver and the ssl module get it: an ASCII name as bytes,
+    which both take as it is, where a str goes through the IDNA codec (its import and
+    stringprep's: 11 ms holding the GIL the main thread's imports want, for a name the
+    codec would give back unchanged). A name that is not ASCII stays a str, for the codec."""
     return host.encode("ascii") if host.isascii() else host
 
 
@@ -79,7 +80,7 @@ def _connect_making_context(host: str, port: int, deadline: float) -> socket.soc
     import socket
     import time
     err: OSError | None = None
-    for fam, kind, proto, _, addr in socket.getaddrinfo(_name(host), port, type=socket.SOCK_STREAM):
+    for fam, kind, proto, _, addr in socket.getaddrinfo(ascii_name(host), port, type=socket.SOCK_STREAM):
         sock = socket.socket(fam, kind, proto)
         try:
             sock.setblocking(False)
@@ -141,7 +142,7 @@ class Early:
             if self.tls:
                 sock = _connect_making_context(self.host, self.port, start + CONNECT_TIMEOUT)
             else:
-                sock = socket.create_connection((_name(self.host), self.port), timeout=CONNECT_TIMEOUT)
+                sock = socket.create_connection((ascii_name(self.host), self.port), timeout=CONNECT_TIMEOUT)
         except Exception as e:   # OSError; UnicodeError for a name IDNA cannot encode
             err = e
         if sock is not None and self.tls:
@@ -178,7 +179,7 @@ class Early:
         try:
             ctx = self.context = tls_context()
             sock.settimeout(max(timeout, 0.001))
-            return ctx.wrap_socket(sock, server_hostname=self.server_hostname), None
+            return ctx.wrap_socket(sock, server_hostname=ascii_name(self.server_hostname)), None
         except Exception as e:   # ssl.SSLError (a certificate refused), a reset, a timeout
             sock.close()
             return None, e

@@ -291,7 +291,7 @@ class _SockConn:
 
     async def start_tls(self, ctx, server_hostname: str, session=None) -> None:
         """Wraps the connected socket in TLS and does the handshake."""
-        self.sock = ctx.wrap_socket(self.sock, server_hostname=server_hostname,
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=preconnect.ascii_name(server_hostname),
                                     do_handshake_on_connect=False, session=session)
         while True:
             try:
@@ -853,7 +853,7 @@ class Client:
             return hit[1]
         loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await loop.getaddrinfo(preconnect.ascii_name(host), port, type=socket.SOCK_STREAM)
         except socket.gaierror as e:
             raise ConnectError(f"cannot resolve {host}: {e.strerror or e}", "dns") from None
         by_family: dict[int, list] = {}
@@ -1192,7 +1192,10 @@ def socks_url(proxy: str) -> tuple[str, bool]:
 
 
 def _authority(host: str, port: int, default: int | None = None) -> str:
-    h = host.encode("idna").decode("ascii") if not host.isascii() else host
+    try:
+        h = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:   # a label IDNA cannot encode (too long, say)
+        raise ClientError(f"{host} is not a valid host name") from None
     if ":" in h:  # IPv6 literal
         h = f"[{h}]"
     return h if port == default else f"{h}:{port}"

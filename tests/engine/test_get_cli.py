@@ -89,6 +89,7 @@ def test_errors_are_one_clear_line_and_a_nonzero_exit(file_server, tmp_path):
         ([file_server.url("/ok.bin"), "--sha256", "0" * 64], "sha256 mismatch"),
         ([file_server.url("/ok.bin"), "-x", "99"], "between 1 and 64"),
         (["http://127.0.0.1:9/refused.bin"], "127.0.0.1"),
+        ([f"https://ü{'a' * 70}.example/x.bin"], "No link found"),   # IDNA cannot encode it
     ]
     for args, words in cases:
         p = _get(*args, "-d", str(tmp_path), "-q")

@@ -354,6 +354,42 @@ def test_https_verifies_the_certificate(tls_cert):
             asyncio.run(go(s.url(scheme="https", host="localhost"), None))  # system CAs only
 
 
+def test_https_checks_the_name_on_the_certificate(tls_cert, tmp_path):
+    """The name goes to TLS as ASCII bytes (no IDNA codec for an ASCII name): it is still
+    the SNI the server sees and the name the certificate must carry. A trusted certificate
+    for another name is refused; a host name IDNA cannot encode is a client error at once."""
+    import subprocess as sp
+    sp.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=other.test", "-addext", "subjectAltName=DNS:other.test",
+            "-keyout", str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem")],
+           check=True, capture_output=True)
+    seen: list[str | None] = []
+
+    async def go(url, cafile):
+        c = client(ssl_context=ssl.create_default_context(cafile=str(cafile)))
+        resp, _ = await c.get(url, headers={})
+        body = await _body(resp)
+        resp.release()
+        return body
+
+    for (cert, key), ok in ((tls_cert, True), ((tmp_path / "c.pem", tmp_path / "k.pem"), False)):
+        sctx = tls_server_context(cert, key)
+        sctx.sni_callback = lambda obj, name, ctx: seen.append(name)
+        with RawServer(_ok_answer, ssl_ctx=sctx) as s:
+            url = s.url(scheme="https", host="localhost")
+            if ok:
+                assert asyncio.run(go(url, cert)) == b"secret"
+            else:
+                with pytest.raises(wire.ConnectError, match="TLS.*(match|mismatch)"):
+                    asyncio.run(go(url, cert))
+    assert seen == ["localhost", "localhost"]
+
+    async def bad_name():
+        with pytest.raises(wire.ClientError, match="not a valid host name"):
+            await client().get(f"https://ü{'a' * 70}.example/x", headers={})
+    asyncio.run(bad_name())
+
+
 class _Proxy:
     """A real forward proxy: absolute-form GETs relayed, CONNECT tunnels piped."""
 
@@ -503,27 +539,11 @@ def test_a_plain_download_never_imports_aiohttp(tmp_path):
         return web.Response(body=data)
 
     srv = AppThread(lambda: _mk(h)).start()
-    log = tmp_path / "imports.txt"
-    # main.py ends `get` with os._exit: the wrapper writes down every loaded module then
-    prog = ("import os, sys, runpy\n"
-            "real_exit = os._exit\n"
-            "def dump_and_exit(rc):\n"
-            f"    open({str(log)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
-            "    real_exit(rc)\n"
-            "os._exit = dump_and_exit\n"
-            f"sys.argv = [{str(ROOT / 'main.py')!r}] + sys.argv[1:]\n"
-            f"sys.path.insert(0, {str(ROOT)!r})\n"
-            "runpy.run_path(sys.argv[0], run_name='__main__')\n")
     try:
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        p = subprocess.run([sys.executable, "-c", prog, "get", "-q", "-d", str(tmp_path / "d"),
-                            f"http://127.0.0.1:{srv.port}/m.bin"],
-                           capture_output=True, text=True, env=env, timeout=60)
+        imported = _get_imports(tmp_path, f"http://127.0.0.1:{srv.port}/m.bin")
     finally:
         srv.stop()
-    assert p.returncode == 0, p.stderr[-2000:]
     assert (tmp_path / "d" / "m.bin").read_bytes() == data
-    imported = set(log.read_text().split())
     assert {"core.engine", "core.wire", "core.resolvers.direct"} <= imported
     # a plain link needs none of the host-specific resolvers (see core.resolvers.KNOWN_HOSTS)
     assert not [m for m in imported if m.startswith("core.resolvers.") and m not in (
@@ -535,6 +555,56 @@ def test_a_plain_download_never_imports_aiohttp(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def _get_imports(tmp_path: Path, url: str, **env) -> set[str]:
+    """`main.py get -q url` into tmp_path/d as a real process: the modules it loaded."""
+    log = tmp_path / "imports.txt"
+    # main.py ends `get` with os._exit: the wrapper writes down every loaded module then
+    prog = ("import os, sys, runpy\n"
+            "real_exit = os._exit\n"
+            "def dump_and_exit(rc):\n"
+            f"    open({str(log)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+            "    real_exit(rc)\n"
+            "os._exit = dump_and_exit\n"
+            f"sys.argv = [{str(ROOT / 'main.py')!r}] + sys.argv[1:]\n"
+            f"sys.path.insert(0, {str(ROOT)!r})\n"
+            "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}, **env}
+    p = subprocess.run([sys.executable, "-c", prog, "get", "-q", "-d", str(tmp_path / "d"), url],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return set(log.read_text().split())
+
+
+def test_an_https_download_of_an_ascii_host_never_imports_the_idna_codec(tls_cert, tmp_path):
+    """Its import (with stringprep's, 11 ms) would hold the GIL the start-up's imports
+    want, for a name it gives back unchanged: the early thread's handshake, the engine's
+    connections and its address lookups pass an ASCII name as bytes."""
+    cert, key = tls_cert
+    data = make_blob(200_000, seed=4)
+
+    async def h(reader, writer):
+        while True:
+            _, hdrs = await _read_request(reader)
+            rng = hdrs.get("range")
+            if rng:
+                a, _, b = rng.split("=")[1].partition("-")
+                a = int(a)
+                body = data[a:int(b) + 1] if b else data[a:]
+                head = (f"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {a}-{a + len(body) - 1}"
+                        f"/{len(data)}\r\n")
+            else:
+                body, head = data, "HTTP/1.1 200 OK\r\n"
+            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+
+    with RawServer(h, ssl_ctx=tls_server_context(cert, key)) as s:
+        imported = _get_imports(tmp_path, s.url("/m.bin", scheme="https", host="localhost"),
+                                SSL_CERT_FILE=str(cert))
+    assert (tmp_path / "d" / "m.bin").read_bytes() == data
+    assert "ssl" in imported and "core.preconnect" in imported
+    assert "encodings.idna" not in imported and "stringprep" not in imported
 
 
 def _mk(h) -> web.Application:

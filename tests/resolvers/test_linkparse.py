@@ -143,6 +143,15 @@ def test_nothing_to_find(text):
     assert parse_links(text) == []
 
 
+def test_a_host_name_idna_cannot_encode_is_not_a_link():
+    """No request could carry it (a label longer than 63 characters): it is not taken for
+    a link, so `get` and the queue say so at once rather than fail at the first request;
+    a host name IDNA can encode stays a link."""
+    long_label = "ü" + "a" * 70
+    links = parse_links(f"https://{long_label}.example/x.bin https://bücher.example/y.bin")
+    assert links == [Link("https://bücher.example/y.bin")]
+
+
 def test_windows_line_endings_and_tabs():
     links = parse_links("链接:\thttps://pan.baidu.com/s/1crlf\r\n提取码:\tcr1f\r\n")
     assert links == [Link("https://pan.baidu.com/s/1crlf", "cr1f")]
