@@ -333,20 +333,24 @@ class _SockConn:
         read = self._tls_read
         try:
             n = read(len(mv), mv) if read is not None else self.sock.recv_into(mv)
-        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
-            return None
-        except ssl.SSLWantWriteError:
-            self._want_write = True
-            return None
-        except ssl.SSLEOFError:   # closed without a TLS close_notify: the end, as SSLSocket says
-            n = 0
-        except OSError as e:   # reset, or a TLS error
-            self._exc = e
-            self._eof = True
-            return 0
+        except OSError as e:
+            return self._read_failed(e)
         if n == 0:
             self._eof = True
         return n
+
+    def _read_failed(self, e: OSError) -> int | None:
+        """What a read that raised ``e`` means: None when nothing is there now, 0 at the
+        end of the connection (``_eof``; ``_exc`` holds a reset or a TLS error)."""
+        if isinstance(e, (BlockingIOError, InterruptedError, ssl.SSLWantReadError)):
+            return None
+        if isinstance(e, ssl.SSLWantWriteError):
+            self._want_write = True
+            return None
+        if not isinstance(e, ssl.SSLEOFError):   # closed without a TLS close_notify: the end
+            self._exc = e                         # a reset, or a TLS error
+        self._eof = True
+        return 0
 
     async def readinto(self, mv: memoryview, timeout: float | None) -> int:
         """Fills mv with what has arrived, waiting (up to timeout) for at least one byte;
@@ -360,11 +364,26 @@ class _SockConn:
             return n
         size, got = len(mv), 0
         while True:
-            while got < size and not self._eof:
-                n = self._recv_into(mv[got:])
-                if not n:
-                    break
-                got += n
+            read = self._tls_read
+            if read is not None:
+                # TLS records (16 KiB at most) decrypted into mv one after another until
+                # none is complete: 32 times per MiB, so the TLS object is called here
+                # rather than through _recv_into (a Python call less per record)
+                try:
+                    while got < size and not self._eof:
+                        n = read(size - got, mv[got:])
+                        if not n:
+                            self._eof = True
+                            break
+                        got += n
+                except OSError as e:
+                    self._read_failed(e)
+            else:
+                while got < size and not self._eof:
+                    n = self._recv_into(mv[got:])
+                    if not n:
+                        break
+                    got += n
             if got or self._eof:
                 return got
             want_write, self._want_write = self._want_write, False

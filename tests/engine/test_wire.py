@@ -243,6 +243,43 @@ def test_a_reset_while_the_answer_is_read_is_a_disconnect():
                 asyncio.run(go(s.url()))
 
 
+def test_a_reset_in_the_middle_of_a_tls_body_is_a_disconnect(tls_cert):
+    """Over TLS the body is read record after record by the TLS object: a reset between
+    records ends the read with ServerDisconnected (the engine retries the rest) and what
+    arrived before it whole, never a hang, an empty success or a traceback."""
+    import socket
+    import struct
+    cert, key = tls_cert
+    data = make_blob(300_000, seed=5)
+
+    async def rst_mid_body(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data) + data[:200_000])
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async def go(url):
+        c = client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        resp, _ = await c.get(url, headers={}, read_timeout=5)
+        got = bytearray()
+        buf = memoryview(bytearray(1 << 19))
+        try:
+            with pytest.raises(wire.ServerDisconnected, match="100000 bytes of the answer missing"):
+                while n := await resp.readinto(buf):
+                    got += buf[:n]
+        finally:
+            resp.close()
+            await c.close()
+        return bytes(got)
+
+    with RawServer(rst_mid_body, ssl_ctx=tls_server_context(cert, key)) as s:
+        got = asyncio.run(go(s.url(scheme="https", host="localhost")))
+    assert got == data[:200_000]
+
+
 def test_refused_connection_is_a_connect_error():
     with RawServer(lambda r, w: asyncio.sleep(0)) as s:
         port = s.port
