@@ -224,6 +224,8 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
             ("curl", curl("big.bin")),
         ], set()),
     ]
+    if args.only:
+        cases = [c for c in cases if args.only.lower() in c[0].lower()]
     rows = []
     for title, url, sha, name, mib, cmds, once in cases:
         cmds = with_baseline(cmds)
@@ -233,15 +235,16 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
             rs = results[label]
             wall = statistics.median(x[0] for x in rs)
             cpu = statistics.median(x[1] for x in rs)
-            rows.append((title, label, wall, mib / wall, cpu, cpu * 1024 / mib,
-                         max(x[2] for x in rs), wall / ref, all(x[3] == 0 for x in rs)))
+            rows.append((title, label, wall, min(x[0] for x in rs), max(x[0] for x in rs), mib / wall, cpu,
+                         cpu * 1024 / mib, max(x[2] for x in rs), wall / ref, all(x[3] == 0 for x in rs)))
     print(f"\nmedian of {args.runs} runs (curl on the throttled route: 1 run), {os.cpu_count()} CPUs, "
           f"loopback nginx, load average at the end {os.getloadavg()[0]:.2f}\n")
-    print("| case | command | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS MiB | wall / aria2c | ok |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for t, label, wall, tp, cpu, cpg, rss, ratio, ok in rows:
-        print(f"| {t} | {label} | {wall:.2f} | {tp:.1f} | {cpu:.2f} | {cpg:.2f} | {rss:.0f} | {ratio:.2f} | "
-              f"{'yes' if ok else 'FAILED'} |")
+    print("| case | command | wall s | fastest-slowest s | MiB/s | CPU s | CPU s/GiB | peak RSS MiB | "
+          "wall / aria2c | ok |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for t, label, wall, lo, hi, tp, cpu, cpg, rss, ratio, ok in rows:
+        print(f"| {t} | {label} | {wall:.2f} | {lo:.2f}-{hi:.2f} | {tp:.1f} | {cpu:.2f} | {cpg:.2f} | {rss:.0f} | "
+              f"{ratio:.2f} | {'yes' if ok else 'FAILED'} |")
 
 
 def latency_tables(d: Path, port: int, tls_port: int, files: dict, args) -> None:
@@ -302,6 +305,7 @@ def main() -> int:
     ap.add_argument("--small-mib", type=int, default=64)
     ap.add_argument("--mid-mib", type=int, default=128)
     ap.add_argument("--big-mib", type=int, default=512)
+    ap.add_argument("--only", default="", help="only the loopback cases whose title holds this (e.g. TLS)")
     ap.add_argument("--latency", action="store_true", help="the time-vs-RTT table instead")
     ap.add_argument("--rtts", default="0,50,150,250", help="round-trip times in ms (--latency)")
     ap.add_argument("--no-aria2-defaults", action="store_true",
