@@ -231,20 +231,27 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
         cmds = with_baseline(cmds)
         results = run_case(d, url, sha, name, cmds, args.runs, once)
         ref = statistics.median(x[0] for x in results[ARIA2_TUNED])
+        curl_runs = results.get("curl", [])
         for label, _ in cmds:
             rs = results[label]
             wall = statistics.median(x[0] for x in rs)
             cpu = statistics.median(x[1] for x in rs)
+            # each run against curl's in the same round (seconds apart): the VM's drift over
+            # the minutes of a sitting cancels, which the ratio of two medians keeps
+            paired = (statistics.median(r[0] / c[0] for r, c in zip(rs, curl_runs))
+                      if len(curl_runs) == len(rs) and label != "curl" else None)
             rows.append((title, label, wall, min(x[0] for x in rs), max(x[0] for x in rs), mib / wall, cpu,
-                         cpu * 1024 / mib, max(x[2] for x in rs), wall / ref, all(x[3] == 0 for x in rs)))
+                         cpu * 1024 / mib, max(x[2] for x in rs), wall / ref, paired,
+                         all(x[3] == 0 for x in rs)))
     print(f"\nmedian of {args.runs} runs (curl on the throttled route: 1 run), {os.cpu_count()} CPUs, "
           f"loopback nginx, load average at the end {os.getloadavg()[0]:.2f}\n")
     print("| case | command | wall s | fastest-slowest s | MiB/s | CPU s | CPU s/GiB | peak RSS MiB | "
-          "wall / aria2c | ok |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for t, label, wall, lo, hi, tp, cpu, cpg, rss, ratio, ok in rows:
+          "wall / aria2c | / curl, same round | ok |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for t, label, wall, lo, hi, tp, cpu, cpg, rss, ratio, paired, ok in rows:
         print(f"| {t} | {label} | {wall:.2f} | {lo:.2f}-{hi:.2f} | {tp:.1f} | {cpu:.2f} | {cpg:.2f} | {rss:.0f} | "
-              f"{ratio:.2f} | {'yes' if ok else 'FAILED'} |")
+              f"{ratio:.2f} | {'-' if paired is None else f'{paired:.2f}'} | {'yes' if ok else 'FAILED'} |")
+    print("\n/ curl, same round: the median of each run's wall time over curl's in the same round")
 
 
 def latency_tables(d: Path, port: int, tls_port: int, files: dict, args) -> None:

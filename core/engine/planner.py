@@ -31,6 +31,8 @@ GROWTH_WINDOW = 0.03     # seconds of the first stream watched (its second half 
 BUSY_SHARE = 0.8         # ...held back while the event loop's thread is this busy (a
                          # CPU-bound stream gains nothing from more) or while that one
 FAST_STREAM = 64 << 20   # stream brings this many bytes/s (a near host or a LAN)
+SLOW_WINDOWS = 3         # a stream held alone so far lets the others open only after this
+                         # many slow windows in a row (a lone one is a stall: the VM, a disk)
 FAR_TTFB = 0.06          # a first answer this slow: no growth window (it would see only a burst)
 TAKEOVER_RATIO = 2.0     # end game: a connection this much faster takes a small tail whole,
 TAKEOVER_SILENCE = 0.05  # as does any idle one when the tail's connection is silent this long
@@ -112,6 +114,8 @@ class Planner:
         self._mark: tuple[float, float, int] | None = None   # growth rule: wall, thread CPU, bytes...
         self._look_at = 0.0        # ...measured from here, looked at then
         self._burst = True         # the next look ends the first half of the first window
+        self._kept = False         # a window has held the first stream alone
+        self._slow = 0             # slow windows in a row since then
         self._retiring: set[int] = set()   # ranges cut short to give a host slot back
         self._bursts: dict[int, float] = {}  # mirror -> latest burst of a range that ended
         self._lent: list[tuple[int, int]] = []   # planned pieces the lone first stream took on
@@ -299,7 +303,10 @@ class Planner:
         worth and what the socket buffers hold), which arrives in the first few milliseconds
         and made a throttled stream look fast. Then the count stays, and it is looked at
         again every window (the whole window: no burst left to pass over): a stream that
-        slows lets the others open. ``first_answer``: seconds the probe waited for its
+        slows for SLOW_WINDOWS windows in a row lets the others open (one slow window of a
+        fast stream is most often a stall of the machine, which more connections would
+        not cure: on the development VM, about one 512 MiB TLS download in 15 opened 15
+        connections for a stall and took 1.5 s instead of 0.8). ``first_answer``: seconds the probe waited for its
         answer; FAR_TTFB or more is a far host, where a window this short would see only
         the first burst (a stream is in slow start for several round trips), so the others
         open at once."""
@@ -325,6 +332,11 @@ class Planner:
         t0, c0, b0 = self._mark
         elapsed = now - t0
         if (cpu - c0) / elapsed >= BUSY_SHARE or (got - b0) / elapsed >= FAST_STREAM:
+            self._kept, self._slow = True, 0
+            self._mark, self._look_at = (now, cpu, got), now + GROWTH_WINDOW
+            return running
+        self._slow += 1
+        if self._kept and self._slow < SLOW_WINDOWS:
             self._mark, self._look_at = (now, cpu, got), now + GROWTH_WINDOW
             return running
         self.grown = True

@@ -13,6 +13,7 @@ from core.engine.planner import (
     FAST_STREAM,
     GROWTH_WINDOW,
     RESCUE_MIN,
+    SLOW_WINDOWS,
     UNKNOWN_END,
     Planner,
     plan,
@@ -318,18 +319,32 @@ def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_bu
     assert p.growth_limit(100.0 + 1.01 * W, 1, 16, 0, cpu) == 1    # 90 % busy: held at one
     cpu += 0.85 * W
     assert p.growth_limit(100.0 + 2.02 * W, 1, 16, 0, cpu) == 1    # still CPU-bound
+    for k in range(3, 2 + SLOW_WINDOWS):                           # the stream slowed...
+        cpu += 0.1 * W
+        assert p.growth_limit(100.0 + (k + 0.01 * k) * W, 1, 16, 0, cpu) == 1   # ...maybe a stall
     cpu += 0.1 * W
-    assert p.growth_limit(100.0 + 3.03 * W, 1, 16, 0, cpu) == 16   # the stream slowed: all open
-    assert p.growth_limit(100.0 + 3.2 * W, 1, 16, 0, cpu) == 16    # and stay allowed
+    k = 2 + SLOW_WINDOWS
+    assert p.growth_limit(100.0 + (k + 0.01 * k) * W, 1, 16, 0, cpu) == 16   # slow all along: all open
+    assert p.growth_limit(100.0 + (k + 0.2) * W, 1, 16, 0, cpu) == 16        # and stay allowed
     assert p.grown and p.growth_check_at() is None
 
     fast = Planner(M)
     got = 0
     assert fast.growth_limit(7.0, 1, 16, got, 0.0) == 1
+    got += int(0.6 * FAST_STREAM * W)
+    assert fast.growth_limit(7.0 + 0.51 * W, 1, 16, got, 0.0) == 1   # the first half: passed over
     got += int(1.2 * FAST_STREAM * W)                               # idle thread, but a fast stream
-    assert fast.growth_limit(7.0 + 1.01 * W, 1, 16, got, 0.0) == 1
-    got += int(0.3 * FAST_STREAM * W)                               # it slowed to 30 %
-    assert fast.growth_limit(7.0 + 2.02 * W, 1, 16, got, 0.0) == 16
+    assert fast.growth_limit(7.0 + 1.52 * W, 1, 16, got, 0.0) == 1
+    for k in range(1, SLOW_WINDOWS):
+        got += int(0.3 * FAST_STREAM * W)                           # it slowed to 30 %
+        assert fast.growth_limit(7.0 + (1.52 + 1.01 * k) * W, 1, 16, got, 0.0) == 1
+    got += int(0.3 * FAST_STREAM * W)
+    assert fast.growth_limit(7.0 + (1.52 + 1.01 * SLOW_WINDOWS) * W, 1, 16, got, 0.0) == 16
+
+    slow = Planner(M)                   # slow in its first judged window: all open at once
+    assert slow.growth_limit(7.0, 1, 16, 0, 0.0) == 1
+    assert slow.growth_limit(7.0 + 0.51 * W, 1, 16, 6 * M, 0.0) == 1
+    assert slow.growth_limit(7.0 + 1.52 * W, 1, 16, 6 * M + int(0.3 * FAST_STREAM * W), 0.0) == 16
 
     idle = Planner(M)
     assert idle.growth_limit(5.0, 1, 8, 0, 0.0) == 1
@@ -341,6 +356,32 @@ def test_connections_grow_at_once_unless_one_stream_is_fast_or_keeps_the_loop_bu
     assert far.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB) == 8
     near = Planner(M)
     assert near.growth_limit(5.0, 1, 8, 4 * M, 0.0, first_answer=FAR_TTFB / 2) == 1
+
+
+def test_a_stall_of_a_fast_stream_does_not_open_the_others():
+    """A stream judged fast once, then nothing for a window or two (the machine stalled: a
+    descheduled VM, a disk), stays the only one: more connections would not cure a stall,
+    and opening them cost a 512 MiB TLS download 0.7 s. Slow windows count in a row only:
+    a fast one between them starts the count over. A stream slow from its first judged
+    window (a throttled or far host) still lets the others open at once."""
+    W = GROWTH_WINDOW
+    p = Planner(M)
+    got, t = 0, 2.0
+    assert p.growth_limit(t, 1, 16, got, 0.0) == 1
+    got += 8 * M
+    assert p.growth_limit(t + 0.51 * W, 1, 16, got, 0.0) == 1      # the first half: passed over
+    # fast, a stall of two windows, fast, a stall of two windows, fast: always one stream
+    k = 0
+    for is_fast in (True, False, False, True, False, False, True):
+        k += 1
+        got += int((2 * FAST_STREAM if is_fast else FAST_STREAM // 10) * W)
+        assert p.growth_limit(t + (0.51 + 1.01 * k) * W, 1, 16, got, 0.0) == 1, k
+    assert not p.grown
+    for n in (1, 2, 3):                 # ...then slow for good: the third slow window opens them
+        k += 1
+        got += int(FAST_STREAM // 10 * W)
+        assert p.growth_limit(t + (0.51 + 1.01 * k) * W, 1, 16, got, 0.0) == (16 if n == 3 else 1), n
+    assert p.grown
 
 
 def test_a_throttled_streams_first_burst_does_not_hold_the_others_back():
