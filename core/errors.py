@@ -78,6 +78,7 @@ NETWORK_CAUSES = {
     "bad_answer": "the server's answer could not be read",
     "redirects": "too many redirects",
     "tls": "secure connection failed",
+    "certificate": "its certificate is not trusted",
     "failed": "connection failed",
 }
 
@@ -92,6 +93,8 @@ def network_cause(exc: BaseException) -> str:
         return "timeout"
     if any("DNS" in n for n in names) or (isinstance(exc, OSError) and exc.errno in (-2, -3, -5, 11001)):
         return "dns"
+    if any("CertificateError" in n or "CertVerification" in n for n in names):
+        return "certificate"   # ssl's verification failure, aiohttp's ...CertificateError
     if any("SSL" in n or "Certificate" in n for n in names):
         return "tls"
     if isinstance(exc, ConnectionRefusedError) or "ConnectError" in names or \

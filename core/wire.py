@@ -996,7 +996,8 @@ class Client:
             raise ConnectError(f"TLS with {host}{via} timed out", "timeout") from None
         except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
             conn.close()
-            raise ConnectError(f"TLS with {host}{via} failed: {e}", "tls") from None
+            cause = "certificate" if isinstance(e, ssl.SSLCertVerificationError) else "tls"
+            raise ConnectError(f"TLS with {host}{via} failed: {e}", cause) from None
         conn.tls_key = key
 
     def _keep_session(self, conn: _Conn) -> None:

@@ -64,6 +64,7 @@ def _cause(code: str) -> str:
         "bad_answer": QCoreApplication.translate("Outcome", "the server's answer could not be read"),
         "redirects": QCoreApplication.translate("Outcome", "too many redirects"),
         "tls": QCoreApplication.translate("Outcome", "secure connection failed"),
+        "certificate": QCoreApplication.translate("Outcome", "its certificate is not trusted"),
     }.get(code, QCoreApplication.translate("Outcome", "connection failed"))
 
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .. import wire
-from ..errors import NoProgress, ProtocolError, ServerFileChanged, ZhilianError
+from ..errors import NoProgress, NoUsableSource, ProtocolError, ServerFileChanged, ZhilianError
 from ..redact import redact_url
 from .mirrors import MirrorPool, MirrorState
 from .options import DownloadOptions
-from .probe import Busy, Expired, LogFn, MirrorDead, RangeIgnored, Retry, reason
+from .probe import Busy, Expired, LogFn, MirrorDead, RangeIgnored, Retry, reason, refused_for_good
 
 #: failures worth another try on the same mirror
 TRANSIENT = (wire.ClientError, TimeoutError, Retry, ProtocolError, ConnectionError)
@@ -124,6 +124,10 @@ class Failures:
             return GO_ON
         if isinstance(e, ServerFileChanged):
             return FATAL
+        if refused_for_good(e):
+            ms.dead, ms.error = True, NoUsableSource.unreachable(ms.host, e)
+            self.note(f"dropped source {ms.host}: {ms.error}")
+            return GO_ON
         if isinstance(e, wire.ConnectError):
             # refused / unreachable: fewer connections, short back-off
             self.budget.refused(now, running)

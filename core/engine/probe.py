@@ -78,6 +78,13 @@ def reason(e: BaseException) -> str:
     return NETWORK_CAUSES[network_cause(e)]      # words, never an exception's class name
 
 
+def refused_for_good(e: BaseException) -> bool:
+    """A failure no later try of the same source would change: its TLS certificate was not
+    accepted (not trusted, expired, for another name). Its source is dropped at once
+    rather than tried with back-off until the download gives up."""
+    return isinstance(e, wire.ConnectError) and e.cause == "certificate"
+
+
 def retry_after(headers) -> float:
     v = headers.get("Retry-After")
     if not v:
@@ -284,6 +291,10 @@ async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaita
             except (TimeoutError, wire.ClientError, Retry, ProtocolError, ConnectionError) as e:
                 attempt += 1
                 last = e if isinstance(e, ZhilianError) else NoUsableSource.unreachable(ms.host, e)
+                if refused_for_good(e):
+                    ms.dead, ms.error = True, last
+                    log(logging.INFO, "probe of %s: %s: source dropped", redact_url(ms.mirror.url), e)
+                    break
                 wait = backoff(attempt)
                 give_up = attempt > min(4, max_retries) or time.monotonic() + wait > deadline
                 log(logging.INFO, "probe of %s: %s %s (try %d): %s", redact_url(ms.mirror.url),

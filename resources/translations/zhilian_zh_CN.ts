@@ -857,361 +857,366 @@
     </message>
     <message>
         <location filename="../../gui/outcome.py" line="67"/>
+        <source>its certificate is not trusted</source>
+        <translation>其证书不受信任</translation>
+    </message>
+    <message>
+        <location filename="../../gui/outcome.py" line="68"/>
         <source>connection failed</source>
         <translation>连接失败</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="82"/>
+        <location filename="../../gui/outcome.py" line="83"/>
         <source>permission denied</source>
         <translation>没有权限</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="84"/>
+        <location filename="../../gui/outcome.py" line="85"/>
         <source>no such file or folder</source>
         <translation>文件或文件夹不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="86"/>
+        <location filename="../../gui/outcome.py" line="87"/>
         <source>no space left on the disk</source>
         <translation>磁盘空间已满</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="88"/>
+        <location filename="../../gui/outcome.py" line="89"/>
         <source>the disk is read-only</source>
         <translation>磁盘是只读的</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="90"/>
+        <location filename="../../gui/outcome.py" line="91"/>
         <source>it is a folder</source>
         <translation>它是一个文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="92"/>
+        <location filename="../../gui/outcome.py" line="93"/>
         <source>the address is already in use</source>
         <translation>地址已被占用</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="94"/>
+        <location filename="../../gui/outcome.py" line="95"/>
         <source>the address is not on this computer</source>
         <translation>该地址不属于这台电脑</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="107"/>
+        <location filename="../../gui/outcome.py" line="108"/>
         <source>%1 is empty (0 bytes): the download failed; not a model</source>
         <translation>%1 是空文件（0 字节）：下载失败，不是模型</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="109"/>
+        <location filename="../../gui/outcome.py" line="110"/>
         <source>%1 is a Git LFS pointer (%2), not the model itself: download the real file</source>
         <translation>%1 是 Git LFS 指针文件（%2），不是模型本身：请下载真正的文件</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="111"/>
+        <location filename="../../gui/outcome.py" line="112"/>
         <source>%1 is an HTML page (%2), not a model: the server sent an error, login or captcha page instead of the file. Get a fresh link and download again</source>
         <translation>%1 是网页（%2），不是模型：服务器返回了错误页、登录页或验证码页面，而不是文件。请获取新链接后重新下载</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="114"/>
+        <location filename="../../gui/outcome.py" line="115"/>
         <source>%1 is a JSON text (%2), probably an error answer from the server, not a model</source>
         <translation>%1 是 JSON 文本（%2），可能是服务器返回的错误信息，不是模型</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="116"/>
+        <location filename="../../gui/outcome.py" line="117"/>
         <source>%1 is an incomplete PyTorch archive (%2): its end is missing, the download was cut short. Download it again</source>
         <translation>%1 是不完整的 PyTorch 压缩包（%2）：缺少结尾，下载被中断。请重新下载</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="119"/>
+        <location filename="../../gui/outcome.py" line="120"/>
         <source>%1 does not look like a PyTorch checkpoint: not placed</source>
         <translation>%1 看起来不是 PyTorch 检查点：未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="121"/>
+        <location filename="../../gui/outcome.py" line="122"/>
         <source>%1 is not a valid safetensors file (bad header): not placed</source>
         <translation>%1 不是有效的 safetensors 文件（文件头损坏）：未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="127"/>
+        <location filename="../../gui/outcome.py" line="128"/>
         <source>No cookies found in the pasted cookies.txt (no cookie for this host in it)</source>
         <translation>粘贴的 cookies.txt 中没有找到 Cookie（其中没有此站点的 Cookie）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="129"/>
+        <location filename="../../gui/outcome.py" line="130"/>
         <source>No cookies found in the pasted Cookie header</source>
         <translation>粘贴的 Cookie 请求头中没有找到 Cookie</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="130"/>
+        <location filename="../../gui/outcome.py" line="131"/>
         <source>No cookies found in the pasted command (no Cookie header or -b option)</source>
         <translation>粘贴的命令中没有找到 Cookie（没有 Cookie 请求头或 -b 参数）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="142"/>
+        <location filename="../../gui/outcome.py" line="143"/>
         <source>the host</source>
         <translation>该站点</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="145"/>
+        <location filename="../../gui/outcome.py" line="146"/>
         <source>Log in to %1 first: import your login in Accounts</source>
         <translation>请先登录 %1：在“账号”中导入登录信息</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="147"/>
+        <location filename="../../gui/outcome.py" line="148"/>
         <source>(cookies %1)</source>
         <translation>（Cookie：%1）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="149"/>
+        <location filename="../../gui/outcome.py" line="150"/>
         <source>Link expired: paste a new link</source>
         <translation>链接已过期：请粘贴新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="151"/>
+        <location filename="../../gui/outcome.py" line="152"/>
         <source>This share needs an extraction code: add it to the link (提取码)</source>
         <translation>此分享需要提取码：请把提取码加到链接后</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="153"/>
+        <location filename="../../gui/outcome.py" line="154"/>
         <source>Wrong extraction code for this share</source>
         <translation>此分享的提取码错误</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="155"/>
+        <location filename="../../gui/outcome.py" line="156"/>
         <source>The host asks for a captcha: open the link in a browser once, then try again</source>
         <translation>站点要求验证码：请先在浏览器中打开一次链接，然后重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="157"/>
+        <location filename="../../gui/outcome.py" line="158"/>
         <source>Download quota exceeded on this host</source>
         <translation>已超出该站点的下载配额</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="159"/>
+        <location filename="../../gui/outcome.py" line="160"/>
         <source>The host is limiting this account: too many connections or requests</source>
         <translation>站点正在限制此账号：连接或请求过多</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="161"/>
+        <location filename="../../gui/outcome.py" line="162"/>
         <source>Not enough disk space</source>
         <translation>磁盘空间不足</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="163"/>
+        <location filename="../../gui/outcome.py" line="164"/>
         <source>Not enough disk space: need %1, only %2 free</source>
         <translation>磁盘空间不足：需要 %1，仅剩 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="166"/>
+        <location filename="../../gui/outcome.py" line="167"/>
         <source>%1 refused the download (HTTP %2)</source>
         <translation>%1 拒绝了下载（HTTP %2）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="168"/>
+        <location filename="../../gui/outcome.py" line="169"/>
         <source>%1 sent a web page instead of the file</source>
         <translation>%1 返回的是网页而不是文件</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="170"/>
+        <location filename="../../gui/outcome.py" line="171"/>
         <source>The file or share no longer exists</source>
         <translation>文件或分享已不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="172"/>
+        <location filename="../../gui/outcome.py" line="173"/>
         <source>%1 mismatch: the file was not saved under its final name</source>
         <translation>%1 校验不符：文件未以最终名称保存</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="175"/>
+        <location filename="../../gui/outcome.py" line="176"/>
         <source>Size mismatch: expected %1 bytes, got %2</source>
         <translation>大小不符：应为 %1 字节，实际 %2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="178"/>
+        <location filename="../../gui/outcome.py" line="179"/>
         <source>The file on the server changed since the download began</source>
         <translation>下载开始后服务器上的文件已更改</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="180"/>
+        <location filename="../../gui/outcome.py" line="181"/>
         <source>Cannot reach %1: %2</source>
         <translation>无法连接 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="182"/>
+        <location filename="../../gui/outcome.py" line="183"/>
         <source>Not a link Zhilian knows how to download</source>
         <translation>直链无法下载这种链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="184"/>
+        <location filename="../../gui/outcome.py" line="185"/>
         <source>Stopped by the user</source>
         <translation>已被用户停止</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="186"/>
+        <location filename="../../gui/outcome.py" line="187"/>
         <source>Stopped at the time limit; Retry continues from where it stopped</source>
         <translation>已到时间限制而停止；重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="189"/>
+        <location filename="../../gui/outcome.py" line="190"/>
         <source>No data from %1 for %2 s; the partial file is kept and trying again resumes</source>
         <translation>%2 秒内未从 %1 收到任何数据；已保留未完成的文件，重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="192"/>
+        <location filename="../../gui/outcome.py" line="193"/>
         <source>%1 keeps failing; the partial file is kept and trying again resumes</source>
         <translation>%1 一直连接失败；已保留未完成的文件，重试会从中断处继续</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="195"/>
+        <location filename="../../gui/outcome.py" line="196"/>
         <source>Downloaded, but not placed in %1: %2</source>
         <translation>已下载，但未放入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="197"/>
+        <location filename="../../gui/outcome.py" line="198"/>
         <source>Downloaded, but not placed: no HeyGem / Wav2Lip install is set in Settings</source>
         <translation>已下载，但未放入：设置中没有指定 HeyGem / Wav2Lip 安装位置</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="199"/>
+        <location filename="../../gui/outcome.py" line="200"/>
         <source>The full link was not saved (no system keyring to encrypt it): paste the link again</source>
         <translation>完整链接未保存（没有可用于加密它的系统密钥环）：请重新粘贴链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="201"/>
+        <location filename="../../gui/outcome.py" line="202"/>
         <source>Unexpected error: %1 (details in the log)</source>
         <translation>意外错误：%1（详情见日志）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="203"/>
+        <location filename="../../gui/outcome.py" line="204"/>
         <source>File not found: %1</source>
         <translation>找不到文件：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="208"/>
+        <location filename="../../gui/outcome.py" line="209"/>
         <source>%1 is %2 bytes, expected %3: the download is incomplete or a different file; not placed</source>
         <translation>%1 大小为 %2 字节，应为 %3：下载不完整或不是同一个文件；未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="211"/>
+        <location filename="../../gui/outcome.py" line="212"/>
         <source>%1 is not the file that was asked for (its SHA-256 differs); not placed</source>
         <translation>%1 不是所要求的文件（SHA-256 不同）；未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="214"/>
+        <location filename="../../gui/outcome.py" line="215"/>
         <source>Zhilian does not know where %1 goes in a %2 install</source>
         <translation>直链不知道 %1 应放在 %2 安装中的哪个位置</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="217"/>
+        <location filename="../../gui/outcome.py" line="218"/>
         <source>Not enough space in %1 to copy %2 (%3): not placed</source>
         <translation>%1 空间不足，无法复制 %2（%3）：未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="220"/>
+        <location filename="../../gui/outcome.py" line="221"/>
         <source>The copy of %1 does not match the original: the disk or the connection to it is faulty; not placed</source>
         <translation>%1 的副本与原文件不一致：磁盘或与磁盘的连接有故障；未放入</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="223"/>
+        <location filename="../../gui/outcome.py" line="224"/>
         <source>Cannot replace %1: if the app using it is running, stop it and try again (the new file was not placed)</source>
         <translation>无法替换 %1：如果使用它的程序正在运行，请先停止再重试（新文件未放入）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="226"/>
+        <location filename="../../gui/outcome.py" line="227"/>
         <source>Could not place %1 at %2: %3; the file there (if any) was not changed</source>
         <translation>无法把 %1 放到 %2：%3；那里原有的文件（如有）未被改动</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="229"/>
+        <location filename="../../gui/outcome.py" line="230"/>
         <source>This is the official HeyGem / Duix.Avatar (Docker) setup: its model weights live inside the Docker images. A model file cannot be handed off here: load an image archive with `docker load -i FILE.tar` and recreate the containers instead.</source>
         <translation>这是官方的 HeyGem / Duix.Avatar（Docker）部署：模型权重位于 Docker 镜像内，无法在此放入模型文件。请用 `docker load -i FILE.tar` 加载镜像归档，然后重新创建容器。</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="233"/>
+        <location filename="../../gui/outcome.py" line="234"/>
         <source>%1 does not look like a HeyGem or Wav2Lip install</source>
         <translation>%1 看起来不是 HeyGem 或 Wav2Lip 的安装目录</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="234"/>
+        <location filename="../../gui/outcome.py" line="235"/>
         <source>%1 is not a folder</source>
         <translation>%1 不是文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="236"/>
+        <location filename="../../gui/outcome.py" line="237"/>
         <source>Cannot share %1: no such file</source>
         <translation>无法分享 %1：文件不存在</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="238"/>
+        <location filename="../../gui/outcome.py" line="239"/>
         <source>Cannot share %1: only files can be shared (watch a folder instead)</source>
         <translation>无法分享 %1：只能分享文件（文件夹请改用监视）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="240"/>
+        <location filename="../../gui/outcome.py" line="241"/>
         <source>Cannot share %1: %2</source>
         <translation>无法分享 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="242"/>
+        <location filename="../../gui/outcome.py" line="243"/>
         <source>The password is too long (at most %1 characters)</source>
         <translation>密码太长（最多 %1 个字符）</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="244"/>
+        <location filename="../../gui/outcome.py" line="245"/>
         <source>The sharing server cannot listen on %1: %2</source>
         <translation>分享服务器无法在 %1 上监听：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="245"/>
+        <location filename="../../gui/outcome.py" line="246"/>
         <source>The sharing server could not start: %1</source>
         <translation>分享服务器无法启动：%1</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="247"/>
+        <location filename="../../gui/outcome.py" line="248"/>
         <source>Cannot open the share store %1: %2</source>
         <translation>无法打开分享数据库 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="249"/>
+        <location filename="../../gui/outcome.py" line="250"/>
         <source>No usable system keyring (Secret Service, Windows Credential Manager or macOS Keychain): logins and share links can be kept for this session only</source>
         <translation>没有可用的系统密钥环（Secret Service、Windows 凭据管理器或 macOS 钥匙串）：登录信息和分享链接只能在本次会话中保留</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="252"/>
+        <location filename="../../gui/outcome.py" line="253"/>
         <source>Give the host the cookies belong to, e.g. pan.baidu.com</source>
         <translation>请填写这些 Cookie 所属的站点，例如 pan.baidu.com</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="254"/>
+        <location filename="../../gui/outcome.py" line="255"/>
         <source>Nothing to import: paste a Cookie header, a cookies.txt or a &apos;Copy as cURL&apos; command</source>
         <translation>没有可导入的内容：请粘贴 Cookie 请求头、cookies.txt 或“复制为 cURL”得到的命令</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="258"/>
+        <location filename="../../gui/outcome.py" line="259"/>
         <source>This command was copied from %1, not from %2: its cookies would be sent to the wrong host</source>
         <translation>此命令复制自 %1，而不是 %2：其中的 Cookie 会被发送到错误的站点</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="263"/>
+        <location filename="../../gui/outcome.py" line="264"/>
         <source>; try again in %1 min</source>
         <translation>；请 %1 分钟后重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="299"/>
+        <location filename="../../gui/outcome.py" line="300"/>
         <source>; retry at %1</source>
         <translation>；将于 %1 重试</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="306"/>
+        <location filename="../../gui/outcome.py" line="307"/>
         <source>Needs a new link</source>
         <translation>需要新链接</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="308"/>
+        <location filename="../../gui/outcome.py" line="309"/>
         <source>Needs a login</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../gui/outcome.py" line="309"/>
+        <location filename="../../gui/outcome.py" line="310"/>
         <source>Download failed</source>
         <translation>下载失败</translation>
     </message>

@@ -98,6 +98,22 @@ def test_a_refused_connection_lowers_the_target_and_is_retried():
     assert v.wait is not None and pool[0].failures == 1
 
 
+def test_a_refused_certificate_drops_the_mirror_at_once():
+    """No later try changes a certificate that is not trusted (self-signed, expired, for
+    another name): its mirror is dropped, not retried with back-off until the download
+    gives up; any other TLS failure (a reset in the handshake) is still retried."""
+    pool, budget, f, notes, _ = policy("a.example", "b.example")
+    a, b = pool[0], pool[1]
+    cert = wire.ConnectError("TLS with a.example failed: [SSL: CERTIFICATE_VERIFY_FAILED]", "certificate")
+    assert f.judge(cert, a, now=NOW, running=3, attempt=0) == GO_ON
+    assert a.dead and a.failures == 0 and budget.target == 8
+    assert str(a.error) == "Cannot reach a.example: its certificate is not trusted"
+    assert notes == ["dropped source a.example: Cannot reach a.example: its certificate is not trusted"]
+    other = wire.ConnectError("TLS with b.example failed: reset", "tls")
+    v = f.judge(other, b, now=NOW, running=2, attempt=0)
+    assert v.wait is not None and not b.dead and b.failures == 1
+
+
 def test_what_ends_the_download_what_drops_a_mirror_what_refreshes():
     pool, _, f, notes, logs = policy("a.example", "b.example")
     a = pool[0]

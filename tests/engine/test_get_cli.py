@@ -100,6 +100,27 @@ def test_errors_are_one_clear_line_and_a_nonzero_exit(file_server, tmp_path):
     assert not (tmp_path / "ok.bin").exists(), "a file with the wrong hash never gets its final name"
 
 
+def test_a_certificate_that_is_not_trusted_ends_get_at_once(tls_cert, tmp_path):
+    """An https link whose server's certificate the system does not trust: one clear line
+    and a non-zero exit after the first try (the early handshake and the usual one), not a
+    minute of retries that could never succeed."""
+    import os
+
+    from servers import RawServer, ok_answer, tls_server_context
+    hellos: list[str | None] = []
+    ctx = tls_server_context(*tls_cert)
+    ctx.sni_callback = lambda obj, name, c: hellos.append(name)
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    with RawServer(ok_answer, ssl_ctx=ctx) as s:
+        p = _get(s.url("/f.bin", scheme="https", host="localhost"), "-d", str(tmp_path / "d"), "-q", env=env)
+        out, err = p.communicate(timeout=60)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert p.returncode == 1 and len(lines) == 1, err
+    assert "Cannot reach localhost: its certificate is not trusted" in lines[0]
+    assert 1 <= len(hellos) <= 2, hellos         # the early handshake and the usual attempt
+    assert not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir()), "nothing written"
+
+
 def test_quiet_success_prints_the_path_and_exits_0(file_server, tmp_path):
     data = make_blob(300_000)
     file_server.add("/q.bin", data)

@@ -329,7 +329,7 @@ def test_an_early_handshake_with_an_untrusted_certificate_leaves_the_usual_error
         _wait_done(e)
     assert e.tls_failed and isinstance(e.error, ssl.SSLCertVerificationError), e.error
     assert (type(err), err.cause, str(err)) == (type(usual), usual.cause, str(usual))
-    assert err.cause == "tls" and "CERTIFICATE_VERIFY_FAILED" in str(err)
+    assert err.cause == "certificate" and "CERTIFICATE_VERIFY_FAILED" in str(err)
     assert len(host.hello) == hellos + 2     # the early handshake and the usual one
 
 
