@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import ssl
 import time
 
 from PySide6.QtCore import Qt
@@ -64,6 +65,8 @@ FAILED = [
     _view(3, State.PAUSED, LinkExpired()),
     _view(4, State.FAILED, _enospc()),
     _view(5, State.FAILED, NoUsableSource.unreachable("huggingface.co", ConnectionRefusedError())),
+    _view(6, State.FAILED, NoUsableSource.unreachable(
+        "huggingface.co", ssl.SSLCertVerificationError(1, "certificate verify failed: self-signed certificate"))),
 ]
 
 
@@ -76,6 +79,7 @@ def test_failed_tasks_errors_and_notices_are_chinese(qtbot, window, chinese):
                  outcome.error_text(t), outcome.notice(t)[1]]
     assert not english(seen, "huggingface.co", "/data/models"), english(seen, "huggingface.co", "/data/models")
     assert "5.0 GiB" in outcome.error_text(FAILED[1]) and "huggingface.co" in outcome.error_text(FAILED[4])
+    assert "证书不受信任" in outcome.error_text(FAILED[5])     # a certificate refused: its own words
     # the notices that ask for the user come from the kind, whatever the wording
     assert outcome.notice(FAILED[2])[0] == "needs_link"
     assert outcome.notice(_view(6, State.FAILED, NotFound()))[0] == "failed"
