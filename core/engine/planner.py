@@ -306,8 +306,8 @@ class Planner:
         slows for SLOW_WINDOWS windows in a row lets the others open (one slow window of a
         fast stream is most often a stall of the machine, which more connections would
         not cure: on the development VM, about one 512 MiB TLS download in 15 opened 15
-        connections for a stall and took 1.5 s instead of 0.8). ``first_answer``: seconds the probe waited for its
-        answer; FAR_TTFB or more is a far host, where a window this short would see only
+        connections for a stall and took 1.5 s instead of 0.8). ``first_answer``: seconds
+        the probe waited for its answer; FAR_TTFB or more is a far host, where a window this short would see only
         the first burst (a stream is in slow start for several round trips), so the others
         open at once."""
         if self.grown or not running:
