@@ -128,6 +128,8 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Record:
+    """One finished file as recorded: where it is (real path; device, inode, size and
+    mtime when it finished), where it came from (source keys, validators, checksums)."""
     path: str
     dev: int
     ino: int

@@ -25,6 +25,8 @@ VERSION = 1
 
 @dataclass
 class JournalData:
+    """What a .part's journal says: the file it holds (size, validators, name, sources),
+    whether its server honours Range, and the byte ranges on disk (``done``)."""
     size: int | None
     etag: str | None = None
     last_modified: str | None = None

@@ -30,6 +30,8 @@ OPTION_KEYS = ("include", "exclude", "revision")
 
 @dataclass
 class LinkOptions:
+    """Which files of a repository link to take (``include``/``exclude`` patterns) and at
+    which ``revision``; carried in the link's fragment."""
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     revision: str | None = None

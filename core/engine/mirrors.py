@@ -14,6 +14,8 @@ from ..models import Mirror
 
 @dataclass
 class MirrorState:
+    """One mirror of a download as the engine sees it: its connections, failures, what it
+    delivered, the speeds and round trips measured, and whether it was dropped."""
     mirror: Mirror
     active: int = 0
     failures: int = 0

@@ -25,6 +25,8 @@ def _give_up_default() -> float:
 
 @dataclass
 class DownloadOptions:
+    """How one download runs: connections, checksums, limits, name, timeouts and the
+    hooks of its caller (the queue, `get`)."""
     connections: int | None = None   # None -> default (16 for direct links, or the resolver's max)
     sha256: str | None = None
     md5: str | None = None
@@ -51,6 +53,7 @@ class DownloadOptions:
 
 @dataclass
 class ConnInfo:
+    """One running connection in a progress report: its range and speed."""
     start: int
     pos: int
     end: int
@@ -60,6 +63,7 @@ class ConnInfo:
 
 @dataclass
 class Progress:
+    """A download's progress report: state, bytes, speed, connections, name, notices."""
     state: str                       # probing, downloading, verifying, done, failed, paused
     total: int | None = None
     done: int = 0

@@ -59,6 +59,8 @@ class RangeIgnored(Exception):
 
 @dataclass
 class Probe:
+    """What the probe's answer told of the file: size, Range support, validators, name,
+    and how long the answer took."""
     total: int | None
     ranges: bool
     etag: str | None
