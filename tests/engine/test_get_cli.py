@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from servers import file_sha256, make_blob, sha256
+from servers import RawServer, file_sha256, make_blob, ok_answer, sha256, tls_server_context
 
 from core import journal
 
@@ -104,9 +105,6 @@ def test_a_certificate_that_is_not_trusted_ends_get_at_once(tls_cert, tmp_path):
     """An https link whose server's certificate the system does not trust: one clear line
     and a non-zero exit after the first try (the early handshake and the usual one), not a
     minute of retries that could never succeed."""
-    import os
-
-    from servers import RawServer, ok_answer, tls_server_context
     hellos: list[str | None] = []
     ctx = tls_server_context(*tls_cert)
     ctx.sni_callback = lambda obj, name, c: hellos.append(name)
