@@ -234,7 +234,11 @@ class NoUsableSource(ZhilianError):
     def unreachable(cls, host: str, exc: BaseException) -> NoUsableSource:
         """``host`` did not answer: the message in words, never an exception's class name."""
         cause = network_cause(exc)
-        return cls(f"Cannot reach {host}: {NETWORK_CAUSES[cause]}", host=host, cause=cause)
+        err = cls(f"Cannot reach {host}: {NETWORK_CAUSES[cause]}", host=host, cause=cause)
+        # a certificate the system does not trust stays untrusted: a later try (the queue's
+        # automatic retries) would fail the same way; the user's own retry still runs
+        err.retryable = cause != "certificate"
+        return err
 
 
 class NoProgress(NoUsableSource):

@@ -260,8 +260,11 @@ async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaita
     seconds; an expired link is refreshed (``refresh`` with the generation it expired in),
     ``backoff(attempt)`` is the wait before a retry."""
     last: ZhilianError | None = None
+    passing = False   # a mirror given up on failed in a way a later try may not meet
     deadline = time.monotonic() + give_up_after
     for idx in range(len(mirrors)):
+        if last is not None and last.retryable:
+            passing = True
         attempt = 0
         while True:
             ms = mirrors[idx]
@@ -305,6 +308,9 @@ async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaita
                 if give_up:
                     break
                 await asyncio.sleep(wait)
+    if last is not None and not last.retryable and passing:
+        # the error shown is the last mirror's, but trying again later may reach an earlier one
+        last.retryable = True
     raise last or NoUsableSource("No download source answered")
 
 

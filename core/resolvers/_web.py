@@ -31,8 +31,11 @@ class HostUnreachable(ResolveError):
     kind = ErrorKind.NETWORK
 
     def __init__(self, host: str, exc: BaseException, *, retryable: bool = True):
-        self.host, self.cause, self.retryable = host, network_cause(exc), retryable
-        super().__init__(f"Cannot reach {host}: {NETWORK_CAUSES[self.cause]}; try again later")
+        self.host, self.cause = host, network_cause(exc)
+        # an untrusted certificate stays untrusted: no automatic retry, no "try again later"
+        self.retryable = retryable and self.cause != "certificate"
+        later = "" if self.cause == "certificate" else "; try again later"
+        super().__init__(f"Cannot reach {host}: {NETWORK_CAUSES[self.cause]}{later}")
 
     def params(self) -> dict[str, Any]:
         return {"host": self.host, "cause": self.cause}

@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import FileServer, file_sha256, make_blob, run_download, sha256
+from servers import (
+    FileServer,
+    RawServer,
+    file_sha256,
+    make_blob,
+    ok_answer,
+    run_download,
+    sha256,
+    tls_server_context,
+)
 
 from core import journal
 from core.errors import NoUsableSource, ZhilianError
@@ -175,3 +184,26 @@ def test_every_mirror_dropped_is_an_error_not_a_wait(tmp_path):
         b.stop()
     assert "Not found on 127.0.0.1" in str(ei.value) and not ei.value.retryable, str(ei.value)
     assert time.monotonic() - t0 < 60
+
+
+@pytest.mark.parametrize("order", ["untrusted only", "untrusted first", "refused first"])
+def test_an_untrusted_certificate_is_not_worth_a_later_try_unless_another_source_is(tls_cert, tmp_path, order):
+    """A certificate the system does not trust (here self-signed) stays untrusted: the
+    error says so and is not retryable, so the queue does not retry it on its own. Beside a
+    source that only refused (a passing failure), the download still ends, but a later try
+    may reach that source: retryable, whichever of the two was tried last."""
+    with RawServer(ok_answer, ssl_ctx=tls_server_context(*tls_cert)) as srv:
+        untrusted = srv.url("/m.bin", scheme="https", host="localhost")
+        refused = f"http://127.0.0.1:{_free_port()}/m.bin"
+        urls = {"untrusted only": [untrusted], "untrusted first": [untrusted, refused],
+                "refused first": [refused, untrusted]}[order]
+        t = time.monotonic()
+        with pytest.raises(ZhilianError) as ei:
+            run_download([Mirror(u, priority=i) for i, u in enumerate(urls)], tmp_path,
+                         give_up_after=GIVE_UP)
+        took = time.monotonic() - t
+    if order == "untrusted only":
+        assert str(ei.value) == "Cannot reach localhost: its certificate is not trusted"
+        assert not ei.value.retryable and took < GIVE_UP      # at once, no back-off
+    else:
+        assert ei.value.retryable, ei.value

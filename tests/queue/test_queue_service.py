@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from qtest_helpers import Recorder, run_svc, settings, wait_until
-from servers import file_sha256, make_blob, sha256
+from servers import RawServer, file_sha256, make_blob, ok_answer, sha256, tls_server_context
 
 from core.queue.service import QueueService
 from core.queue.store import QueueDbError, Store
@@ -253,6 +253,27 @@ def test_not_found_fails_without_retry(file_server, dl_dir):
         return svc.get(tid)
     v = run_svc(body)
     assert v.attempts == 1 and "not found" in v.error.lower()
+
+
+def test_an_untrusted_certificate_fails_at_once_and_the_users_retry_still_runs(tls_cert, dl_dir):
+    """No automatic retries for a link whose certificate the system does not trust: it
+    would not change by itself. The task fails after one attempt, saying why; the user's
+    own retry (after fixing the CA store, say) runs it again."""
+    rec = Recorder()
+    with RawServer(ok_answer, ssl_ctx=tls_server_context(*tls_cert)) as srv:
+        async def body(svc):
+            svc.subscribe(rec)
+            [tid] = await svc.add(srv.url("/m.bin", scheme="https", host="localhost"), dest_dir=str(dl_dir))
+            await wait_until(lambda: svc.get(tid).state == "failed", timeout=30)
+            first = svc.get(tid)
+            await svc.retry(tid)
+            await wait_until(lambda: rec.states(tid).count("failed") == 2, timeout=30)
+            return tid, first, svc.get(tid)
+        tid, first, again = run_svc(body, settings_obj=settings(max_retries=3, retry_delay=0.05))
+    assert first.attempts == 1 and first.next_retry is None
+    assert "its certificate is not trusted" in first.error and "retrying" not in first.error
+    assert rec.states(tid).count("queued") == 2       # added, and the user's retry: none of its own
+    assert again.state == "failed" and again.attempts == 1
 
 
 def test_time_limit_then_retry_resumes(file_server, dl_dir):

@@ -151,6 +151,20 @@ def test_unreachable_host_is_a_retryable_error():
     assert e.value.retryable
 
 
+def test_an_untrusted_certificate_is_not_retried_and_not_worth_a_later_try(tls_cert):
+    """A hub whose certificate the system does not trust (a self-signed one here): the
+    error names the cause, and neither the queue nor its words ask for a later try."""
+    from servers import RawServer, ok_answer, tls_server_context
+
+    from core.resolvers._web import HostUnreachable
+    with RawServer(ok_answer, ssl_ctx=tls_server_context(*tls_cert)) as srv:
+        with pytest.raises(HostUnreachable) as e:
+            resolve("https://huggingface.co/a/b/resolve/main/x.bin",
+                    {"huggingface.co": f"https://localhost:{srv.port}"})
+    assert e.value.cause == "certificate" and not e.value.retryable
+    assert str(e.value) == "Cannot reach huggingface.co: its certificate is not trusted"
+
+
 def test_refresher_stops_a_refresh_loop(hf, cdn, clock):
     from core.resolve import REFRESH_BURST, REFRESH_WINDOW
     hf.add_repo("a/b", {"x.bin": b"1" * 2000})
