@@ -14,6 +14,7 @@ import argparse
 import functools
 import importlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -89,11 +90,43 @@ def _add_verbose(parser: argparse.ArgumentParser, top: bool = False) -> None:
                 _add_verbose(sp)
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it (COLUMNS, else the
+    terminal of stdout, else 80), without importing shutil: argparse imports it for the
+    first argument added, when no width is given, and `get` needs it nowhere else."""
+    try:
+        n = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        n = 0
+    if n <= 0:
+        try:
+            n = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            n = 0
+    return n or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a help formatter that reads the width itself; subcommands'
+    parsers are of this class too (add_parser makes its parent's class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 @functools.cache
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; with ``only``, just the command module of that name (a faster
     start for ``get`` and friends: the other commands' imports are not needed)."""
-    p = argparse.ArgumentParser(prog=program_name(), description="Zhilian (直链) download manager")
+    p = _Parser(prog=program_name(), description="Zhilian (直链) download manager")
     p.add_argument("--version", action="version", version=f"zhilian {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in ([only] if only else _module_names()):
