@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import math
 import os
 import shutil
 import socket
@@ -133,6 +135,7 @@ def zhilian(*extra: str, root: Path = ROOT) -> list[str]:
 
 
 BASELINE: Path | None = None   # --baseline DIR: another checkout's rows beside this one's
+RAW = None   # --raw FILE: an open file that gets one JSON line per run
 
 
 def with_baseline(cmds: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
@@ -159,6 +162,32 @@ def curl(name: str) -> list[str]:
 ARIA2_TUNED = "aria2c -x16 -s16 -k1M"
 
 
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float] | None:
+    """A distribution-free interval for the median of ``values``: the k-th smallest and the
+    k-th largest value, with k the largest rank for which the chance that the median lies
+    outside is at most 1 - level (the count of values below the median is Binomial(n, 1/2)).
+    None for fewer than 6 values, where no such k exists at 95 %."""
+    xs, n = sorted(values), len(values)
+    k, tail = 0, 0.0
+    while True:
+        tail_next = tail + math.comb(n, k) / 2 ** n    # P(fewer than k+1 values below the median)
+        if 2 * tail_next > 1 - level:
+            break
+        tail, k = tail_next, k + 1
+    return (xs[k - 1], xs[n - k]) if k else None
+
+
+def median_with_interval(values: list[float]) -> tuple[float, tuple[float, float] | None]:
+    return statistics.median(values), median_interval(values)
+
+
+def paired_text(paired: tuple[float, tuple[float, float] | None] | None) -> str:
+    if paired is None:
+        return "-"
+    m, iv = paired
+    return f"{m:.2f}" + (f" ({iv[0]:.2f}-{iv[1]:.2f})" if iv else "")
+
+
 def run_case(d: Path, url: str, sha: str, name: str, cmds, runs: int, once=()) -> dict:
     """Runs each command `runs` times, interleaved in a rotating order, checking the file each time; commands in
     `once` run in the first round only.  Returns label -> list of (wall, cpu, rss, exit)."""
@@ -166,6 +195,7 @@ def run_case(d: Path, url: str, sha: str, name: str, cmds, runs: int, once=()) -
     env = {**ENV, "SSL_CERT_FILE": str(d / "cert.pem")}
     results: dict[str, list[tuple[float, float, float, int]]] = {}
     for run in range(runs):
+        before = None
         # interleaved, so drift hits every tool alike; and each round starts one command
         # later, so the place right after the previous round (freshly freed memory: see
         # bench/README.md, "Unthrottled TLS") goes to each command in turn
@@ -185,6 +215,11 @@ def run_case(d: Path, url: str, sha: str, name: str, cmds, runs: int, once=()) -
             got = out / name
             ok = r[3] == 0 and got.exists() and file_sha256(got) == sha
             results.setdefault(label, []).append(r if ok else (r[0], r[1], r[2], r[3] or 99))
+            if RAW is not None:   # each run on its own, with what ran just before it
+                RAW.write(json.dumps({"url": url, "round": run, "command": label, "after": before,
+                                      "wall": r[0], "cpu": r[1], "rss_mib": r[2], "ok": ok}) + "\n")
+                RAW.flush()
+            before = label
     return results
 
 
@@ -238,7 +273,7 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
             cpu = statistics.median(x[1] for x in rs)
             # each run against curl's in the same round (seconds apart): the VM's drift over
             # the minutes of a sitting cancels, which the ratio of two medians keeps
-            paired = (statistics.median(r[0] / c[0] for r, c in zip(rs, curl_runs))
+            paired = (median_with_interval([r[0] / c[0] for r, c in zip(rs, curl_runs)])
                       if len(curl_runs) == len(rs) and label != "curl" else None)
             rows.append((title, label, wall, min(x[0] for x in rs), max(x[0] for x in rs), mib / wall, cpu,
                          cpu * 1024 / mib, max(x[2] for x in rs), wall / ref, paired,
@@ -250,8 +285,10 @@ def loopback_tables(d: Path, base: str, tls_base: str, files: dict, args) -> Non
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for t, label, wall, lo, hi, tp, cpu, cpg, rss, ratio, paired, ok in rows:
         print(f"| {t} | {label} | {wall:.2f} | {lo:.2f}-{hi:.2f} | {tp:.1f} | {cpu:.2f} | {cpg:.2f} | {rss:.0f} | "
-              f"{ratio:.2f} | {'-' if paired is None else f'{paired:.2f}'} | {'yes' if ok else 'FAILED'} |")
-    print("\n/ curl, same round: the median of each run's wall time over curl's in the same round")
+              f"{ratio:.2f} | {paired_text(paired)} | {'yes' if ok else 'FAILED'} |")
+    print("\n/ curl, same round: the median of each run's wall time over curl's in the same round; in "
+          "brackets, where the runs allow one, the 95 % interval of that median (order statistics, "
+          "no assumption about the distribution)")
 
 
 def latency_tables(d: Path, port: int, tls_port: int, files: dict, args) -> None:
@@ -320,11 +357,15 @@ def main() -> int:
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout (e.g. a git worktree of an older commit): its `get` rows run "
                          "interleaved beside this one's, for before/after on the same machine")
+    ap.add_argument("--raw", type=Path, default=None,
+                    help="also write every run (command, round, the command run just before it, wall, "
+                         "CPU) to this file as JSON lines, to look at the fast and slow runs behind a median")
     ap.add_argument("--plot", default=str(Path(__file__).with_name("latency.png")),
                     help="PNG of time vs RTT (--latency); empty: none")
     args = ap.parse_args()
-    global BASELINE
+    global BASELINE, RAW
     BASELINE = args.baseline.resolve() if args.baseline else None
+    RAW = args.raw.open("w") if args.raw else None
     precompile(Path(__file__).resolve().parents[1], *([BASELINE] if BASELINE else []))
     for tool in ("nginx", "aria2c", "curl", "time"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
