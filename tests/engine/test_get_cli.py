@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from servers import RawServer, file_sha256, make_blob, ok_answer, sha256, tls_server_context
 
 from core import journal
@@ -171,3 +172,17 @@ def test_two_processes_never_share_a_part(file_server, tmp_path):
     assert (tmp_path / "model.bin").read_bytes() == a
     assert (tmp_path / "model (1).bin").read_bytes() == b
     assert not list(tmp_path.glob("*.part*"))
+
+
+@pytest.mark.parametrize("columns", [50, 120])
+def test_help_fits_the_terminal_width(columns):
+    """The help is wrapped to the terminal's width (COLUMNS here, as shutil would read it)."""
+    env = {**os.environ, "COLUMNS": str(columns)}
+    p = _get("--help", env=env)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and err == ""
+    # (the usage block is indented by the program's name, which argparse never wraps)
+    lines = out.split("\n\n", 1)[1].splitlines()
+    assert "--connections" in out and max(len(ln) for ln in lines) <= columns
+    # the long help texts use the width they are given, not argparse's default of 80
+    assert (max(len(ln) for ln in lines) > 100) == (columns > 100)

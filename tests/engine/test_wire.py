@@ -587,6 +587,8 @@ def test_a_plain_download_never_imports_aiohttp(tmp_path):
     assert not [m for m in imported if m.startswith("core.resolvers.") and m not in (
         "core.resolvers.base", "core.resolvers.direct")]
     assert not [m for m in imported if m.split(".")[0] in ("aiohttp", "yarl", "multidict")]
+    # argparse imports shutil for the help's width unless given one; get needs it nowhere else
+    assert "shutil" not in imported
     # nor does the whole registry (a share or hub link) load aiohttp before a request
     code = ("import sys; from core.resolvers import registry; assert len(registry()) > 10; "
             "print([m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'yarl', 'multidict')])")
