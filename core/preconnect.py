@@ -64,6 +64,17 @@ def tls_context() -> ssl.SSLContext:
         return _context
 
 
+def forget_tls_context(ctx: object) -> None:
+    """A certificate was refused in ``ctx``: when that is ``tls_context()``'s context, the
+    next call makes a new one, reading the CA store again. The store was read once per
+    process; a user who makes the system trust a certificate (a company's TLS-inspecting
+    proxy, say) and then retries must not have to restart the app first."""
+    global _context
+    with _context_lock:
+        if ctx is not None and ctx is _context:
+            _context = None
+
+
 def ascii_name(host: str) -> str | bytes:
     """The host name as the resolver and the ssl module get it: an ASCII name as bytes,
     which both take as it is, where a str goes through the IDNA codec (its import and

@@ -983,20 +983,23 @@ class Client:
     async def _start_tls(self, conn: _Conn, host: str, tls_host: str, port: int, via: str) -> None:
         loop = asyncio.get_running_loop()
         key = (tls_host, port)
+        ctx = self._tls()
         try:
             if isinstance(conn, _SockConn):
-                await asyncio.wait_for(conn.start_tls(self._tls(), tls_host, self._sessions.get(key)),
+                await asyncio.wait_for(conn.start_tls(ctx, tls_host, self._sessions.get(key)),
                                        self.connect_timeout)
             else:
                 assert conn.transport is not None
                 conn.transport = await asyncio.wait_for(loop.start_tls(
-                    conn.transport, conn, self._tls(), server_hostname=tls_host), self.connect_timeout)
+                    conn.transport, conn, ctx, server_hostname=tls_host), self.connect_timeout)
         except TimeoutError:
             conn.close()
             raise ConnectError(f"TLS with {host}{via} timed out", "timeout") from None
         except OSError as e:  # ssl.SSLError is one: CERTIFICATE_VERIFY_FAILED, ...
             conn.close()
             cause = "certificate" if isinstance(e, ssl.SSLCertVerificationError) else "tls"
+            if cause == "certificate":
+                preconnect.forget_tls_context(ctx)   # the next try reads the CA store again
             raise ConnectError(f"TLS with {host}{via} failed: {e}", cause) from None
         conn.tls_key = key
 
@@ -1026,9 +1029,9 @@ class Client:
         return await self._wrap(sock, host, tls_host, port)
 
     def _tls(self):
-        if self._ssl is None:
-            self._ssl = _tls_context()
-        return self._ssl
+        """The context given to this client, else the process's default one, asked for
+        each time (it is made anew after a refused certificate)."""
+        return self._ssl if self._ssl is not None else _tls_context()
 
     async def _tunnel(self, p, host: str, port: int) -> _Conn:
         """A TLS connection to host:port through the HTTP proxy ``p`` (CONNECT)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from .. import preconnect
 from ..accounts.hosts import creds_for
 from ..errors import NETWORK_CAUSES, ErrorKind, NotFound, ResolveError, Throttled, network_cause
 from ..http import lazy_aiohttp as aiohttp
@@ -122,9 +123,14 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
     hdrs = dict(headers or {})
     host = label or urlsplit(url).hostname or url
     for _ in range(max_hops + 1):
+        # the engine's TLS context (one CA store for the process, read again after a refused
+        # certificate), not the one aiohttp made when it was imported
+        target = ctx.url(url)
+        tls = preconnect.tls_context() if target.startswith("https:") else None
         try:
-            async with ctx.session.request(method, ctx.url(url), headers=hdrs, data=data,
-                                           allow_redirects=False, timeout=timeout) as r:
+            async with ctx.session.request(method, target, headers=hdrs, data=data,
+                                           allow_redirects=False, timeout=timeout,
+                                           ssl=tls if tls is not None else True) as r:
                 if follow and r.status in (301, 302, 303, 307, 308) and "Location" in r.headers:
                     nxt = urljoin(url, r.headers["Location"])
                     hdrs = strip_on_redirect(hdrs, url, nxt)
@@ -141,7 +147,10 @@ async def fetch(ctx: ResolverContext, url: str, *, method: str = "GET",
                 cookies = {k: m.value for k, m in r.cookies.items() if m.value}
                 return Answer(r.status, CIMultiDict(r.headers), body, url, is_file, cookies)
         except (TimeoutError, aiohttp.ClientError) as e:
-            raise HostUnreachable(host, e, retryable=retry_unreachable) from e
+            err = HostUnreachable(host, e, retryable=retry_unreachable)
+            if err.cause == "certificate":
+                preconnect.forget_tls_context(tls)   # the next try reads the CA store again
+            raise err from e
     raise UnexpectedAnswer(f"{host} redirected too many times")
 
 

@@ -151,18 +151,30 @@ def test_unreachable_host_is_a_retryable_error():
     assert e.value.retryable
 
 
-def test_an_untrusted_certificate_is_not_retried_and_not_worth_a_later_try(tls_cert):
+def test_an_untrusted_certificate_is_not_retried_and_a_fixed_ca_store_is_read_again(tls_cert, monkeypatch):
     """A hub whose certificate the system does not trust (a self-signed one here): the
-    error names the cause, and neither the queue nor its words ask for a later try."""
+    error names the cause, and neither the queue nor its words ask for a later try. Once
+    the system trusts it (SSL_CERT_FILE here), the next request of the same process makes
+    its TLS handshake with the CA store read again (not aiohttp's, read at its import)."""
     from servers import RawServer, ok_answer, tls_server_context
 
+    from core import preconnect
     from core.resolvers._web import HostUnreachable
-    with RawServer(ok_answer, ssl_ctx=tls_server_context(*tls_cert)) as srv:
+    cert, key = tls_cert
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setattr(preconnect, "_context", None)
+    with RawServer(ok_answer, ssl_ctx=tls_server_context(cert, key)) as srv:
+        hosts = {"huggingface.co": f"https://localhost:{srv.port}"}
         with pytest.raises(HostUnreachable) as e:
-            resolve("https://huggingface.co/a/b/resolve/main/x.bin",
-                    {"huggingface.co": f"https://localhost:{srv.port}"})
+            resolve("https://huggingface.co/a/b/resolve/main/x.bin", hosts)
+        assert srv.connections == 0                  # (counted after a handshake)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        with pytest.raises(ZhilianError) as again:   # the mock is no hub: the answer is wrong
+            resolve("https://huggingface.co/a/b/resolve/main/x.bin", hosts)
+        assert srv.connections >= 1
     assert e.value.cause == "certificate" and not e.value.retryable
     assert str(e.value) == "Cannot reach huggingface.co: its certificate is not trusted"
+    assert "certificate" not in str(again.value)
 
 
 def test_refresher_stops_a_refresh_loop(hf, cdn, clock):
