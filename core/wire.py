@@ -732,7 +732,8 @@ class Client:
         self._ssl = ssl_context
         self.cookies = cookies      # url -> cookies to send (a resolver session's jar)
         self._idle: dict[tuple, list[_Conn]] = {}
-        self._sessions: dict[tuple[str, int], ssl.SSLSession] = {}   # TLS resumption
+        # TLS resumption: (host, port) -> (the context, its session)
+        self._sessions: dict[tuple[str, int], tuple[ssl.SSLContext, ssl.SSLSession]] = {}
         self._dns: dict[tuple[str, int], tuple[float, list]] = {}
         self._env_proxies: dict[str, str] | None = None
         self._warming: dict[tuple, list[asyncio.Task]] = {}   # connections being opened ahead
@@ -986,8 +987,9 @@ class Client:
         ctx = self._tls()
         try:
             if isinstance(conn, _SockConn):
-                await asyncio.wait_for(conn.start_tls(ctx, tls_host, self._sessions.get(key)),
-                                       self.connect_timeout)
+                held = self._sessions.get(key)
+                session = held[1] if held is not None and held[0] is ctx else None
+                await asyncio.wait_for(conn.start_tls(ctx, tls_host, session), self.connect_timeout)
             else:
                 assert conn.transport is not None
                 conn.transport = await asyncio.wait_for(loop.start_tls(
@@ -1010,7 +1012,9 @@ class Client:
         if key is not None and isinstance(conn, _SockConn):
             session = conn.sock.session
             if session is not None:
-                self._sessions[key] = session
+                # with its context: a session is offered only in the context that made it
+                # (the default one is made anew after a refused certificate)
+                self._sessions[key] = (conn.sock.context, session)
 
     async def _socks(self, proxy: str, host: str, port: int, tls_host: str | None) -> _Conn:
         """A connection to host:port through a SOCKS4/5 proxy (python-socks does the

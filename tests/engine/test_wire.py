@@ -804,3 +804,47 @@ def test_connections_send_without_waiting_for_acks(tls_cert):
     with RawServer(_ok_answer) as plain, RawServer(_ok_answer, ssl_ctx=sctx) as tls:
         assert asyncio.run(go(plain.url())) != 0
         assert asyncio.run(go(tls.url(scheme="https", host="localhost"))) != 0
+
+
+@pytest.mark.parametrize("conn_kind", ["raw-socket"], indirect=True)
+def test_a_refused_certificate_elsewhere_does_not_break_the_resumption_of_a_trusted_host(
+        tls_cert, tmp_path, monkeypatch, conn_kind):
+    """A refused certificate (host B) makes the default context anew, so a fixed CA store is
+    read by the next try; a TLS session of the old context (host A's) cannot be offered in
+    the new one (ssl refuses: "Session refers to a different SSLContext"). A's next
+    connection makes a full handshake in the new context instead, and then resumes again."""
+    from core import preconnect
+    cert, key = tls_cert
+    other = tmp_path / "other"
+    other.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(other / "key.pem"), "-out", str(other / "cert.pem")],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))        # A's certificate is trusted, B's not
+    monkeypatch.setattr(preconnect, "_context", None)
+
+    async def go(a_url, b_url):
+        c = client()
+        reused = []
+        for _ in range(2):
+            r, _ = await c.get(a_url, headers={})
+            await _body(r)
+            reused.append(r._conn.sock.session_reused)
+            r._conn.close()              # a new connection each time
+        with pytest.raises(wire.ConnectError) as e:
+            await c.get(b_url, headers={})
+        for _ in range(2):
+            r, _ = await c.get(a_url, headers={})
+            assert await _body(r) == b"secret"
+            reused.append(r._conn.sock.session_reused)
+            r._conn.close()
+        await c.close()
+        return reused, e.value.cause
+
+    with RawServer(_ok_answer, ssl_ctx=tls_server_context(cert, key)) as a, \
+            RawServer(_ok_answer, ssl_ctx=tls_server_context(other / "cert.pem", other / "key.pem")) as b:
+        reused, cause = asyncio.run(go(a.url(scheme="https", host="localhost"),
+                                       b.url(scheme="https", host="localhost")))
+    assert cause == "certificate"
+    assert reused == [False, True, False, True]
