@@ -737,6 +737,8 @@ class Client:
         self._dns: dict[tuple[str, int], tuple[float, list]] = {}
         self._env_proxies: dict[str, str] | None = None
         self._warming: dict[tuple, list[asyncio.Task]] = {}   # connections being opened ahead
+        self._sweeper: asyncio.TimerHandle | None = None   # closes connections idle too long
+        self._sweep_loop: asyncio.AbstractEventLoop | None = None
         self.opened = 0             # connections made (tests and diagnostics)
         self.warmed = 0             # ...of which opened ahead
 
@@ -744,6 +746,32 @@ class Client:
     def _put(self, key: tuple, conn: _Conn) -> None:
         conn.idle_since = time.monotonic()
         self._idle.setdefault(key, []).append(conn)
+        loop = asyncio.get_running_loop()
+        if self._sweeper is None or self._sweep_loop is not loop:   # (a client used on a new loop)
+            self._sweep_loop, self._sweeper = loop, loop.call_later(IDLE_KEEP, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close the pooled connections idle for IDLE_KEEP or that the server closed, and
+        come back when the next one's time is up. ``_take`` drops a stale connection only
+        when a request to its host comes; in a long-lived client (the app's engine) one
+        for a host never asked again stayed open, or half-closed by the server, for good."""
+        self._sweeper = None
+        now = time.monotonic()
+        due = None
+        for key in list(self._idle):
+            keep = []
+            for c in self._idle[key]:
+                if _fresh(c, now):
+                    keep.append(c)
+                    due = min(due, c.idle_since) if due is not None else c.idle_since
+                else:
+                    c.close()
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        if due is not None and self._sweep_loop is not None:
+            self._sweeper = self._sweep_loop.call_later(max(due + IDLE_KEEP - now, 0.0) + 0.01, self._sweep)
 
     def _take(self, key: tuple) -> _Conn | None:
         idle = self._idle.get(key)
@@ -767,6 +795,9 @@ class Client:
         return any(_fresh(c, now) for c in self._idle.get(key, ()))
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for key in list(self._warming):
             self.cool(key)
         for conns in self._idle.values():

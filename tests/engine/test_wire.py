@@ -848,3 +848,48 @@ def test_a_refused_certificate_elsewhere_does_not_break_the_resumption_of_a_trus
                                        b.url(scheme="https", host="localhost")))
     assert cause == "certificate"
     assert reused == [False, True, False, True]
+
+
+def test_a_connection_idle_too_long_is_closed_though_no_request_comes_for_its_host(monkeypatch):
+    """A long-lived client (the app's engine) closes a kept-alive connection once it has
+    been idle for IDLE_KEEP, without waiting for a request to its host that may never come;
+    one used again before that stays open and is closed when its own time is up."""
+    monkeypatch.setattr(wire, "IDLE_KEEP", 0.3)
+    closed: dict[int, float] = {}
+
+    async def h(reader, writer):
+        key = id(writer)
+        try:
+            while True:
+                await _read_request(reader)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            closed[key] = time.monotonic()      # the client closed its side
+
+    async def go(a_url, b_url):
+        c = client()
+        t0 = time.monotonic()
+        for url in (a_url, b_url):
+            r, _ = await c.get(url, headers={})
+            assert await _body(r) == b"secret"
+            r.release()
+        await asyncio.sleep(0.2)
+        r, _ = await c.get(b_url, headers={})    # b's connection is used again: idle from now
+        await _body(r)
+        r.release()
+        t_b = time.monotonic()
+        pooled_then = sum(len(v) for v in c._idle.values())
+        await asyncio.sleep(1.2)
+        left = sum(len(v) for v in c._idle.values())
+        await c.close()
+        return t0, t_b, pooled_then, left, c.opened
+
+    with RawServer(h) as a, RawServer(h) as b:
+        t0, t_b, pooled_then, left, opened = asyncio.run(go(a.url("/f"), b.url("/f")))
+        time.sleep(0.1)
+    assert opened == 2 and pooled_then == 2 and left == 0
+    assert len(closed) == 2, "both connections were closed by the client"
+    first, second = sorted(closed.values())
+    assert 0.25 <= first - t0 <= 1.0                  # a's: about IDLE_KEEP after its answer
+    assert second - t_b >= 0.25                       # b's: counted from its last use
