@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-app}"
 
-# Qt (PySide6-Essentials) on a bare machine + a real X window for the tray/Xvfb tests.
-APP_PKGS="python3 python3-venv libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0
+# Qt (PySide6-Essentials) on a bare machine + a real X window for the tray/Xvfb tests;
+# the system's CA store, which every https download is verified against (python3-venv
+# brings it along, but not where python3 comes from elsewhere and that package is skipped).
+APP_PKGS="python3 python3-venv ca-certificates libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0
   libdbus-1-3 libgssapi-krb5-2 libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1
   gnome-keyring dbus-daemon"
