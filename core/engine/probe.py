@@ -260,7 +260,7 @@ async def probe_mirrors(mirrors: MirrorPool, one: Callable[[MirrorState], Awaita
     seconds; an expired link is refreshed (``refresh`` with the generation it expired in),
     ``backoff(attempt)`` is the wait before a retry."""
     last: ZhilianError | None = None
-    passing = False   # a mirror given up on failed in a way a later try may not meet
+    passing = False   # an earlier mirror failed in a way that may pass (a later try may reach it)
     deadline = time.monotonic() + give_up_after
     for idx in range(len(mirrors)):
         if last is not None and last.retryable:

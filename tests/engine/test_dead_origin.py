@@ -187,11 +187,15 @@ def test_every_mirror_dropped_is_an_error_not_a_wait(tmp_path):
 
 
 @pytest.mark.parametrize("order", ["untrusted only", "untrusted first", "refused first"])
-def test_an_untrusted_certificate_is_not_worth_a_later_try_unless_another_source_is(tls_cert, tmp_path, order):
+def test_an_untrusted_certificate_is_not_worth_a_later_try_unless_another_source_is(
+        tls_cert, tmp_path, order, monkeypatch):
     """A certificate the system does not trust (here self-signed) stays untrusted: the
     error says so and is not retryable, so the queue does not retry it on its own. Beside a
     source that only refused (a passing failure), the download still ends, but a later try
     may reach that source: retryable, whichever of the two was tried last."""
+    from core import preconnect
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setattr(preconnect, "_context", None)     # the system's CA store, as it is now
     with RawServer(ok_answer, ssl_ctx=tls_server_context(*tls_cert)) as srv:
         untrusted = srv.url("/m.bin", scheme="https", host="localhost")
         refused = f"http://127.0.0.1:{_free_port()}/m.bin"
