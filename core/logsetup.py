@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -49,14 +50,6 @@ class PrivateRotatingFileHandler(logging.FileHandler):
         self.max_bytes, self.backups = max_bytes, backups
         super().__init__(path, mode="a", encoding="utf-8")
 
-    def _full(self, record: logging.LogRecord) -> bool:
-        if self.max_bytes <= 0 or not os.path.isfile(self.baseFilename):
-            return False    # nothing to rotate (or /dev/null-like: never moved)
-        if self.stream is None:
-            self.stream = self._open()
-        size = self.stream.seek(0, os.SEEK_END)
-        return size > 0 and size + len(self.format(record)) + 1 >= self.max_bytes
-
     def doRollover(self) -> None:  # noqa: N802 - the name logging's handlers use
         if self.stream is not None:
             self.stream.close()
@@ -81,28 +74,40 @@ class PrivateRotatingFileHandler(logging.FileHandler):
                 pass
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
-    def _rotated_elsewhere(self) -> bool:
-        if self.stream is None:
-            return False
+    def _before_write(self, n: int) -> None:
+        """Follow a rotation another process made (the path is now another file, or none),
+        and rotate when ``n`` more characters would take the file to ``max_bytes``: one
+        stat of the path and one of the open file per record."""
         try:
-            disk = os.stat(self.baseFilename)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False
-        mine = os.fstat(self.stream.fileno())
-        return (disk.st_dev, disk.st_ino) != (mine.st_dev, mine.st_ino)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            if self._rotated_elsewhere():
-                self.stream.close()
-                self.stream = self._open()
-            if self._full(record):
+            try:
+                disk: os.stat_result | None = os.stat(self.baseFilename)
+            except FileNotFoundError:
+                disk = None
+            if self.stream is not None:
+                mine = os.fstat(self.stream.fileno())
+                if disk is None or (disk.st_dev, disk.st_ino) != (mine.st_dev, mine.st_ino):
+                    self.stream.close()
+                    self.stream = self._open()
+                    disk = os.fstat(self.stream.fileno())
+            # (a path that is no regular file, /dev/null say, is never moved)
+            if (self.max_bytes > 0 and disk is not None and stat.S_ISREG(disk.st_mode)
+                    and disk.st_size > 0 and disk.st_size + n + 1 >= self.max_bytes):
                 self.doRollover()
         except OSError:
             pass
-        super().emit(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = self.format(record)      # once: the redacting formatter is the costly part
+            self._before_write(len(msg))
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(msg + self.terminator)
+            self.stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         pass   # a full disk or a vanished folder must not break a download
