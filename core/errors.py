@@ -81,6 +81,9 @@ NETWORK_CAUSES = {
     "certificate": "its certificate is not trusted",
     "failed": "connection failed",
 }
+#: causes no later try changes by itself (a certificate the system does not trust): not
+#: retried on their own, their source dropped at once
+LASTING_CAUSES = frozenset({"certificate"})
 
 
 def network_cause(exc: BaseException) -> str:
@@ -235,9 +238,9 @@ class NoUsableSource(ZhilianError):
         """``host`` did not answer: the message in words, never an exception's class name."""
         cause = network_cause(exc)
         err = cls(f"Cannot reach {host}: {NETWORK_CAUSES[cause]}", host=host, cause=cause)
-        # a certificate the system does not trust stays untrusted: a later try (the queue's
-        # automatic retries) would fail the same way; the user's own retry still runs
-        err.retryable = cause != "certificate"
+        # a later try (the queue's automatic retries) would fail the same way; the user's own
+        # retry still runs
+        err.retryable = cause not in LASTING_CAUSES
         return err
 
 

@@ -16,6 +16,7 @@ from typing import Awaitable, Callable
 
 from .. import expiry, identity, wire
 from ..errors import (
+    LASTING_CAUSES,
     NETWORK_CAUSES,
     HttpError,
     NotFound,
@@ -84,7 +85,7 @@ def refused_for_good(e: BaseException) -> bool:
     """A failure no later try of the same source would change: its TLS certificate was not
     accepted (not trusted, expired, for another name). Its source is dropped at once
     rather than tried with back-off until the download gives up."""
-    return isinstance(e, wire.ConnectError) and e.cause == "certificate"
+    return isinstance(e, wire.ConnectError) and e.cause in LASTING_CAUSES
 
 
 def retry_after(headers) -> float:

@@ -17,7 +17,15 @@ from urllib.parse import urljoin, urlsplit
 
 from .. import preconnect
 from ..accounts.hosts import creds_for
-from ..errors import NETWORK_CAUSES, ErrorKind, NotFound, ResolveError, Throttled, network_cause
+from ..errors import (
+    LASTING_CAUSES,
+    NETWORK_CAUSES,
+    ErrorKind,
+    NotFound,
+    ResolveError,
+    Throttled,
+    network_cause,
+)
 from ..http import lazy_aiohttp as aiohttp
 from ..http import strip_on_redirect
 from .base import ResolverContext
@@ -34,8 +42,9 @@ class HostUnreachable(ResolveError):
     def __init__(self, host: str, exc: BaseException, *, retryable: bool = True):
         self.host, self.cause = host, network_cause(exc)
         # an untrusted certificate stays untrusted: no automatic retry, no "try again later"
-        self.retryable = retryable and self.cause != "certificate"
-        later = "" if self.cause == "certificate" else "; try again later"
+        lasting = self.cause in LASTING_CAUSES
+        self.retryable = retryable and not lasting
+        later = "" if lasting else "; try again later"
         super().__init__(f"Cannot reach {host}: {NETWORK_CAUSES[self.cause]}{later}")
 
     def params(self) -> dict[str, Any]:
