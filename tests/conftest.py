@@ -44,12 +44,8 @@ def file_server():
 @pytest.fixture(scope="module")
 def tls_cert(tmp_path_factory):
     """A self-signed certificate for localhost and 127.0.0.1: (cert.pem, key.pem)."""
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-                   check=True, capture_output=True)
-    return d / "cert.pem", d / "key.pem"
+    from servers import self_signed_cert
+    return self_signed_cert(tmp_path_factory.mktemp("tls"), "localhost", "DNS:localhost,IP:127.0.0.1")
 
 
 @pytest.fixture

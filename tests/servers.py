@@ -11,6 +11,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -408,6 +409,17 @@ async def ok_answer(reader, writer):
 
 
 # -- for tests of the engine's HTTP client (core/wire.py) ----------------------------------
+
+def self_signed_cert(folder: Path, cn: str, san: str) -> tuple[Path, Path]:
+    """A self-signed certificate (RSA, two days) for ``san`` ("DNS:localhost,IP:127.0.0.1")
+    written into folder: (cert.pem, key.pem)."""
+    import subprocess
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={cn}", "-addext", f"subjectAltName={san}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
 
 def tls_server_context(cert, key):
     """A server-side TLS context for a test server with the given certificate and key."""

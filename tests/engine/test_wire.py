@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from servers import AppThread, RawServer, black_hole, make_blob, tls_server_context
+from servers import AppThread, RawServer, black_hole, make_blob, self_signed_cert, tls_server_context
 from servers import ok_answer as _ok_answer
 from servers import read_body as _body
 from servers import read_request as _read_request
@@ -395,11 +395,7 @@ def test_https_checks_the_name_on_the_certificate(tls_cert, tmp_path):
     """The name goes to TLS as ASCII bytes (no IDNA codec for an ASCII name): it is still
     the SNI the server sees and the name the certificate must carry. A trusted certificate
     for another name is refused; a host name IDNA cannot encode is a client error at once."""
-    import subprocess as sp
-    sp.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=other.test", "-addext", "subjectAltName=DNS:other.test",
-            "-keyout", str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem")],
-           check=True, capture_output=True)
+    other_cert, other_key = self_signed_cert(tmp_path, "other.test", "DNS:other.test")
     seen: list[str | None] = []
 
     async def go(url, cafile):
@@ -409,7 +405,7 @@ def test_https_checks_the_name_on_the_certificate(tls_cert, tmp_path):
         resp.release()
         return body
 
-    for (cert, key), ok in ((tls_cert, True), ((tmp_path / "c.pem", tmp_path / "k.pem"), False)):
+    for (cert, key), ok in ((tls_cert, True), ((other_cert, other_key), False)):
         sctx = tls_server_context(cert, key)
         sctx.sni_callback = lambda obj, name, ctx: seen.append(name)
         with RawServer(_ok_answer, ssl_ctx=sctx) as s:
@@ -815,12 +811,7 @@ def test_a_refused_certificate_elsewhere_does_not_break_the_resumption_of_a_trus
     connection makes a full handshake in the new context instead, and then resumes again."""
     from core import preconnect
     cert, key = tls_cert
-    other = tmp_path / "other"
-    other.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", str(other / "key.pem"), "-out", str(other / "cert.pem")],
-                   check=True, capture_output=True)
+    other = self_signed_cert(tmp_path, "localhost", "DNS:localhost")
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))        # A's certificate is trusted, B's not
     monkeypatch.setattr(preconnect, "_context", None)
 
@@ -843,7 +834,7 @@ def test_a_refused_certificate_elsewhere_does_not_break_the_resumption_of_a_trus
         return reused, e.value.cause
 
     with RawServer(_ok_answer, ssl_ctx=tls_server_context(cert, key)) as a, \
-            RawServer(_ok_answer, ssl_ctx=tls_server_context(other / "cert.pem", other / "key.pem")) as b:
+            RawServer(_ok_answer, ssl_ctx=tls_server_context(*other)) as b:
         reused, cause = asyncio.run(go(a.url(scheme="https", host="localhost"),
                                        b.url(scheme="https", host="localhost")))
     assert cause == "certificate"
