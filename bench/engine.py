@@ -194,8 +194,8 @@ def run_case(d: Path, url: str, sha: str, name: str, cmds, runs: int, once=()) -
     out = d / "out"
     env = {**ENV, "SSL_CERT_FILE": str(d / "cert.pem")}
     results: dict[str, list[tuple[float, float, float, int]]] = {}
+    before = None   # the command run last (the previous round's last one at a round's start)
     for run in range(runs):
-        before = None
         # interleaved, so drift hits every tool alike; and each round starts one command
         # later, so the place right after the previous round (freshly freed memory: see
         # bench/README.md, "Unthrottled TLS") goes to each command in turn
